@@ -1,0 +1,60 @@
+/* ctest.h: a minimal test harness for the C hosts in tests/c.
+ *
+ *   TEST(name) { CHECK(expr); CHECK_EQ(a, b); ... }
+ *   int main(void) { RUN(name); ...; return ctest_end(); }
+ *
+ * A failed CHECK reports file:line and the expression, fails the test and
+ * carries on with the next test.  ctest_end prints "N passed, N failed"
+ * and returns nonzero if anything failed or nothing ran.
+ */
+#ifndef CTEST_H
+#define CTEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static int ctest_passed, ctest_failed, ctest_cur_failed;
+
+#define TEST(name) static void test_##name(void)
+
+#define CHECK(expr)                                                                          \
+	do {                                                                                 \
+		if (!(expr)) {                                                               \
+			fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #expr); \
+			ctest_cur_failed = 1;                                                \
+			return;                                                              \
+		}                                                                            \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                                       \
+	do {                                                                                 \
+		long long ctest_a = (long long)(a), ctest_b = (long long)(b);                \
+		if (ctest_a != ctest_b) {                                                    \
+			fprintf(stderr, "  %s:%d: %s == %s failed: %lld != %lld\n", __FILE__, \
+				__LINE__, #a, #b, ctest_a, ctest_b);                         \
+			ctest_cur_failed = 1;                                                \
+			return;                                                              \
+		}                                                                            \
+	} while (0)
+
+#define RUN(name)                                                                            \
+	do {                                                                                 \
+		ctest_cur_failed = 0;                                                        \
+		test_##name();                                                               \
+		if (ctest_cur_failed) {                                                      \
+			ctest_failed++;                                                      \
+			printf("FAIL %s\n", #name);                                          \
+		} else {                                                                     \
+			ctest_passed++;                                                      \
+			printf("ok   %s\n", #name);                                          \
+		}                                                                            \
+		fflush(stdout);                                                              \
+	} while (0)
+
+static int ctest_end(void)
+{
+	printf("%d passed, %d failed\n", ctest_passed, ctest_failed);
+	return ctest_failed != 0 || ctest_passed == 0;
+}
+
+#endif
