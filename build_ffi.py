@@ -62,4 +62,6 @@ ffibuilder.set_source(
 )
 
 if __name__ == "__main__":
-    ffibuilder.compile(tmpdir="build/cffi", verbose=True)
+    # Development loop: build pygcrt/_gcrt*.so in place (what `pip install -e .` does).
+    os.chdir(HERE)
+    ffibuilder.compile(tmpdir=".", verbose=False)

@@ -77,6 +77,20 @@ typedef struct throwstate {
 	char *report;       /* "fatal error: ..." plus dump (record mode) */
 } throwstate;
 
+/* ---- runtime threads (thread.c) ---- */
+typedef struct rtthread {
+	pthread_t tid;
+	struct gcrt_runtime *rt;
+	void (*fn)(struct gcrt_runtime *, void *);
+	void *arg;
+	int index;          /* dense, in creation order */
+	_Atomic int threw;  /* set by the thread when a recorded throw ended it */
+} rtthread;
+
+int rtthread_start(struct gcrt_runtime *rt, rtthread *t, void (*fn)(struct gcrt_runtime *, void *),
+		   void *arg);
+void rtthread_join(rtthread *t);
+
 #include "mheap.h"
 #include "mgcwork.h"
 #include "proc.h"
@@ -89,6 +103,7 @@ struct gcrt_runtime {
 	_Atomic uint32_t schedmode;  /* read by every schedule point; SCHED_* */
 	gcrt_config cfg;             /* immutable after gcrt_new */
 	schedpoints sp;
+	_Atomic uint32_t nthreads;   /* runtime threads ever started (indices) */
 	throwstate thr;
 	persistent pers;
 	struct mheap heap;

@@ -149,6 +149,13 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out);
 GCRT_API int gcrt_detach(gcrt_g *g);
 GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out);
 
+/* ---- goroutines and the scheduler (proc.c) ---- */
+
+
+/* ---- collection (mgc.c) ---- */
+
+
+
 /* cdef-end */
 
 #ifdef __cplusplus

@@ -27,6 +27,15 @@ GCRT_API int gcrt_test_sched_hits(gcrt_runtime *rt, const char *name, uint64_t *
 GCRT_API int gcrt_test_sched_nsites(void);
 GCRT_API int gcrt_test_sched_site(int i, const char **name, const char **file, int *line);
 
+/* ---- lock-free stacks, work buffers, parfor (lfstack.c, mgcwork.c, parfor.c) ---- */
+
+
+/* ---- goroutines, Ms, Ps, stacks (proc.c, stack.c, mutator.c) ---- */
+
+
+/* ---- deterministic scheduling (sched.c) ---- */
+
+
 /* cdef-end */
 
 #ifdef __cplusplus
