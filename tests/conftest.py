@@ -7,6 +7,8 @@ Hypothesis's built-in ci profile, which it loads itself when CI is set),
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -31,4 +33,4 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-settings.load_profile("default")
+settings.load_profile("ci" if os.environ.get("CI") else "default")
