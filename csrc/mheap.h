@@ -1,18 +1,242 @@
-/* mheap.h: the heap's structures (owned by the allocator files).
- * Placeholder shape; the allocator issue fills it in. */
+/* mheap.h: the heap's structures (Go 1.4 malloc.h, per runtime).
+ *
+ * One reservation per runtime holds [span map | heap bitmap | arena]; the
+ * arena is carved into 8 KB pages grouped in spans (mheap.c), small
+ * objects come from size-classed spans (msize.c) handed out by one
+ * mcentral per class (mcentral.c) to one mcache per P (mcache.c); malloc.c
+ * is the allocation entry; mbitmap.c keeps Go's 4-bit-per-word heap bitmap
+ * (boundary, mark, type code); type.c is the type registry; mstats.c
+ * folds the counters into a MemStats record.
+ *
+ * Locks: mcentral.lock before mheap.lock; mheap.extlock (the shared cache
+ * used by gcrt_alloc) before both.  Nothing is taken while holding
+ * mheap.lock except persistentalloc's lock.
+ */
 #ifndef GCRT_MHEAP_H
 #define GCRT_MHEAP_H
 
-struct gcrt_runtime;
-typedef struct mcache mcache;
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 
-struct mheap {
-	uintptr_t arena_start, arena_used, arena_end;
+struct gcrt_runtime;
+struct dumpbuf;
+
+enum {
+	PageShift = 13,
+	PageSize = 1 << PageShift,
+	NumSizeClasses = GCRT_NUM_SIZE_CLASSES,
+	MaxSmallSize = GCRT_MAX_SMALL_SIZE,
+	MaxMHeapList = 1 << (20 - PageShift), /* free lists by page count below 1 MB */
+	HeapAllocChunk = 1 << 20,             /* the arena grows at least this much */
+	SizeToClass8Len = 1024 / 8 + 1,
+	SizeToClass128Len = (MaxSmallSize - 1024) / 128 + 1,
 };
 
+/* Span states (Go 1.4). */
+enum { MSpanInUse = 0, MSpanStack = 1, MSpanFree = 2, MSpanListHead = 3, MSpanDead = 4 };
+
+/* Heap bitmap nibble (mbitmap.c). */
+enum {
+	bitBoundary = 1,
+	bitMarked = 2,
+	bitMask = bitBoundary | bitMarked,
+	bitPtrMask = 0xC,
+	gcBits = 4,
+	wordsPerBitmapByte = 8 / gcBits,
+	BitsPerPointer = 2,
+	BitsMask = 3,
+	BitsDead = 0,
+	BitsScalar = 1,
+	BitsPointer = 2,
+	BitsMultiWord = 3,
+};
+
+typedef struct mlink {
+	struct mlink *next;
+} mlink;
+
+typedef struct special {
+	struct special *next;
+	uint16_t offset;
+	uint8_t kind;
+} special;
+
+/* A run of pages.  Fields other than sweepgen are written under the heap
+ * lock (state, start, npages, links in heap lists), under the central lock
+ * (links in central lists, incache), or by the mcache that caches the span
+ * (freelist, ref) while incache.  types[] is read by any thread. */
+typedef struct mspan {
+	struct mspan *next, *prev; /* in a heap free list or a central list */
+	uintptr_t start;           /* first page number (address >> PageShift) */
+	uintptr_t npages;
+	mlink *freelist;           /* free objects (small spans) */
+	_Atomic uint32_t sweepgen; /* see mheap.sweepgen */
+	uint16_t ref;              /* allocated objects */
+	uint8_t sizeclass;         /* 0 = one large object */
+	uint8_t incache;           /* owned by an mcache */
+	uint8_t state;             /* MSpan* */
+	uint8_t needzero;          /* memory must be zeroed before use */
+	uintptr_t elemsize;        /* class size, or npages<<PageShift for large */
+	uintptr_t nelems;          /* object slots */
+	uint32_t divmul;           /* slot = (off * divmul) >> 32 for off < span size */
+	int64_t unusedsince;
+	uintptr_t npreleased;
+	uintptr_t limit;           /* end of object data */
+	rtlock speciallock;
+	special *specials;
+	/* Type index (1-based, this runtime's table) of each slot, 0 = free.
+	 * Written with a release store by the allocating cache, read with an
+	 * acquire load by handle checks on any thread. */
+	_Atomic uint16_t *types;
+	uintptr_t typescap;        /* capacity of types[] (for recycling) */
+	_Atomic uint16_t type1;    /* types[] of a large span */
+} mspan;
+
+/* One central free list per size class. */
+typedef struct mcentral {
+	rtlock lock;
+	int32_t sizeclass;
+	mspan nonempty; /* list head: spans with a free object, not cached */
+	mspan empty;    /* list head: full spans, or cached in an mcache */
+	uint64_t nspans; /* spans ever given to this class */
+} mcentral;
+
+/* Per-P cache.  Only its owner touches alloc[]; the local_* counters are
+ * written only by the owner (relaxed stores through mcache_count) and
+ * read by gcrt_stats_read from any thread. */
+typedef struct mcache {
+	struct mcache *allnext; /* link in mheap.allmcache, under mheap.lock */
+	mspan *alloc[NumSizeClasses];
+	_Atomic uint64_t local_nsmallalloc[NumSizeClasses];
+} mcache;
+
+/* A registered type.  Immutable once published by mheap.ntypes. */
+typedef struct typeinfo {
+	uintptr_t size;       /* bytes requested */
+	uintptr_t nwords;     /* ceil(size / 8) */
+	uintptr_t npages;     /* large objects: pages of their span */
+	uint8_t sizeclass;    /* 0 = large */
+	uint8_t noscan;       /* no pointer words */
+	uint8_t *ptrmask;     /* one bit per word, nptrmask bytes */
+	uintptr_t nmaskwords; /* words described by ptrmask (last pointer + 1) */
+	uint8_t *gcmask;      /* 4-bit nibbles, 2 words a byte, boundary set */
+	uintptr_t ngcmask;    /* bytes of gcmask */
+} typeinfo;
+
+typedef struct mheap {
+	rtlock lock; /* guards the heap fields below unless said otherwise */
+	mspan free[MaxMHeapList]; /* list heads: free spans by page count */
+	mspan freelarge;          /* list head: free spans of >= MaxMHeapList pages */
+	mspan busy[MaxMHeapList]; /* list heads: in-use large spans by page count */
+	mspan busylarge;
+	mspan **allspans; /* every span record ever created */
+	mspan **gcspans;  /* the copy a marker or sweeper iterates (later) */
+	uint32_t nspan, nspancap;
+	_Atomic uint32_t sweepgen; /* +2 per GC; spans at sweepgen are swept */
+	uint32_t sweepdone;
+	mspan *freespans; /* recycled span records (FixAlloc free list) */
+
+	/* The reservation: [spans map | bitmap | arena].  arena_used grows
+	 * under the lock; other threads read it with ATOMIC_LOAD, after the
+	 * memory below it is mapped and the span map entries are set. */
+	uint8_t *reserve;
+	size_t reserve_size;
+	mspan *_Atomic *spans;   /* page (from arena_start) -> span; NULL if unused */
+	size_t spans_mapped;     /* bytes of the span map made accessible */
+	uint8_t *bitmap;         /* = arena_start; bytes grow downward */
+	size_t bitmap_mapped;
+	uintptr_t arena_start, arena_end;
+	_Atomic uintptr_t arena_used;
+
+	mcentral central[NumSizeClasses];
+	mspan emptymspan;   /* the dummy every fresh mcache points at */
+	mcache *allmcache;  /* every live mcache */
+	mcache *extcache;   /* the shared cache of gcrt_alloc */
+	rtlock extlock;     /* guards extcache */
+
+	/* Size classes (msize.c), immutable after mallocinit. */
+	int32_t class_to_size[NumSizeClasses];
+	int32_t class_to_allocnpages[NumSizeClasses];
+	uint8_t size_to_class8[SizeToClass8Len];
+	uint8_t size_to_class128[SizeToClass128Len];
+
+	/* Type registry (type.c): entries [0, ntypes) are published. */
+	rtlock typelock;
+	typeinfo *types;
+	_Atomic uint32_t ntypes;
+	uint32_t typetag; /* high half of this runtime's gcrt_type handles */
+
+	/* Recycled types[] arrays by power-of-two capacity (mcentral.c). */
+	void *freetypes[17];
+
+	/* Stats not kept per cache, under the lock. */
+	uint64_t largealloc, nlargealloc;      /* bytes and count of large objects */
+	uint64_t nsmallalloc[NumSizeClasses];  /* folded from freed mcaches */
+	uint64_t pages_inuse, pages_stack;     /* in MSpanInUse and MSpanStack spans */
+	_Atomic uint64_t mspan_sys, mcache_sys, types_sys;
+} mheap;
+
+/* mheap.c */
+int mallocinit(struct gcrt_runtime *rt);
+void mallocfini(struct gcrt_runtime *rt);
+/* An MSpanInUse span of npages for class sizeclass, or for one large
+ * object of largesize bytes (sizeclass 0); NULL if the arena is full. */
+mspan *mheap_alloc(struct gcrt_runtime *rt, uintptr_t npages, int32_t sizeclass,
+		   uintptr_t largesize);
+mspan *mheap_allocstack(struct gcrt_runtime *rt, uintptr_t npages);
+void mheap_freestack(struct gcrt_runtime *rt, mspan *s);
+/* The span holding p, or NULL when p is outside the used arena. */
+mspan *spanof(struct gcrt_runtime *rt, const void *p);
+void *spanbase(const mspan *s);
+
+/* msize.c */
+void initsizes(struct gcrt_runtime *rt);
+int32_t sizetoclass(const mheap *h, uintptr_t size);
+
+/* mcentral.c */
+void mcentral_init(mcentral *c, int32_t sizeclass);
+mspan *mcentral_cachespan(struct gcrt_runtime *rt, mcentral *c);
+void mcentral_uncachespan(struct gcrt_runtime *rt, mcentral *c, mspan *s);
+/* Zeroed types[] arrays, recycled by capacity; under mheap.lock. */
+_Atomic uint16_t *typesalloc(struct gcrt_runtime *rt, uintptr_t n, uintptr_t *cap);
+void typesfree(struct gcrt_runtime *rt, _Atomic uint16_t *p, uintptr_t cap);
+
+/* mcache.c */
 mcache *allocmcache(struct gcrt_runtime *rt);
 void freemcache(struct gcrt_runtime *rt, mcache *c);
-/* Allocate one object of type t from cache c (the caller owns c). */
+int mcache_refill(struct gcrt_runtime *rt, mcache *c, int32_t sizeclass);
+
+/* malloc.c: allocate one object of type t from cache c (the caller owns
+ * c).  Lock-free unless the cache must be refilled. */
 int malloc_typed(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out);
+/* The allocated object containing p: base, span and slot, or 0. */
+int objectof(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, uintptr_t *slot);
+
+/* mbitmap.c */
+void markspan(struct gcrt_runtime *rt, const mspan *s);
+void unmarkspan(struct gcrt_runtime *rt, const mspan *s);
+void heapbits_settype(struct gcrt_runtime *rt, void *v, const typeinfo *ti, uintptr_t elemsize);
+uint8_t *heapbits_byte(const mheap *h, const void *p, uint32_t *shift);
+uint32_t heapbits_get(const mheap *h, const void *p);
+void *objectstart(struct gcrt_runtime *rt, const void *p);
+int ismarked(struct gcrt_runtime *rt, const void *p);
+void setmarked(struct gcrt_runtime *rt, const void *p);
+void clearmarked(struct gcrt_runtime *rt, const void *p);
+void mheap_mapbits(struct gcrt_runtime *rt, uintptr_t arena_used);
+
+/* type.c */
+void types_init(struct gcrt_runtime *rt);
+/* The typeinfo of handle t, or NULL if t is not a type of rt. */
+const typeinfo *typeof_handle(struct gcrt_runtime *rt, gcrt_type t);
+gcrt_type type_handle(const mheap *h, uint32_t index);
+
+/* mbarrier.c */
+void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr);
+
+/* mstats.c */
+void mheap_dump(struct gcrt_runtime *rt, struct dumpbuf *d);
+/* Walk the heap and throw on a broken invariant (under mheap.lock). */
+void mheap_checklocked(struct gcrt_runtime *rt);
 
 #endif

@@ -30,6 +30,23 @@ GCRT_API int gcrt_test_sched_site(int i, const char **name, const char **file, i
 /* ---- lock-free stacks, work buffers, parfor (lfstack.c, mgcwork.c, parfor.c) ---- */
 
 
+/* ---- heap (msize.c, mbitmap.c, mheap.c: mheaptest.c) ---- */
+/* Class cl's size and span pages (class 0: 0, 0). */
+GCRT_API int gcrt_test_size_class(gcrt_runtime *rt, int cl, uint32_t *size, uint32_t *npages);
+/* The class size_to_class gives for 1 <= size <= 32768 (else GCRT_ESIZE). */
+GCRT_API int gcrt_test_size_to_class(gcrt_runtime *rt, size_t size, int *cl);
+/* For p inside an allocated object: objectstart(p) through the heap bitmap,
+ * and the 4-bit bitmap nibble of p's word. */
+GCRT_API int gcrt_test_objectstart(gcrt_runtime *rt, const void *p, void **base);
+GCRT_API int gcrt_test_heapbits(gcrt_runtime *rt, const void *p, uint32_t *nibble);
+/* Walk spans, span map and free lists; a broken invariant throws. */
+GCRT_API int gcrt_test_heap_check(gcrt_runtime *rt);
+/* An MSpanStack span of npages from the heap, and freeing it (coalescing). */
+GCRT_API int gcrt_test_heap_allocstack(gcrt_runtime *rt, size_t npages, void **base);
+GCRT_API int gcrt_test_heap_freestack(gcrt_runtime *rt, void *base);
+/* Throw msg (record mode: GCRT_EFAILED and the report). */
+GCRT_API int gcrt_test_heap_throw(gcrt_runtime *rt, const char *msg);
+
 /* ---- goroutines, Ms, Ps, stacks (proc.c, stack.c, mutator.c) ---- */
 
 

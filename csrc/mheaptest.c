@@ -1,0 +1,138 @@
+/* mheaptest.c: test hooks into the heap (gcrt_test.h, "heap" section).
+ *
+ * They expose what tests need to hold the allocator to Go's design: the
+ * size-class tables, the heap bitmap as objectstart and per-word nibbles
+ * see it, stack spans (the only memory freed before the collector lands,
+ * hence the way to exercise coalescing), a full heap self-check, and a
+ * forced throw.  Arguments are checked like the public API.
+ */
+#include "runtime.h"
+
+GCRT_API int gcrt_test_size_class(gcrt_runtime *rt, int cl, uint32_t *size, uint32_t *npages)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (cl < 0 || cl >= NumSizeClasses)
+		return GCRT_ERANGE;
+	if (size == NULL || npages == NULL)
+		return GCRT_EINVAL;
+	*size = (uint32_t)rt->heap.class_to_size[cl];
+	*npages = (uint32_t)rt->heap.class_to_allocnpages[cl];
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_test_size_to_class(gcrt_runtime *rt, size_t size, int *cl)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (cl == NULL)
+		return GCRT_EINVAL;
+	if (size == 0 || size > MaxSmallSize)
+		return GCRT_ESIZE;
+	*cl = sizetoclass(&rt->heap, size);
+	return GCRT_OK;
+}
+
+/* p must lie in an allocated object (else GCRT_EBADOBJ). */
+static int inobject(struct gcrt_runtime *rt, const void *p)
+{
+	void *b;
+	mspan *s;
+	uintptr_t slot;
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	return objectof(rt, p, &b, &s, &slot);
+}
+
+GCRT_API int gcrt_test_objectstart(gcrt_runtime *rt, const void *p, void **base)
+{
+	int rc = inobject(rt, p);
+	if (rc != GCRT_OK)
+		return rc;
+	if (base == NULL)
+		return GCRT_EINVAL;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	*base = objectstart(rt, p);
+	uncatch(&tc);
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_test_heapbits(gcrt_runtime *rt, const void *p, uint32_t *nibble)
+{
+	int rc = inobject(rt, p);
+	if (rc != GCRT_OK)
+		return rc;
+	if (nibble == NULL)
+		return GCRT_EINVAL;
+	*nibble = heapbits_get(&rt->heap, p);
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_test_heap_check(gcrt_runtime *rt)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	LOCK(rt, &rt->heap.lock, "mheap.lock");
+	mheap_checklocked(rt);
+	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
+	uncatch(&tc);
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_test_heap_allocstack(gcrt_runtime *rt, size_t npages, void **base)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (base == NULL)
+		return GCRT_EINVAL;
+	if (npages == 0 || npages > (rt->heap.arena_end - rt->heap.arena_start) >> PageShift)
+		return GCRT_ESIZE;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	mspan *s = mheap_allocstack(rt, npages);
+	uncatch(&tc);
+	if (s == NULL)
+		return GCRT_ENOMEM;
+	*base = spanbase(s);
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_test_heap_freestack(gcrt_runtime *rt, void *base)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	mspan *s = spanof(rt, base);
+	if (s == NULL || s->state != MSpanStack || spanbase(s) != base)
+		return GCRT_EBADOBJ;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	mheap_freestack(rt, s);
+	uncatch(&tc);
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_test_heap_throw(gcrt_runtime *rt, const char *msg)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (msg == NULL)
+		return GCRT_EINVAL;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	throw(rt, msg);
+}
