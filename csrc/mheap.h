@@ -186,7 +186,8 @@ mspan *mheap_alloc(struct gcrt_runtime *rt, uintptr_t npages, int32_t sizeclass,
 		   uintptr_t largesize);
 mspan *mheap_allocstack(struct gcrt_runtime *rt, uintptr_t npages);
 void mheap_freestack(struct gcrt_runtime *rt, mspan *s);
-/* The span holding p, or NULL when p is outside the used arena. */
+/* The span holding p: exact for in-use and stack spans; for a page of a
+ * free span, that span or NULL; NULL outside the used arena. */
 mspan *spanof(struct gcrt_runtime *rt, const void *p);
 void *spanbase(const mspan *s);
 

@@ -114,7 +114,8 @@ void mheap_checklocked(struct gcrt_runtime *rt)
 		if (s == NULL || s->start != page || s->npages == 0)
 			throwf(rt, "heap check: span map broken at page %#lx", (unsigned long)page);
 		for (uintptr_t i = 0; i < s->npages; i++)
-			if (atomic_load(&h->spans[page + i - (h->arena_start >> PageShift)]) != s)
+			if ((s->state != MSpanFree || i == s->npages - 1) &&
+			    atomic_load(&h->spans[page + i - (h->arena_start >> PageShift)]) != s)
 				throw(rt, "heap check: span map disagrees inside a span");
 		if (s->state == MSpanFree) {
 			if (prevfree)
