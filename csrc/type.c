@@ -61,7 +61,8 @@ static void buildmasks(struct gcrt_runtime *rt, typeinfo *ti, const uint8_t *ptr
 	ti->nmaskwords = last;
 	ti->noscan = last == 0;
 	ti->ptrmask = persistentalloc(rt, last / 8 + 1, 1, &h->types_sys);
-	memcpy(ti->ptrmask, ptrmask, (last + 7) / 8);
+	if (last > 0)
+		memcpy(ti->ptrmask, ptrmask, (last + 7) / 8);
 	if (last % 8 != 0)
 		ti->ptrmask[last / 8] &= (uint8_t)((1u << (last % 8)) - 1);
 	ti->ngcmask = last == 0 ? 1 : (last + 1) / 2;
