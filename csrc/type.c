@@ -38,11 +38,7 @@ gcrt_type type_handle(const mheap *h, uint32_t index)
 const typeinfo *typeof_handle(struct gcrt_runtime *rt, gcrt_type t)
 {
 	mheap *h = &rt->heap;
-	uint32_t idx = (uint32_t)t;
-	if ((uint32_t)(t >> 32) != h->typetag || idx == 0 ||
-	    idx > ATOMIC_LOAD(rt, "type.typeof.ntypes", &h->ntypes))
-		return NULL;
-	return &h->types[idx - 1];
+	return typelookup(h, t, ATOMIC_LOAD(rt, "type.typeof.ntypes", &h->ntypes));
 }
 
 static int maskbit(const uint8_t *mask, uintptr_t i)
