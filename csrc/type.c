@@ -79,7 +79,7 @@ GCRT_API int gcrt_type_new(gcrt_runtime *rt, size_t size, const uint8_t *ptrmask
 	if (out == NULL || (ptrmask == NULL && nbits > 0))
 		return GCRT_EINVAL;
 	*out = 0;
-	if (size == 0 || size > rt->heap.arena_end - rt->heap.arena_start)
+	if (size == 0 || size > rt->cfg.arena_size)
 		return GCRT_ESIZE;
 	if (nbits > (size + PtrSize - 1) / PtrSize)
 		return GCRT_EINVAL;
