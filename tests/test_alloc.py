@@ -11,7 +11,7 @@ import random
 import threading
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pygcrt import Runtime, errors
@@ -189,7 +189,6 @@ def heap_programs(draw):
     )
 
 
-@settings(max_examples=60)
 @given(heap_programs())
 def test_page_heap_random_alloc_free(prog):
     """Random stack-span allocations and frees mixed with objects: spans

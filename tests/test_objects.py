@@ -7,7 +7,7 @@ Python models for the contents of object graphs.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pygcrt import Runtime, errors
@@ -127,7 +127,6 @@ def programs(draw):
     return shapes, ops
 
 
-@settings(max_examples=60)
 @given(programs())
 def test_random_graphs_match_model(prog):
     shapes, ops = prog
