@@ -159,11 +159,15 @@ def test_concurrent_gcrt_alloc():
             for t in plans[k]:
                 results[k].append((rt.alloc(t).addr, t.size))
 
+        # Chaos at every schedule point: random yields and spins in locks,
+        # span map and counter accesses, seeded by the test's seed.
+        assert lib.gcrt_test_sched_mode(rt.ptr(), 2, seed, 50) == 0
         threads = [threading.Thread(target=worker, args=(k,)) for k in range(len(plans))]
         for th in threads:
             th.start()
         for th in threads:
             th.join(60)
+        assert lib.gcrt_test_sched_mode(rt.ptr(), 0, 0, 0) == 0
         got = sorted(a for r in results for a in r)
         assert len(got) == sum(len(p) for p in plans), f"seed={seed}"
         for (a, n), (b, _) in zip(got, got[1:]):

@@ -187,3 +187,19 @@ def test_mark_bits_are_per_object(size):
         assert not mark(objs[2], 2)
         assert [mark(o, 0) for o in objs] == [True, False, False, False, True, False]
         assert objs[0].ptr(0) is None
+
+
+def test_pointer_stores_go_through_the_write_barrier():
+    with Runtime(arena_size=8 << 20, on_throw="record") as rt:
+        t = rt.type(16, [1, 0])
+        a, b = rt.alloc(t), rt.alloc(t)
+        assert lib.gcrt_test_sched_mode(rt.ptr(), 1, 0, 0) == 0
+        for k in range(8):
+            a.set_ptr(0, b if k % 2 else None)
+            a.write(1, k)
+        with pytest.raises(errors.KindMismatch):
+            a.set_ptr(1, b)
+        hits = ffi.new("uint64_t *")
+        assert lib.gcrt_test_sched_hits(rt.ptr(), b"markwb.store", hits) == 0
+        assert hits[0] == 8
+        assert a.ptr(0) == b
