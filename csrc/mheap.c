@@ -8,7 +8,10 @@
  *
  * Spans: a run of pages has one mspan record (from a FixAlloc-like
  * recycler over persistentalloc; every record ever made is in allspans).
- * Every page of a span maps to it in the span map, whatever its state.
+ * Every page of an in-use or stack span maps to it in the span map; a free
+ * span is only sure of its first and last pages (enough for coalescing,
+ * and it keeps splitting a big free span O(1)); other entries may be
+ * stale, which spanof detects by the record's range and state.
  * Free spans sit in free[npages] (below MaxMHeapList pages) or freelarge;
  * allocation takes the first span of the smallest fitting list, or the
  * best fit (fewest pages, then lowest address) from freelarge, splitting
@@ -73,6 +76,16 @@ static void setspans(struct gcrt_runtime *rt, mspan *s)
 	SCHED_POINT(rt, "mheap.setspans.store");
 	for (uintptr_t n = 0; n < s->npages; n++)
 		atomic_store_explicit(&h->spans[i + n], s, memory_order_relaxed);
+}
+
+/* A free span: only its first and last pages. */
+static void setspanends(struct gcrt_runtime *rt, mspan *s)
+{
+	mheap *h = &rt->heap;
+	uintptr_t i = pageindex(h, s->start);
+	SCHED_POINT(rt, "mheap.setspans.store");
+	atomic_store_explicit(&h->spans[i], s, memory_order_relaxed);
+	atomic_store_explicit(&h->spans[i + s->npages - 1], s, memory_order_relaxed);
 }
 
 static void recordspan(struct gcrt_runtime *rt, mspan *s)
@@ -153,7 +166,7 @@ static void freespanlocked(struct gcrt_runtime *rt, mspan *s)
 	uintptr_t p = pageindex(h, s->start);
 	mspan *t;
 	if (p > 0 && (t = atomic_load_explicit(&h->spans[p - 1], memory_order_relaxed)) != NULL &&
-	    t->state == MSpanFree) {
+	    t != s && t->state == MSpanFree && t->start + t->npages == s->start) {
 		s->start = t->start;
 		s->npages += t->npages;
 		s->needzero |= t->needzero;
@@ -162,13 +175,13 @@ static void freespanlocked(struct gcrt_runtime *rt, mspan *s)
 	}
 	p = pageindex(h, s->start) + s->npages;
 	if (p < used && (t = atomic_load_explicit(&h->spans[p], memory_order_relaxed)) != NULL &&
-	    t->state == MSpanFree) {
+	    t != s && t->state == MSpanFree && t->start == s->start + s->npages) {
 		s->npages += t->npages;
 		s->needzero |= t->needzero;
 		list_remove(t);
 		spanfree(rt, t);
 	}
-	setspans(rt, s);
+	setspanends(rt, s);
 	list_insert(freelist_of(h, s->npages), s);
 }
 
@@ -203,7 +216,7 @@ static int mheap_grow(struct gcrt_runtime *rt, uintptr_t npages)
 	}
 	sysmap(rt, used, used + ask);
 	mspan *s = spanalloc(rt, used >> PageShift, ask >> PageShift);
-	setspans(rt, s);
+	setspanends(rt, s);
 	ATOMIC_STORE(rt, "mheap.grow.arena_used", &h->arena_used, used + ask);
 	freespanlocked(rt, s);
 	return 1;
@@ -247,11 +260,13 @@ static mspan *allocspanlocked(struct gcrt_runtime *rt, uintptr_t npages)
 		throw(rt, "MHeap_AllocLocked - MSpan not free");
 	list_remove(s);
 	s->state = MSpanInUse; /* so the split-off rest does not merge back */
-	if (s->npages > npages) {
-		mspan *t = spanalloc(rt, s->start + npages, s->npages - npages);
+	uintptr_t rest = s->npages - npages;
+	s->npages = npages;
+	setspans(rt, s); /* first, so the rest's left neighbour entry is exact */
+	if (rest > 0) {
+		mspan *t = spanalloc(rt, s->start + npages, rest);
 		t->needzero = s->needzero;
-		s->npages = npages;
-		setspans(rt, t);
+		setspanends(rt, t);
 		freespanlocked(rt, t);
 	}
 	s->unusedsince = 0;
@@ -272,6 +287,7 @@ mspan *mheap_alloc(struct gcrt_runtime *rt, uintptr_t npages, int32_t sizeclass,
 		if (sizeclass == 0) {
 			s->elemsize = npages << PageShift;
 			s->nelems = 1;
+			s->ref = 1;
 			s->limit = base + largesize;
 			s->types = &s->type1;
 			h->largealloc += s->elemsize;
@@ -327,7 +343,8 @@ mspan *spanof(struct gcrt_runtime *rt, const void *p)
 	if (a < h->arena_start || a >= ATOMIC_LOAD(rt, "mheap.spanof.arena_used", &h->arena_used))
 		return NULL;
 	mspan *s = ATOMIC_LOAD(rt, "mheap.spanof.load", &h->spans[pageindex(h, a >> PageShift)]);
-	if (s == NULL || (a >> PageShift) < s->start || (a >> PageShift) >= s->start + s->npages)
+	if (s == NULL || s->state == MSpanDead || (a >> PageShift) < s->start ||
+	    (a >> PageShift) >= s->start + s->npages)
 		return NULL;
 	return s;
 }

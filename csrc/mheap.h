@@ -186,7 +186,8 @@ mspan *mheap_alloc(struct gcrt_runtime *rt, uintptr_t npages, int32_t sizeclass,
 		   uintptr_t largesize);
 mspan *mheap_allocstack(struct gcrt_runtime *rt, uintptr_t npages);
 void mheap_freestack(struct gcrt_runtime *rt, mspan *s);
-/* The span holding p, or NULL when p is outside the used arena. */
+/* The span holding p: exact for in-use and stack spans; for a page of a
+ * free span, that span or NULL; NULL outside the used arena. */
 mspan *spanof(struct gcrt_runtime *rt, const void *p);
 void *spanbase(const mspan *s);
 
@@ -229,6 +230,16 @@ void mheap_mapbits(struct gcrt_runtime *rt, uintptr_t arena_used);
 void types_init(struct gcrt_runtime *rt);
 /* The typeinfo of handle t, or NULL if t is not a type of rt. */
 const typeinfo *typeof_handle(struct gcrt_runtime *rt, gcrt_type t);
+
+/* The lookup behind typeof_handle, given a load of h->ntypes (inline for
+ * malloc's fast path). */
+static inline const typeinfo *typelookup(const mheap *h, gcrt_type t, uint32_t ntypes)
+{
+	uint32_t idx = (uint32_t)t;
+	if ((uint32_t)(t >> 32) != h->typetag || idx == 0 || idx > ntypes)
+		return NULL;
+	return &h->types[idx - 1];
+}
 gcrt_type type_handle(const mheap *h, uint32_t index);
 
 /* mbarrier.c */

@@ -91,6 +91,10 @@ void mheap_dump(struct gcrt_runtime *rt, dumpbuf *d)
 	dumpf(d, "  pages inuse=%llu stack=%llu large=%llu bytes in %llu objects\n",
 	      (unsigned long long)h->pages_inuse, (unsigned long long)h->pages_stack,
 	      (unsigned long long)h->largealloc, (unsigned long long)h->nlargealloc);
+	for (int i = 1; i < NumSizeClasses; i++)
+		if (h->central[i].nspans > 0)
+			dumpf(d, "  central %d (size %d): %llu spans\n", i, h->class_to_size[i],
+			      (unsigned long long)h->central[i].nspans);
 	uint32_t shown = 0;
 	for (uint32_t i = 0; i < h->nspan && shown < 32; i++) {
 		mspan *s = h->allspans[i];
@@ -114,7 +118,8 @@ void mheap_checklocked(struct gcrt_runtime *rt)
 		if (s == NULL || s->start != page || s->npages == 0)
 			throwf(rt, "heap check: span map broken at page %#lx", (unsigned long)page);
 		for (uintptr_t i = 0; i < s->npages; i++)
-			if (atomic_load(&h->spans[page + i - (h->arena_start >> PageShift)]) != s)
+			if ((s->state != MSpanFree || i == s->npages - 1) &&
+			    atomic_load(&h->spans[page + i - (h->arena_start >> PageShift)]) != s)
 				throw(rt, "heap check: span map disagrees inside a span");
 		if (s->state == MSpanFree) {
 			if (prevfree)
