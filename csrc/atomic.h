@@ -64,6 +64,11 @@ void sched_wake(struct gcrt_runtime *rt, const void *obj);
 /* True when the calling thread is the M holding the controller's baton. */
 bool sched_controlled(struct gcrt_runtime *rt);
 
+/* A site descriptor in the gcrt_sp section (also used by the controller). */
+#define SCHED__DEFSITE(NAME, KIND)                                                            \
+	static const sched_site gcrt__sp __attribute__((section("gcrt_sp"), used, aligned(8))) = \
+	    {NAME, __FILE__, __LINE__, KIND}
+
 #if GCRT_SCHED
 #define SCHED__SITE(rt, NAME, KIND, V)                                                       \
 	__extension__({                                                                          \
@@ -76,9 +81,6 @@ bool sched_controlled(struct gcrt_runtime *rt);
 		    ? sched_at((rt), &gcrt__sp, (uint64_t)(V))                                   \
 		    : 0;                                                                         \
 	})
-#define SCHED__DEFSITE(NAME, KIND)                                                            \
-	static const sched_site gcrt__sp __attribute__((section("gcrt_sp"), used, aligned(8))) = \
-	    {NAME, __FILE__, __LINE__, KIND}
 #define SCHED__MODE(rt) atomic_load_explicit(&(rt)->schedmode, memory_order_relaxed)
 /* Wait (controlled mode, calling M only) until SCHED_WAKE(obj) or the
  * virtual clock passes UNTIL (ns, -1 = never). */

@@ -22,11 +22,12 @@
  * livelock (spinners that only re-read what they wait for, or wake each
  * other, never count as progress).
  *
- * Decisions: at a point where more than one M could run, one decision d:
- * 0 keeps the current M (or, when it cannot run, takes the next runnable M
- * in cyclic order: a free, non-preemptive switch), k > 0 takes the k-th
- * other runnable M in cyclic order after the current one (mod their
- * count).  Strategies: a tape, uniform random, and PCT (random distinct
+ * Decisions: at a point where more than one M could run, one decision d.
+ * When the current M can go on, 0 keeps it and k > 0 takes the k-th other
+ * runnable M in cyclic order after it (mod their count): a preemption.
+ * When it cannot (it spins, blocks or ended; and for the first turn) the
+ * switch is free and d picks the d-th runnable M in cyclic order after it
+ * (mod their count), so 0 is the next one.  Strategies: a tape, uniform random, and PCT (random distinct
  * priorities, d-1 change points that demote the running M).  Whatever the
  * strategy, the decision taken is recorded in canonical tape form, so every
  * run replays as a tape.  Faults come from a separate tape, one entry per
@@ -225,28 +226,30 @@ static void describe(schedctl *c, char *buf, size_t len)
 
 /* ---- choosing the next M ---- */
 
+/* The M the strategy picks among me (if it can run) and others. */
 static int decide(schedctl *c, int me, bool meok, const int *others, int no)
 {
-	int ncand = no + (meok ? 1 : 0);
 	switch (c->strategy) {
 	case GCRT_SCHED_STRAT_RANDOM: {
-		int r = (int)(xorshift(&c->rng) % (uint64_t)ncand);
-		return meok ? r : (r == 0 ? 0 : r + 1);
+		int r = (int)(xorshift(&c->rng) % (uint64_t)(no + (meok ? 1 : 0)));
+		return meok ? (r == 0 ? me : others[r - 1]) : others[r];
 	}
 	case GCRT_SCHED_STRAT_PCT: {
 		for (int i = 0; i < c->pctdepth - 1; i++)
 			if (c->change[i] == c->nchoice && meok)
 				c->ms[me].prio = (uint32_t)(c->pctdepth - 2 - i);
-		int best = meok ? me : others[0], bi = meok ? 0 : 1;
+		int best = meok ? me : others[0];
 		for (int k = 0; k < no; k++)
-			if (c->ms[others[k]].prio > c->ms[best].prio) {
+			if (c->ms[others[k]].prio > c->ms[best].prio)
 				best = others[k];
-				bi = k + 1;
-			}
-		return (!meok && bi == 1) ? 0 : bi;
+		return best;
 	}
-	default:
-		return c->tapepos < c->ntape ? c->tape[c->tapepos++] : 0;
+	default: {
+		int d = c->tapepos < c->ntape ? c->tape[c->tapepos++] : 0;
+		if (!meok)
+			return others[d % no];
+		return d == 0 ? me : others[(d - 1) % no];
+	}
 	}
 }
 
@@ -268,12 +271,11 @@ static int pick(schedctl *c, int me)
 			return others[0];
 		if (no > 0) {
 			c->nchoice++;
-			int d = decide(c, me, meok, others, no);
-			int next = d == 0 ? (meok ? me : others[0]) : others[(d - 1) % no];
+			int next = decide(c, me, meok, others, no);
 			int code = 0;
 			for (int k = 0; k < no; k++)
 				if (others[k] == next)
-					code = (!meok && k == 0) ? 0 : k + 1;
+					code = meok ? k + 1 : k;
 			push(&c->rec, &c->nrec, &c->caprec, (uint8_t)code);
 			if (next != me && meok) {
 				c->npreempt++;
@@ -554,6 +556,8 @@ void ctl_end(struct gcrt_runtime *rt, int m)
 		finish(c);
 		return;
 	}
+	SCHED__DEFSITE("thread.exit", SP_STEP);
+	trace(c, m, siteid(c, &gcrt__sp), 0, 0);
 	makeprogress(c);
 	sched_wake(rt, c->ms[m].t);
 	int next = pick(c, m);

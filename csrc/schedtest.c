@@ -19,7 +19,8 @@
  *   locks     Ms take two locks around a shared sum; "abba" takes them in
  *             opposite orders on odd Ms: a deadlock.
  *   spinwait  M0 sets a flag the others spin on; "nopartner" never sets
- *             it: a livelock.
+ *             it: a livelock; "nopoint" waits in a loop without a point,
+ *             which only the wall-clock watchdog can catch (it aborts).
  *   pingpong  M0 and M1 trade a ball through notes; "lostwake" drops the
  *             last wakeup: a deadlock, or, with a sleep timeout
  *             (parameter 1, virtual ns), a timeout the oracle reports.
@@ -561,7 +562,7 @@ SCHED_SCENARIO(locks) = {
 
 struct spinctx {
 	_Atomic uint32_t flag, seen;
-	int n, nopartner;
+	int n, nopartner, nopoint;
 };
 
 static int spin_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
@@ -570,6 +571,7 @@ static int spin_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	struct spinctx *x = vctx;
 	x->n = p->n_ms;
 	x->nopartner = p->mutant == 1;
+	x->nopoint = p->mutant == 2;
 	return GCRT_OK;
 }
 
@@ -581,6 +583,10 @@ static void spin_body(struct gcrt_runtime *rt, void *vctx, int m)
 		if (!x->nopartner)
 			ATOMIC_STORE(rt, "spinwait.set", &x->flag, 1);
 		return;
+	}
+	if (x->nopoint) {
+		while (atomic_load(&x->flag) == 0)
+			procyield(10);
 	}
 	while (ATOMIC_LOAD(rt, "spinwait.load", &x->flag) == 0)
 		SCHED_SPIN(rt, "spinwait.wait");
@@ -603,7 +609,7 @@ SCHED_SCENARIO(spinwait) = {
     .doc = "M0 sets a flag the other Ms spin on",
     .min_ms = 2,
     .max_ms = 8,
-    .mutants = (const char *const[]){"nopartner", NULL},
+    .mutants = (const char *const[]){"nopartner", "nopoint", NULL},
     .ctxsize = sizeof(struct spinctx),
     .setup = spin_setup,
     .body = spin_body,
@@ -724,6 +730,8 @@ static void own_body(struct gcrt_runtime *rt, void *vctx, int m)
 				SCHED_SPIN(rt, "owned.wait");
 		}
 		uint64_t o = ATOMIC_LOAD(rt, "owned.check", &x->owner);
+		if (o == 0)
+			throwf(rt, "owned: M%d found its critical section released by another M", m);
 		if (o != me)
 			throwf(rt, "owned: M%d found M%d in its critical section", m, (int)o - 1);
 		ATOMIC_STORE(rt, "owned.release", &x->owner, 0);

@@ -37,9 +37,10 @@ GCRT_API int gcrt_test_sched_site(int i, const char **name, const char **file, i
  * gcrt_test_sched_run runs a registered scenario with n_ms Ms on a fresh
  * runtime (record mode) under the controller: exactly one M runs at a
  * time and the strategy decides at every schedule point who runs next.
- * Tape decisions: 0 = keep running (or the next M in cyclic order when the
- * current one cannot run), k = switch to the k-th other runnable M; taken
- * only where more than one M can run; past the tape's end, 0.  Faults: one
+ * Tape decisions, taken only where more than one M can run (past the
+ * tape's end, 0): 0 = keep running, k = switch to the k-th other runnable M
+ * in cyclic order; when the current M cannot run (or for the first turn),
+ * d = take the d-th runnable M after it (0 = the next one).  Faults: one
  * tape entry per occurrence of an armed fault site, nonzero = inject.
  * Every run records the decisions it took in tape form, so any run, of
  * any strategy, replays with GCRT_SCHED_STRAT_TAPE.  STRAT_FREE runs the
