@@ -259,3 +259,51 @@ def test_stuck_m_trips_the_wall_clock_watchdog() -> None:
                        text=True, timeout=60)
     assert p.returncode != 0
     assert "schedctl watchdog: scenario spinwait made no progress" in p.stderr
+
+
+# ---- work-list scenarios (csrc/schedwork.c over lfstack.c, mgcwork.c) ----
+
+
+def sparse_sweep(scenario: str, n_ms: int, mutant: str | None, max_pre: int = 2,
+                 **kw: Any) -> tuple[int, list[sched.Result]]:
+    """Run every tape with at most max_pre nonzero decisions (values 1..n_ms-1)
+    over the whole run; the number of runs and the failures."""
+    n = max(len(sched.run(scenario, n_ms, [v] * 256, mutant=mutant, **kw).tape)
+            for v in range(n_ms)) + 8
+    runs, fails = 0, []
+    for k in range(max_pre + 1):
+        for pos in itertools.combinations(range(n), k):
+            for vals in itertools.product(range(1, n_ms), repeat=k):
+                tape = [0] * n
+                for p, v in zip(pos, vals):
+                    tape[p] = v
+                r = sched.run(scenario, n_ms, tape, mutant=mutant, **kw)
+                assert len(r.tape) <= n, "the sweep must cover every decision"
+                runs += 1
+                if r.failed:
+                    fails.append(r)
+    return runs, fails
+
+
+def test_hypothesis_finds_lfstack_aba() -> None:
+    r = find("lfstack", 2, "lf_aba", 500)
+    assert r is not None, "M_LF_ABA survived 500 examples"
+    assert r.outcome in ("throw", "oracle"), r.story()
+    assert "lfstack" in r.message
+    assert "lfstack.pop.cas" in r.story()
+    assert r.preemptions <= 4, r.story()
+    assert find("lfstack", 2, None, 500) is None
+
+
+def test_lfstack_bounded_exhaustive() -> None:
+    runs, fails = sparse_sweep("lfstack", 2, None)
+    assert runs > 500 and fails == []
+    runs, fails = sparse_sweep("lfstack", 2, "lf_aba")
+    assert fails, f"no tape with <= 2 preemptions shows ABA in {runs} runs"
+    assert min(f.preemptions for f in fails) == 2
+
+
+def test_getfull_bounded_exhaustive_and_searched() -> None:
+    runs, fails = sparse_sweep("getfull", 2, None, params=(5,))
+    assert runs > 100 and fails == [], fails[0].story() if fails else ""
+    assert find("getfull", 3, None, 150, params=(7, 2)) is None
