@@ -16,6 +16,8 @@
  *   counter   Ms increment a shared counter with a CAS loop; "racy" does
  *             load-then-store and loses updates.  Parameter 1 > 0 makes
  *             each M spawn a helper M mid-run and join it (dynamic Ms).
+ *             "leak" increments from a raw pthread the controller does not
+ *             know: the run fails as uncontrolled.
  *   locks     Ms take two locks around a shared sum; "abba" takes them in
  *             opposite orders on odd Ms: a deadlock.
  *   spinwait  M0 sets a flag the others spin on; "nopartner" never sets
@@ -413,20 +415,22 @@ static int iters(const schedparams *p, int def)
 
 struct counterctx {
 	_Atomic uint64_t v;
-	int iters, n, racy, spawn;
+	int iters, n, racy, spawn, leak;
 	rtthread helper[MaxCtlMs];
+	struct gcrt_runtime *rt; /* for the leaked thread */
 };
 
 static int counter_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 {
-	(void)rt;
 	struct counterctx *x = vctx;
 	x->iters = iters(p, 2);
 	if (x->iters < 0 || p->p[1] < 0 || p->p[1] > 1)
 		return GCRT_ERANGE;
 	x->n = p->n_ms;
 	x->racy = p->mutant == 1;
+	x->leak = p->mutant == 2;
 	x->spawn = (int)p->p[1];
+	x->rt = rt;
 	return GCRT_OK;
 }
 
@@ -453,9 +457,22 @@ static void counter_helper(struct gcrt_runtime *rt, void *arg)
 		increment(rt, x);
 }
 
+/* A thread started behind the runtime's back (mutant "leak"). */
+static void *counter_leaked(void *arg)
+{
+	struct counterctx *x = arg;
+	increment(x->rt, x);
+	return NULL;
+}
+
 static void counter_body(struct gcrt_runtime *rt, void *vctx, int m)
 {
 	struct counterctx *x = vctx;
+	if (x->leak && m == 0) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, counter_leaked, x) == 0)
+			pthread_join(t, NULL);
+	}
 	if (x->spawn)
 		rtthread_start(rt, &x->helper[m], counter_helper, x);
 	for (int i = 0; i < x->iters; i++)
@@ -468,7 +485,7 @@ static const char *counter_check(struct gcrt_runtime *rt, void *vctx, char *buf,
 {
 	(void)rt;
 	struct counterctx *x = vctx;
-	uint64_t want = (uint64_t)x->n * (uint64_t)x->iters * (x->spawn ? 2u : 1u);
+	uint64_t want = (uint64_t)x->n * (uint64_t)x->iters * (x->spawn ? 2u : 1u) + (x->leak ? 1u : 0u);
 	uint64_t got = atomic_load(&x->v);
 	if (got == want)
 		return NULL;
@@ -482,7 +499,7 @@ SCHED_SCENARIO(counter) = {
     .doc = "Ms increment a shared counter (params: iterations, spawn helpers 0/1)",
     .min_ms = 1,
     .max_ms = 8,
-    .mutants = (const char *const[]){"racy", NULL},
+    .mutants = (const char *const[]){"racy", "leak", NULL},
     .ctxsize = sizeof(struct counterctx),
     .setup = counter_setup,
     .body = counter_body,

@@ -72,7 +72,7 @@ _GSTATUS = {
     8: "Gcopystack",
 }
 GSCAN = 0x1000
-LF_PTR_BITS = 47  # Go's amd64 lfstack: pointer in the low 47 bits, push count above
+LF_CNT_BITS = 19  # lfstack.c: packed = node << 16 | pushcnt mod 2^19; node = (packed >> 19) << 3
 
 
 def gstatus(value: int, _: Symbols) -> str:
@@ -83,10 +83,10 @@ def gstatus(value: int, _: Symbols) -> str:
 
 def lfstack_head(value: int, sym: Symbols) -> str:
     """A packed lfstack head: ``node#i/cnt`` (``nil`` for an empty stack)."""
-    node = value & ((1 << LF_PTR_BITS) - 1)
+    node = (value >> LF_CNT_BITS) << 3
     if node == 0:
         return "nil"
-    return f"{sym.name('node', node)}/{value >> LF_PTR_BITS}"
+    return f"{sym.name('node', node)}/{value & ((1 << LF_CNT_BITS) - 1)}"
 
 
 def span_sweepgen(value: int, _: Symbols) -> str:

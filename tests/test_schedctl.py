@@ -223,7 +223,7 @@ def test_bad_input_raises_and_leaves_everything_usable() -> None:
 def test_every_scenario_is_listed_with_its_mutants() -> None:
     scns = sched.scenarios()
     assert {"counter", "locks", "spinwait", "pingpong", "owned"} <= set(scns)
-    assert scns["counter"].mutants == ("racy",)
+    assert scns["counter"].mutants == ("racy", "leak")
     assert "thread.exit" in sched.sites() and "lock.wait" in sched.sites()
 
 
@@ -307,3 +307,27 @@ def test_getfull_bounded_exhaustive_and_searched() -> None:
     runs, fails = sparse_sweep("getfull", 2, None, params=(5,))
     assert runs > 100 and fails == [], fails[0].story() if fails else ""
     assert find("getfull", 3, None, 150, params=(7, 2)) is None
+
+
+def test_a_thread_outside_the_controller_fails_the_run() -> None:
+    r = sched.run("counter", 2, mutant="leak")
+    assert r.outcome == "uncontrolled"
+    assert "uncontrolled thread at schedule point counter.load" in r.message
+    assert sched.run("counter", 2).outcome == "ok"
+
+
+def test_story_decoders() -> None:
+    from pygcrt import story
+
+    sym = story.Symbols()
+    assert story.gstatus(0x1004, sym) == "Gwaiting|Gscan"
+    assert story.gstatus(8, sym) == "Gcopystack"
+    a = (0x7F0000001000 << 16) | 5
+    b = (0x7F0000002000 << 16) | 1
+    assert story.lfstack_head(a, sym) == "node#0/5"
+    assert story.lfstack_head(b, sym) == "node#1/1"
+    assert story.lfstack_head(a + 1, sym) == "node#0/6"
+    assert story.lfstack_head(0, sym) == "nil"
+    assert story.span_sweepgen((7 << 32) | 4, sym) == "span#7 sg=4"
+    assert story.decode("casgstatus.cas", 0x1001, sym) == "Grunnable|Gscan"
+    assert story.decode("counter.saw", 3, sym) == "3"
