@@ -15,6 +15,17 @@
  * a site's rank is its id: stable across runs and processes of one build,
  * never dependent on execution order.  The hash of the sorted names stamps
  * schedule strings, so a replay against changed points is refused.
+ *
+ * Deterministic runs: the controller is schedctl.c, the run harness and
+ * toy scenarios schedtest.c, the work-list scenarios schedwork.c.  A piece
+ * of the runtime adds a scenario of its own, in its own file, with
+ * SCHED_SCENARIO (schedctl.h explains the fields); `python -m pygcrt.sched
+ * list` then shows it and sched.run / replay / fuzz drive it.  Its Ms must
+ * be started with rtthread_start (the run harness starts the body's Ms;
+ * Ms started from inside a run, e.g. background workers, are controlled
+ * too), every wait loop needs a SCHED_SPIN or a lock / note / join wait,
+ * and code that reads time uses rt_nanotime / rt_usleep (virtual in
+ * controlled runs).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,8 @@
 /* schedtest.c: running a scenario under the controller, and the toy
  * scenarios that prove it.
  *
- * gcrt_test_sched_run gives every run a fresh runtime (record mode), so a
+ * gcrt_test_sched_run gives every run a fresh runtime (record mode, its
+ * arena at a fixed address), so a
  * run is a pure function of (scenario, parameters, n_ms, tape, fault tape,
  * mutant): nothing survives from the previous run, a recorded throw only
  * poisons the run's own runtime, and the next run starts clean.  The
@@ -42,6 +43,13 @@ extern const sched_scenario __start_gcrt_scn[] __attribute__((weak, visibility("
 extern const sched_scenario __stop_gcrt_scn[] __attribute__((weak, visibility("hidden")));
 
 enum { DefaultWatchdogMs = 20000, MaxIters = 1 << 24 };
+
+/* Every run's heap sits at the same address, so heap addresses (and the
+ * lfstack heads packed from them) repeat from run to run.  Only when the
+ * range is taken (another runtime lives there) does a run fall back to an
+ * arena anywhere. */
+#define FixedArena ((uintptr_t)0x5e0000000000ull)
+#define RunArenaSize ((uint64_t)64 << 20)
 
 struct gcrt_schedrun {
 	gcrt_sched_info info;
@@ -318,8 +326,14 @@ GCRT_API int gcrt_test_sched_run(const char *scenario, int32_t n_ms, const gcrt_
 	gcrt_config_init(&cfg);
 	cfg.on_throw = GCRT_THROW_RECORD;
 	cfg.nprocs = n_ms;
+	cfg.arena_size = RunArenaSize;
+	cfg.arena_hint = FixedArena;
 	struct gcrt_runtime *rt;
 	rc = gcrt_new(&cfg, &rt);
+	if (rc == GCRT_ENOMEM) {
+		cfg.arena_hint = 0;
+		rc = gcrt_new(&cfg, &rt);
+	}
 	if (rc != GCRT_OK)
 		return rc;
 	gcrt_schedrun *r = calloc(1, sizeof *r);
