@@ -1,7 +1,9 @@
 """Traces of controlled runs told as stories.
 
 A story lists each schedule step: step number, M, point name and the value
-the point observed, decoded by the point's subsystem (packed lfstack heads
+the point observed (a point comes before its operation: an M switched back
+in first does the operation of the point it was parked at, which the story
+says as ``Mk did <point> first``), decoded by the point's subsystem (packed lfstack heads
 as ``node#i/cnt``, G statuses as ``Gwaiting|Gscan``, spans as
 ``span#i sg=N``).  Switches are marked ``->``, preemptions (switches away
 from an M that could have gone on) ``Mk preempted``, after-op notes are
@@ -122,11 +124,13 @@ def decode(site: str, value: int, sym: Symbols) -> str:
     return (_DECODERS[best] if best else plain)(value, sym)
 
 
-def _line(e: Event, prev: int, sym: Symbols) -> str:
+def _line(e: Event, prev: int, parked: str, sym: Symbols) -> str:
     mark = "->" if e.switched else "  "
     tags = [t for t, bit in (("spin", EV_SPIN), ("fault injected", EV_FAULT)) if e.flags & bit]
     if e.preempted:
         tags.append(f"M{prev} preempted")
+    if e.switched and parked:
+        tags.append(f"M{e.m} did {parked} first")
     tail = f"  ({', '.join(tags)})" if tags else ""
     if e.note:
         return f"{'':>6} {mark}M{e.m:<2}   .. {e.site:<25} {decode(e.site, e.value, sym)}{tail}"
@@ -147,10 +151,14 @@ def tell(header: list[str], evs: list[Event], dropped: int, failure: str, limit:
     skipped = dropped + max(0, len(evs) - limit)
     if skipped:
         lines.append(f"{'':>6}  ... {skipped} earlier events not shown")
-    shown = evs[-limit:]
-    prev = evs[len(evs) - len(shown) - 1].m if len(shown) < len(evs) else -1
-    for e in shown:
-        lines.append(_line(e, prev, sym))
+    prev = -1
+    last: dict[int, str] = {}
+    first = len(evs) - min(limit, len(evs))
+    for i, e in enumerate(evs):
+        if i >= first:
+            lines.append(_line(e, prev, last.get(e.m, "") if e.switched else "", sym))
+        if not e.note:
+            last[e.m] = e.site
         prev = e.m
     if failure:
         lines.append(f"!! {failure}")
