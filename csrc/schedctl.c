@@ -178,10 +178,13 @@ static int siteid(schedctl *c, const sched_site *site)
 
 /* ---- failure ---- */
 
+/* Post every M that is not done, the baton holder included: when the
+ * failure comes from an uncontrolled thread the holder may be about to
+ * park, and an extra post only makes a later park return at once. */
 static void wakeall(schedctl *c)
 {
 	for (int i = 0; i < c->n; i++)
-		if (i != c->cur && c->ms[i].state != MsDone)
+		if (c->ms[i].state != MsDone)
 			sem_post(&c->ms[i].sem);
 }
 
