@@ -191,7 +191,7 @@ static _Noreturn void watchdog(const char *scn, schedctl *c, uint32_t ms)
 	abort();
 }
 
-static void waitdone(const char *scn, schedctl *c, uint32_t ms)
+static struct timespec after(uint32_t ms)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -201,6 +201,24 @@ static void waitdone(const char *scn, schedctl *c, uint32_t ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
 	}
+	return ts;
+}
+
+/* Free runs have no points to stop at either: a stuck one aborts too. */
+static void joinfree(const char *scn, mslot *slots, int n, uint32_t ms)
+{
+	struct timespec ts = after(ms);
+	for (int i = 0; i < n; i++)
+		if (pthread_timedjoin_np(slots[i].t.tid, NULL, &ts) != 0) {
+			fprintf(stderr, "schedctl watchdog: free run of %s: M%d still running after %u ms\n",
+				scn, i, ms);
+			abort();
+		}
+}
+
+static void waitdone(const char *scn, schedctl *c, uint32_t ms)
+{
+	struct timespec ts = after(ms);
 	for (;;) {
 		if (sem_timedwait(&c->done, &ts) == 0)
 			return;
@@ -274,12 +292,15 @@ static void runscn(struct gcrt_runtime *rt, const sched_scenario *s, int32_t n_m
 		started++;
 	}
 	int64_t t0 = nanotime();
+	uint32_t wd = o->watchdog_ms ? o->watchdog_ms : DefaultWatchdogMs;
 	if (c != NULL) {
 		ctl_go(c);
-		waitdone(s->name, c, o->watchdog_ms ? o->watchdog_ms : DefaultWatchdogMs);
+		waitdone(s->name, c, wd);
+		for (int i = 0; i < started; i++)
+			rtthread_join(&slots[i].t);
+	} else {
+		joinfree(s->name, slots, started, wd);
 	}
-	for (int i = 0; i < started; i++)
-		rtthread_join(&slots[i].t);
 	r->info.wall_ns = (uint64_t)(nanotime() - t0);
 	if (c != NULL) {
 		c->running = 0;

@@ -259,6 +259,21 @@ def test_stuck_m_trips_the_wall_clock_watchdog() -> None:
                        text=True, timeout=60)
     assert p.returncode != 0
     assert "schedctl watchdog: scenario spinwait made no progress" in p.stderr
+    assert "M1 holds the baton" in p.stderr
+
+
+def test_stuck_free_run_trips_the_watchdog_too() -> None:
+    code = "from pygcrt import sched\nsched.run('spinwait', 2, strategy='free', mutant='nopartner', watchdog_ms=300)\n"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode != 0
+    assert "free run of spinwait: M1 still running" in p.stderr
+
+
+def test_free_runs_are_a_baseline() -> None:
+    r = sched.run("counter", 2, strategy="free", params=(1000,))
+    assert r.outcome == "ok" and r.steps == 0 and r.trace == []
 
 
 # ---- work-list scenarios (csrc/schedwork.c over lfstack.c, mgcwork.c) ----
