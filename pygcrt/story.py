@@ -130,7 +130,7 @@ def _line(e: Event, prev: int, parked: str, sym: Symbols) -> str:
     if e.preempted:
         tags.append(f"M{prev} preempted")
     if e.switched and parked:
-        tags.append(f"M{e.m} did {parked} first")
+        tags.append(parked)
     tail = f"  ({', '.join(tags)})" if tags else ""
     if e.note:
         return f"{'':>6} {mark}M{e.m:<2}   .. {e.site:<25} {decode(e.site, e.value, sym)}{tail}"
@@ -147,7 +147,7 @@ def tell(header: list[str], evs: list[Event], dropped: int, failure: str, limit:
     """The story: header lines, the (last ``limit``) events, the failure."""
     sym = Symbols()
     lines = list(header)
-    lines.append(f"{'step':>6}  M   {'site':<30} observed")
+    lines.append(f"{'step':>6}   M   {'site':<30} observed")
     skipped = dropped + max(0, len(evs) - limit)
     if skipped:
         lines.append(f"{'':>6}  ... {skipped} earlier events not shown")
@@ -158,7 +158,8 @@ def tell(header: list[str], evs: list[Event], dropped: int, failure: str, limit:
         if i >= first:
             lines.append(_line(e, prev, last.get(e.m, "") if e.switched else "", sym))
         if not e.note:
-            last[e.m] = e.site
+            waited = e.flags & (EV_SPIN | EV_BLOCK)
+            last[e.m] = f"M{e.m} resumes from {e.site}" if waited else f"M{e.m} did {e.site} first"
         prev = e.m
     if failure:
         lines.append(f"!! {failure}")
