@@ -22,6 +22,8 @@
 #include "runtime.h"
 #include "mutants.h"
 
+int throw_has_catcher(struct gcrt_runtime *rt);
+
 _Static_assert(sizeof(workbuf) == WorkbufSize, "runtime: size of Workbuf is suboptimal");
 _Static_assert(offsetof(workbuf, node) == 0, "workbuf: node must be first");
 

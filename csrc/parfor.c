@@ -21,6 +21,8 @@
 #include "runtime.h"
 #include "parfor.h"
 
+int throw_has_catcher(struct gcrt_runtime *rt);
+
 parfor *parforalloc(struct gcrt_runtime *rt, uint32_t nthrmax)
 {
 	parfor *desc = persistentalloc(rt, sizeof *desc, CacheLineSize, NULL);
@@ -146,6 +148,10 @@ static bool findwork(parfor *desc, parforthread *me, uint32_t tid, uint64_t *rnd
 			me->nosyield++;
 			osyield();
 		} else {
+			/* Another thread threw (record mode): leave, as getfull does. */
+			if (ATOMIC_LOAD(rt, "parfor.steal.failed", &rt->thr.failed) &&
+			    throw_has_catcher(rt))
+				throw_unwind(rt);
 			me->nsleep++;
 			gcrt_usleep(1);
 		}

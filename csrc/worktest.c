@@ -856,10 +856,13 @@ GCRT_API int gcrt_test_getfull_round(gcrt_runtime *rt, gcrt_getfull_round *rd)
 
 /* ---- parfor ---- */
 
+/* One parfor run at a time holds rt->work.markfor. */
 static bool markforacquire(struct gcrt_runtime *rt)
 {
-	return ATOMIC_CAS32(rt, "test.parfor.acquire", &rt->work.markfor_busy, 0, 1) ||
-	       ATOMIC_CAS32(rt, "test.parfor.acquire", &rt->work.markfor_busy, 0, 1);
+	while (!ATOMIC_CAS32(rt, "test.parfor.acquire", &rt->work.markfor_busy, 0, 1))
+		if (ATOMIC_LOAD(rt, "test.parfor.busy", &rt->work.markfor_busy) != 0)
+			return false;
+	return true;
 }
 
 static void markforrelease(struct gcrt_runtime *rt)

@@ -40,7 +40,7 @@ GCRT_API int gcrt_test_set_mutant(gcrt_runtime *rt, const char *name);
 
 /* lfstack.  Test nodes (32 bytes, 8-aligned) come from a pool of 4096 in
  * the runtime's persistent memory (GCRT_ENOMEM once used up).  head is an
- * 8-aligned word of the caller, 0 = empty.  Pushing an address that is
+ * 8-aligned word of the caller, 0 = empty, written only by these hooks.  Pushing an address that is
  * not a pool node, or is not a node boundary, throws. */
 #define GCRT_TEST_LFNODES 4096
 GCRT_API int gcrt_test_lfnodes(gcrt_runtime *rt, int n, uintptr_t *nodes);
