@@ -64,10 +64,15 @@ void sched_wake(struct gcrt_runtime *rt, const void *obj);
 /* True when the calling thread is the M holding the controller's baton. */
 bool sched_controlled(struct gcrt_runtime *rt);
 
-/* A site descriptor in the gcrt_sp section (also used by the controller). */
+/* A site descriptor, in the gcrt_sp section in the test build (the
+ * controller defines a few itself); the release build lists no sites. */
+#if GCRT_SCHED
+#define SCHED__SECTION __attribute__((section("gcrt_sp"), used, aligned(8)))
+#else
+#define SCHED__SECTION __attribute__((unused))
+#endif
 #define SCHED__DEFSITE(NAME, KIND)                                                            \
-	static const sched_site gcrt__sp __attribute__((section("gcrt_sp"), used, aligned(8))) = \
-	    {NAME, __FILE__, __LINE__, KIND}
+	static const sched_site gcrt__sp SCHED__SECTION = {NAME, __FILE__, __LINE__, KIND}
 
 #if GCRT_SCHED
 #define SCHED__SITE(rt, NAME, KIND, V)                                                       \
