@@ -574,20 +574,16 @@ void ctl_end(struct gcrt_runtime *rt, int m)
 	sem_post(&c->ms[next].sem);
 }
 
-/* rtthread_join from a controlled M: wait (controlled) until t is done.
- * False when the caller is not the baton holder (join for real). */
-bool ctl_join(struct gcrt_runtime *rt, rtthread *t)
+/* rtthread_join from the baton holder: wait, under control, until t is
+ * done (the real pthread_join after it returns at once).  Any other caller
+ * joins for real. */
+void ctl_join(struct gcrt_runtime *rt, rtthread *t)
 {
 	schedctl *c = rt->sp.ctl;
-	if (!isbaton(c))
-		return false;
-	int m = t->ctlm;
-	if (m < 0)
-		return false;
-	while (c->ms[m].state != MsDone)
+	if (!isbaton(c) || t->ctlm < 0)
+		return;
+	while (c->ms[t->ctlm].state != MsDone)
 		SCHED_BLOCK(rt, "thread.join.wait", t);
-	c->ms[m].joined = 1;
-	return true;
 }
 
 /* Start the run: the first decision picks the first M. */

@@ -72,7 +72,6 @@ typedef struct ctlm {
 	int32_t lastsite;
 	uint32_t sincespin; /* own steps since its last spin */
 	uint32_t prio;     /* PCT priority (higher runs first) */
-	int joined;
 } ctlm;
 
 typedef struct schedctl {
@@ -129,7 +128,7 @@ int ctl_register(struct gcrt_runtime *rt, rtthread *t);
 void ctl_started(struct gcrt_runtime *rt, int m, pthread_t tid);
 int ctl_begin(struct gcrt_runtime *rt, int m);
 void ctl_end(struct gcrt_runtime *rt, int m);
-bool ctl_join(struct gcrt_runtime *rt, rtthread *t);
+void ctl_join(struct gcrt_runtime *rt, rtthread *t);
 void ctl_go(schedctl *c);
 int ctl_at(struct gcrt_runtime *rt, const sched_site *site, uint64_t value);
 void ctl_fail(schedctl *c, int outcome, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
