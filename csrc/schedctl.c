@@ -83,6 +83,7 @@ schedctl *ctl_new(struct gcrt_runtime *rt, const gcrt_sched_opts *o)
 		return NULL;
 	c->rt = rt;
 	c->cur = -1;
+	c->cpu = -1;
 	c->lastm = -1;
 	c->strategy = o->strategy;
 	c->tape = o->tape;

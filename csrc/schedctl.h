@@ -79,6 +79,7 @@ typedef struct schedctl {
 	int n;            /* Ms registered, in creation order */
 	int cur;          /* the M holding the baton, -1 before the run */
 	int running;      /* between ctl_go and the last M's exit */
+	int cpu;          /* the CPU every M is pinned to, -1 until the first */
 	_Atomic int ndone;
 	_Atomic int aborting;
 	sem_t done;       /* posted once every M is done */

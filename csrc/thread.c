@@ -37,19 +37,27 @@ static void *rtthread_main(void *arg)
 }
 
 /* Controlled Ms share one CPU: only one runs anyway, and same-CPU handoffs
- * are several times cheaper and steadier than cross-CPU wakeups. */
-static void pin(pthread_attr_t *attr)
+ * are several times cheaper and steadier than cross-CPU wakeups.  The CPU
+ * is the one the run's first M was created on (so concurrent test
+ * processes spread out), if this thread may run there. */
+static void pin(struct gcrt_runtime *rt, pthread_attr_t *attr)
 {
 	cpu_set_t all, one;
 	if (sched_getaffinity(0, sizeof all, &all) != 0)
 		return;
+	int *cpu = &rt->sp.ctl->cpu;
+	if (*cpu < 0 || !CPU_ISSET(*cpu, &all)) {
+		int here = sched_getcpu();
+		*cpu = here >= 0 && CPU_ISSET(here, &all) ? here : -1;
+		for (int i = 0; *cpu < 0 && i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &all))
+				*cpu = i;
+	}
+	if (*cpu < 0)
+		return;
 	CPU_ZERO(&one);
-	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
-		if (CPU_ISSET(cpu, &all)) {
-			CPU_SET(cpu, &one);
-			pthread_attr_setaffinity_np(attr, sizeof one, &one);
-			return;
-		}
+	CPU_SET(*cpu, &one);
+	pthread_attr_setaffinity_np(attr, sizeof one, &one);
 }
 
 int rtthread_start(struct gcrt_runtime *rt, rtthread *t, void (*fn)(struct gcrt_runtime *, void *),
@@ -64,7 +72,7 @@ int rtthread_start(struct gcrt_runtime *rt, rtthread *t, void (*fn)(struct gcrt_
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	if (t->ctlm >= 0)
-		pin(&attr);
+		pin(rt, &attr);
 	int rc = pthread_create(&t->tid, &attr, rtthread_main, t);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
