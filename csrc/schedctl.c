@@ -45,6 +45,12 @@
  *
  * Time: the virtual clock advances Tick ns per step; when every live M is
  * blocked and some have deadlines it jumps to the earliest.
+ *
+ * Limits: runs are sequentially consistent (one M at a time), so weak-
+ * memory reorderings are invisible here (the chaos mode and TSan cover
+ * them); only interleavings at schedule points are explored; and a search
+ * that passes is evidence, not proof, except for bounded-exhaustive sweeps
+ * up to their bound.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -300,6 +300,17 @@ def sparse_sweep(scenario: str, n_ms: int, mutant: str | None, max_pre: int = 2,
     return runs, fails
 
 
+@given(data=st.data())
+@search(60, shrink=False)
+def test_lfstack_conserves_nodes_for_drawn_shapes(data: st.DataObject) -> None:
+    n_ms = data.draw(st.integers(2, 3), label="n_ms")
+    nodes = data.draw(st.integers(2, 5), label="nodes")
+    rounds = data.draw(st.integers(1, 2), label="rounds")
+    tape = data.draw(dense_tape(n_ms, 96), label="tape")
+    r = sched.run("lfstack", n_ms, tape, params=(nodes, rounds))
+    assert not r.failed, r.story()
+
+
 def test_hypothesis_finds_lfstack_aba() -> None:
     r = find("lfstack", 2, "lf_aba", 500)
     assert r is not None, "M_LF_ABA survived 500 examples"
