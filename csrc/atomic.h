@@ -16,7 +16,10 @@
  * Waiting: every loop that waits for another thread contains a SCHED_SPIN
  * (a busy iteration) or blocks in a lock or note below.  Locks and notes
  * wait in bounded slices and re-check the runtime's failure flag, so a
- * recorded throw on one thread never leaves another blocked forever.
+ * recorded throw on one thread never leaves another blocked forever.  In
+ * controlled mode (schedctl.c) they never block for real: a contended lock
+ * or an unsignalled note parks the M with SCHED_BLOCK on the object, and
+ * UNLOCK / notewakeup SCHED_WAKE it.
  */
 #ifndef GCRT_ATOMIC_H
 #define GCRT_ATOMIC_H
@@ -41,15 +44,35 @@ typedef struct sched_site {
 } sched_site;
 
 enum {
-	SP_STEP = 0, /* before a shared-memory operation */
-	SP_SPIN = 1, /* one iteration of a wait loop */
-	SP_BLOCK = 2 /* about to block on a lock or note */
+	SP_STEP = 0,  /* before a shared-memory operation */
+	SP_SPIN = 1,  /* one iteration of a wait loop */
+	SP_BLOCK = 2, /* about to block on a lock or note */
+	SP_FAULT = 3, /* a step where a fault may be injected (CAS, SCHED_FAULT) */
+	SP_NOTE = 4,  /* trace only: a value observed after an operation */
+	SP_WAIT = 5   /* a controlled M waits here until woken (SCHED_BLOCK) */
 };
 
 /* Slow path of a point, taken only while rt->schedmode != 0.
  * Returns nonzero when the controller injects a fault at this site
  * (a spurious CAS failure, for instance). */
 int sched_at(struct gcrt_runtime *rt, const sched_site *site, uint64_t value);
+/* Controlled mode only (schedctl.c): park the calling M until SCHED_WAKE
+ * on obj, or until the virtual clock reaches until_ns (-1: no deadline). */
+void sched_block(struct gcrt_runtime *rt, const sched_site *site, const void *obj,
+		 int64_t until_ns);
+void sched_wake(struct gcrt_runtime *rt, const void *obj);
+/* True when the calling thread is the M holding the controller's baton. */
+bool sched_controlled(struct gcrt_runtime *rt);
+
+/* A site descriptor, in the gcrt_sp section in the test build (the
+ * controller defines a few itself); the release build lists no sites. */
+#if GCRT_SCHED
+#define SCHED__SECTION __attribute__((section("gcrt_sp"), used, aligned(8)))
+#else
+#define SCHED__SECTION __attribute__((unused))
+#endif
+#define SCHED__DEFSITE(NAME, KIND)                                                            \
+	static const sched_site gcrt__sp SCHED__SECTION = {NAME, __FILE__, __LINE__, KIND}
 
 #if GCRT_SCHED
 #define SCHED__SITE(rt, NAME, KIND, V)                                                       \
@@ -63,17 +86,40 @@ int sched_at(struct gcrt_runtime *rt, const sched_site *site, uint64_t value);
 		    ? sched_at((rt), &gcrt__sp, (uint64_t)(V))                                   \
 		    : 0;                                                                         \
 	})
+#define SCHED__MODE(rt) atomic_load_explicit(&(rt)->schedmode, memory_order_relaxed)
+/* Wait (controlled mode, calling M only) until SCHED_WAKE(obj) or the
+ * virtual clock passes UNTIL (ns, -1 = never). */
+#define SCHED_BLOCK_UNTIL(rt, NAME, OBJ, UNTIL)                                               \
+	do {                                                                                     \
+		SCHED__DEFSITE(NAME, SP_WAIT);                                                   \
+		sched_block((rt), &gcrt__sp, (OBJ), (UNTIL));                                    \
+	} while (0)
+/* Make every M waiting on OBJ runnable again (no-op unless controlled). */
+#define SCHED_WAKE(rt, OBJ)                                                                      \
+	do {                                                                                     \
+		if (__builtin_expect(SCHED__MODE(rt) == SCHED_CONTROL, 0))                                   \
+			sched_wake((rt), (OBJ));                                                 \
+	} while (0)
+#define SCHED_CONTROLLED(rt) (SCHED__MODE(rt) == SCHED_CONTROL && sched_controlled(rt))
 #else
 #define SCHED__SITE(rt, NAME, KIND, V) ((void)(rt), 0)
+#define SCHED_BLOCK_UNTIL(rt, NAME, OBJ, UNTIL) ((void)(rt), (void)(OBJ), (void)(UNTIL))
+#define SCHED_WAKE(rt, OBJ) ((void)(rt), (void)(OBJ))
+#define SCHED_CONTROLLED(rt) ((void)(rt), 0)
 #endif
+#define SCHED_BLOCK(rt, NAME, OBJ) SCHED_BLOCK_UNTIL(rt, NAME, OBJ, -1)
 
 /* A plain point before an operation; V is a value recorded in the trace. */
 #define SCHED_POINT(rt, NAME) ((void)SCHED__SITE(rt, NAME, SP_STEP, 0))
 #define SCHED_POINT_V(rt, NAME, V) ((void)SCHED__SITE(rt, NAME, SP_STEP, V))
 /* One iteration of a wait loop: the thread is spinning, not progressing. */
 #define SCHED_SPIN(rt, NAME) ((void)SCHED__SITE(rt, NAME, SP_SPIN, 0))
-/* A point that may inject a fault; evaluates to nonzero to inject it. */
-#define SCHED_FAULT(rt, NAME) SCHED__SITE(rt, NAME, SP_STEP, 0)
+/* A point that may inject a fault; evaluates to nonzero to inject it.
+ * In controlled mode each occurrence consumes one entry of the fault tape. */
+#define SCHED_FAULT(rt, NAME) SCHED__SITE(rt, NAME, SP_FAULT, 0)
+/* Trace only: V is the value an operation observed or produced (after
+ * it), e.g. the head a CAS installed; never a switch. */
+#define SCHED_NOTE(rt, NAME, V) ((void)SCHED__SITE(rt, NAME, SP_NOTE, V))
 
 /* ---- sequentially consistent atomics, each with its point ---- */
 
@@ -115,6 +161,11 @@ static inline void procyield(int n)
 void osyield(void);
 void gcrt_usleep(uint32_t usec);
 int64_t nanotime(void);
+/* Time as the runtime sees it: in controlled mode a virtual clock that
+ * advances one tick per schedule step (deterministic); otherwise the real
+ * monotonic clock and a real sleep.  Runtime code uses these. */
+int64_t rt_nanotime(struct gcrt_runtime *rt);
+void rt_usleep(struct gcrt_runtime *rt, uint32_t usec);
 
 /* ---- runtime locks ----
  * A mutex that a thread blocked on it can abandon when the runtime fails. */
@@ -135,6 +186,7 @@ void lock_slow(struct gcrt_runtime *rt, rtlock *l);
 #define UNLOCK(rt, l, NAME)                                                                      \
 	do {                                                                                     \
 		pthread_mutex_unlock(&(l)->mu);                                                  \
+		SCHED_WAKE(rt, l);                                                               \
 		SCHED_POINT(rt, NAME);                                                           \
 	} while (0)
 

@@ -6,6 +6,12 @@
  * whose owner may be gone.  Notes are Go's one-shot Note (noteclear,
  * notewakeup, notesleep, notetsleep) on a mutex and condition variable,
  * with the same bounded waits.
+ *
+ * In controlled mode (schedctl.c) nothing blocks for real, since the owner
+ * of a lock may be parked waiting for the baton: a contended lock retries
+ * trylock between SCHED_BLOCKs on the lock (UNLOCK wakes it), and a note
+ * sleeper SCHED_BLOCKs on the note until notewakeup, or until its deadline
+ * on the virtual clock.
  */
 #include <errno.h>
 #include <sched.h>
@@ -66,6 +72,11 @@ void lock_destroy(rtlock *l)
 
 void lock_slow(struct gcrt_runtime *rt, rtlock *l)
 {
+	if (SCHED_CONTROLLED(rt)) {
+		while (pthread_mutex_trylock(&l->mu) != 0)
+			SCHED_BLOCK(rt, "lock.wait", l);
+		return;
+	}
 	for (;;) {
 		struct timespec ts = deadline(CLOCK_REALTIME, WaitSliceNs);
 		if (pthread_mutex_timedlock(&l->mu, &ts) == 0)
@@ -105,11 +116,33 @@ void notewakeup(struct gcrt_runtime *rt, note *n)
 	n->key = 1;
 	pthread_cond_broadcast(&n->cv);
 	pthread_mutex_unlock(&n->mu);
+	SCHED_WAKE(rt, n);
+}
+
+static bool notekey(note *n)
+{
+	pthread_mutex_lock(&n->mu);
+	bool k = n->key != 0;
+	pthread_mutex_unlock(&n->mu);
+	return k;
+}
+
+static bool notetsleep_controlled(struct gcrt_runtime *rt, note *n, int64_t ns)
+{
+	int64_t end = ns < 0 ? -1 : rt_nanotime(rt) + ns;
+	while (!notekey(n)) {
+		if (end >= 0 && rt_nanotime(rt) >= end)
+			return false;
+		SCHED_BLOCK_UNTIL(rt, "note.wait", n, end);
+	}
+	return true;
 }
 
 bool notetsleep(struct gcrt_runtime *rt, note *n, int64_t ns)
 {
 	(void)SCHED__SITE(rt, "note.sleep", SP_BLOCK, 0);
+	if (SCHED_CONTROLLED(rt))
+		return notetsleep_controlled(rt, n, ns);
 	int64_t end = ns < 0 ? INT64_MAX : nanotime() + ns;
 	pthread_mutex_lock(&n->mu);
 	while (!n->key) {

@@ -49,7 +49,8 @@ enum {
 	SCHED_OFF = 0,
 	SCHED_COUNT = 1,  /* count hits per site (tests, coverage of points) */
 	SCHED_CHAOS = 2,  /* random yields and spins at points (stress) */
-	SCHED_FAILED = 3  /* the runtime threw: threads leave at their next point */
+	SCHED_FAILED = 3, /* the runtime threw: threads leave at their next point */
+	SCHED_CONTROL = 4 /* deterministic: one M runs at a time (schedctl.c) */
 };
 
 typedef struct sitecount {
@@ -63,6 +64,7 @@ typedef struct schedpoints {
 	uint32_t chaos_permille; /* chance of a disturbance per point, in 1/1000 */
 	sitecount *counts;     /* open-addressed by site; written with atomics */
 	uint32_t ncounts;      /* capacity (power of two) */
+	struct schedctl *ctl;  /* the controller of a controlled run, or NULL */
 } schedpoints;
 
 /* ---- throws ---- */
@@ -84,6 +86,7 @@ typedef struct rtthread {
 	void (*fn)(struct gcrt_runtime *, void *);
 	void *arg;
 	int index;          /* dense, in creation order */
+	int ctlm;           /* M index in a controlled run (schedctl.c), or -1 */
 	_Atomic int threw;  /* set by the thread when a recorded throw ended it */
 } rtthread;
 

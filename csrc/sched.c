@@ -8,14 +8,29 @@
  *   SCHED_CHAOS   disturb the thread at random: yield, spin, or sleep a
  *                 little, driven by a seeded counter-based PRNG;
  *   SCHED_FAILED  the runtime threw in record mode: a thread that has a
- *                 catcher for this runtime unwinds to it.
- * The set of all sites is the gcrt_sp ELF section, sorted by name for a
- * stable listing.  The controller of deterministic runs builds on this.
+ *                 catcher for this runtime unwinds to it;
+ *   SCHED_CONTROL a deterministic run: the controller (schedctl.c) decides
+ *                 at every point which M runs next.
+ * The set of all sites is the gcrt_sp ELF section.  Sorted by (name, line)
+ * a site's rank is its id: stable across runs and processes of one build,
+ * never dependent on execution order.  The hash of the sorted names stamps
+ * schedule strings, so a replay against changed points is refused.
+ *
+ * Deterministic runs: the controller is schedctl.c, the run harness and
+ * toy scenarios schedtest.c, the work-list scenarios schedwork.c.  A piece
+ * of the runtime adds a scenario of its own, in its own file, with
+ * SCHED_SCENARIO (schedctl.h explains the fields); `python -m pygcrt.sched
+ * list` then shows it and sched.run / replay / fuzz drive it.  Its Ms must
+ * be started with rtthread_start (the run harness starts the body's Ms;
+ * Ms started from inside a run, e.g. background workers, are controlled
+ * too), every wait loop needs a SCHED_SPIN or a lock / note / join wait,
+ * and code that reads time uses rt_nanotime / rt_usleep (virtual in
+ * controlled runs).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime.h"
+#include "schedctl.h"
 
 int throw_has_catcher(struct gcrt_runtime *rt);
 
@@ -109,6 +124,8 @@ int sched_at(struct gcrt_runtime *rt, const sched_site *site, uint64_t value)
 		if (throw_has_catcher(rt))
 			throw_unwind(rt);
 		break;
+	case SCHED_CONTROL:
+		return ctl_at(rt, site, value);
 	}
 	return 0;
 }
@@ -127,21 +144,65 @@ GCRT_API int gcrt_test_sched_nsites(void)
 	return __start_gcrt_sp == NULL ? 0 : (int)(__stop_gcrt_sp - __start_gcrt_sp);
 }
 
-GCRT_API int gcrt_test_sched_site(int i, const char **name, const char **file, int *line)
+/* The sites sorted by (name, line), and for each section index its rank.
+ * Both arrays are malloc'd for the caller; returns the count or -1. */
+int sched_sites(const sched_site ***sorted, int32_t **rank)
 {
 	int n = gcrt_test_sched_nsites();
-	if (i < 0 || i >= n || name == NULL || file == NULL || line == NULL)
-		return GCRT_ERANGE;
-	const sched_site **v = malloc((size_t)n * sizeof *v);
-	if (v == NULL)
-		return GCRT_ENOMEM;
+	const sched_site **v = malloc(((size_t)n + 1) * sizeof *v);
+	int32_t *r = malloc(((size_t)n + 1) * sizeof *r);
+	if (v == NULL || r == NULL) {
+		free(v);
+		free(r);
+		return -1;
+	}
 	for (int k = 0; k < n; k++)
 		v[k] = &__start_gcrt_sp[k];
 	qsort(v, (size_t)n, sizeof *v, bysitename);
+	for (int k = 0; k < n; k++)
+		r[v[k] - __start_gcrt_sp] = k;
+	*sorted = v;
+	*rank = r;
+	return n;
+}
+
+uint32_t sched_sitehash(void)
+{
+	const sched_site **v;
+	int32_t *r;
+	int n = sched_sites(&v, &r);
+	uint32_t h = 2166136261u;
+	for (int k = 0; k < n; k++) {
+		for (const char *c = v[k]->name; *c; c++)
+			h = (h ^ (uint8_t)*c) * 16777619u;
+		h = (h ^ '\n') * 16777619u;
+	}
+	if (n >= 0) {
+		free(v);
+		free(r);
+	}
+	return h;
+}
+
+GCRT_API uint32_t gcrt_test_sched_sitehash(void)
+{
+	return sched_sitehash();
+}
+
+GCRT_API int gcrt_test_sched_site(int i, const char **name, const char **file, int *line)
+{
+	if (i < 0 || i >= gcrt_test_sched_nsites() || name == NULL || file == NULL ||
+	    line == NULL)
+		return GCRT_ERANGE;
+	const sched_site **v;
+	int32_t *r;
+	if (sched_sites(&v, &r) < 0)
+		return GCRT_ENOMEM;
 	*name = v[i]->name;
 	*file = v[i]->file;
 	*line = v[i]->line;
 	free(v);
+	free(r);
 	return GCRT_OK;
 }
 

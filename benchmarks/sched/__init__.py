@@ -1,0 +1,1 @@
+"""Schedule-point and controller benchmark (run: python -m benchmarks.sched)."""

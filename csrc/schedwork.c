@@ -1,0 +1,203 @@
+/* schedwork.c: controlled scenarios over the work lists (lfstack.c,
+ * mgcwork.c), registered with SCHED_SCENARIO (schedctl.h).
+ *
+ *   lfstack  K nodes start on one stack; every M repeatedly pops two nodes
+ *            and pushes them back, first popped first (so the node under
+ *            the first one is not back yet when the first is).  An M owns what it popped: popping a
+ *            node that another M owns is a throw, and at the end every node
+ *            must be on the stack exactly once (conservation).  Mutant
+ *            "lf_aba" (M_LF_ABA) packs heads without the push counter, so
+ *            a stale pop CAS succeeds after pop A, pop B, push A.
+ *   getfull  n_ms markers drain a tree of items through the work lists:
+ *            marker 0 starts with the root items in a buffer; processing
+ *            an item may create two children; after each item a marker
+ *            puts its buffer back (putpartial) and asks getfull for work,
+ *            so buffers travel through full and partial and markers wait
+ *            in the barrier.  Oracle: every item processed exactly once,
+ *            all markers returned NULL together, full and partial empty.
+ *            Mutant "getfull_partial" (M_GETFULL_PARTIAL): the seed's wait
+ *            loop, which watches only full.
+ * Values passed to points are node and item indices, never addresses.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "schedctl.h"
+
+enum { MaxLfNodes = 64, MaxItems = 256 };
+
+/* ---- lfstack ---- */
+
+struct lfctx {
+	_Atomic uint64_t head;
+	lfnode *nodes; /* K contiguous nodes, persistentalloc'd */
+	_Atomic uint32_t owner[MaxLfNodes]; /* 1 + the M holding node i, or 0 */
+	int k, rounds;
+};
+
+static int lf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
+{
+	struct lfctx *x = vctx;
+	x->k = p->p[0] != 0 ? (int)p->p[0] : 3;
+	x->rounds = p->p[1] != 0 ? (int)p->p[1] : 2;
+	if (x->k < 2 || x->k > MaxLfNodes || x->rounds < 1 || x->rounds > 1000)
+		return GCRT_ERANGE;
+	if (p->mutant == 1 && gcrt_test_set_mutant(rt, "lf_aba") != GCRT_OK)
+		return GCRT_ESTATE;
+	x->nodes = persistentalloc(rt, (size_t)x->k * sizeof(lfnode), 16, NULL);
+	for (int i = x->k - 1; i >= 0; i--)
+		lfstackpush(rt, &x->head, &x->nodes[i]);
+	return GCRT_OK;
+}
+
+static int lfindex(struct lfctx *x, lfnode *n)
+{
+	return (int)(n - x->nodes);
+}
+
+static void lf_body(struct gcrt_runtime *rt, void *vctx, int m)
+{
+	struct lfctx *x = vctx;
+	for (int r = 0; r < x->rounds; r++) {
+		lfnode *held[2];
+		int nheld = 0;
+		for (int i = 0; i < 2; i++) {
+			lfnode *n = lfstackpop(rt, &x->head);
+			if (n == NULL)
+				continue;
+			int idx = lfindex(x, n);
+			if (idx < 0 || idx >= x->k)
+				throwf(rt, "lfstack: pop returned a foreign node");
+			SCHED_NOTE(rt, "lfscn.popped", idx);
+			uint32_t prev = atomic_exchange(&x->owner[idx], (uint32_t)m + 1);
+			if (prev != 0)
+				throwf(rt, "lfstack: M%d popped node#%d, which M%d holds", m, idx,
+				       (int)prev - 1);
+			held[nheld++] = n;
+		}
+		for (int i = 0; i < nheld; i++) {
+			lfnode *n = held[i];
+			int idx = lfindex(x, n);
+			atomic_store(&x->owner[idx], 0);
+			SCHED_NOTE(rt, "lfscn.pushing", idx);
+			lfstackpush(rt, &x->head, n);
+		}
+	}
+}
+
+static const char *lf_check(struct gcrt_runtime *rt, void *vctx, char *buf, size_t len)
+{
+	(void)rt;
+	struct lfctx *x = vctx;
+	int seen[MaxLfNodes] = {0}, total = 0;
+	for (lfnode *n = lfstackunpack(atomic_load(&x->head)); n != NULL && total <= x->k;
+	     n = lfstackunpack(atomic_load(&n->next)), total++) {
+		int idx = lfindex(x, n);
+		if (idx < 0 || idx >= x->k) {
+			snprintf(buf, len, "lfstack: a foreign node on the stack");
+			return buf;
+		}
+		if (seen[idx]++) {
+			snprintf(buf, len, "lfstack: node#%d twice on the stack (a cycle)", idx);
+			return buf;
+		}
+	}
+	if (total == x->k)
+		return NULL;
+	for (int i = 0; i < x->k; i++)
+		if (!seen[i]) {
+			snprintf(buf, len, "lfstack: node#%d lost: %d of %d nodes on the stack", i,
+				 total, x->k);
+			return buf;
+		}
+	return NULL;
+}
+
+SCHED_SCENARIO(lfstack) = {
+    .name = "lfstack",
+    .doc = "Ms pop two nodes and push them back; nodes are conserved (params: nodes, rounds)",
+    .min_ms = 1,
+    .max_ms = 4,
+    .mutants = (const char *const[]){"lf_aba", NULL},
+    .ctxsize = sizeof(struct lfctx),
+    .setup = lf_setup,
+    .body = lf_body,
+    .check = lf_check,
+};
+
+/* ---- getfull ---- */
+
+struct gfctx {
+	int nitems, roots, n;
+	workbuf *first;                  /* marker 0's starting buffer */
+	_Atomic uint32_t done[MaxItems]; /* times item i was processed */
+	_Atomic uint32_t nnull;          /* markers that got NULL from getfull */
+};
+
+static int gf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
+{
+	struct gfctx *x = vctx;
+	x->nitems = p->p[0] != 0 ? (int)p->p[0] : 7;
+	x->roots = p->p[1] != 0 ? (int)p->p[1] : 1;
+	if (x->nitems < 1 || x->nitems > MaxItems || x->roots < 1 || x->roots > x->nitems)
+		return GCRT_ERANGE;
+	if (p->mutant == 1 && gcrt_test_set_mutant(rt, "getfull_partial") != GCRT_OK)
+		return GCRT_ESTATE;
+	x->n = p->n_ms;
+	workbegin(rt, (uint32_t)p->n_ms);
+	x->first = getempty(rt, NULL);
+	for (int i = 0; i < x->roots; i++)
+		x->first->obj[x->first->nobj++] = (uintptr_t)i;
+	return GCRT_OK;
+}
+
+static void gf_body(struct gcrt_runtime *rt, void *vctx, int m)
+{
+	struct gfctx *x = vctx;
+	workbuf *b = m == 0 ? x->first : getfull(rt, NULL);
+	while (b != NULL) {
+		uintptr_t item = b->obj[--b->nobj];
+		SCHED_NOTE(rt, "gfscn.item", item);
+		atomic_fetch_add(&x->done[item], 1);
+		/* Items form a binary tree: item i has children 2i+1 and 2i+2. */
+		for (uintptr_t c = 2 * item + 1; c <= 2 * item + 2; c++)
+			if (c >= (uintptr_t)x->roots && c < (uintptr_t)x->nitems)
+				b->obj[b->nobj++] = c;
+		if (b->nobj > 0) {
+			putpartial(rt, b);
+			b = NULL;
+		}
+		b = getfull(rt, b);
+	}
+	atomic_fetch_add(&x->nnull, 1);
+}
+
+static const char *gf_check(struct gcrt_runtime *rt, void *vctx, char *buf, size_t len)
+{
+	struct gfctx *x = vctx;
+	for (int i = 0; i < x->nitems; i++) {
+		uint32_t d = atomic_load(&x->done[i]);
+		if (d != 1) {
+			snprintf(buf, len, "getfull: item %d processed %u times", i, d);
+			return buf;
+		}
+	}
+	if (!lfstackempty(rt, &rt->work.full) || !lfstackempty(rt, &rt->work.partial)) {
+		snprintf(buf, len, "getfull: work left on %s after every marker returned",
+			 lfstackempty(rt, &rt->work.full) ? "partial" : "full");
+		return buf;
+	}
+	return NULL;
+}
+
+SCHED_SCENARIO(getfull) = {
+    .name = "getfull",
+    .doc = "markers drain a tree of items through the work lists (params: items, roots)",
+    .min_ms = 2,
+    .max_ms = 4,
+    .mutants = (const char *const[]){"getfull_partial", NULL},
+    .ctxsize = sizeof(struct gfctx),
+    .setup = gf_setup,
+    .body = gf_body,
+    .check = gf_check,
+};

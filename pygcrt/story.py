@@ -1,0 +1,166 @@
+"""Traces of controlled runs told as stories.
+
+A story lists each schedule step: step number, M, point name and the value
+the point observed (a point comes before its operation: an M switched back
+in first does the operation of the point it was parked at, which the story
+says as ``Mk did <point> first``), decoded by the point's subsystem (packed lfstack heads
+as ``node#i/cnt``, G statuses as ``Gwaiting|Gscan``, spans as
+``span#i sg=N``).  Switches are marked ``->``, preemptions (switches away
+from an M that could have gone on) ``Mk preempted``, after-op notes are
+indented under their point, and the failure comes last.
+
+Decoders are looked up by the longest matching site-name prefix; a runtime
+piece registers its own with :func:`register_decoder`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+EV_NOTE = 1
+EV_SPIN = 2
+EV_BLOCK = 4
+EV_FAULT = 8
+EV_SWITCH = 16
+EV_PREEMPT = 32
+
+
+@dataclass(frozen=True)
+class Event:
+    """One trace event of a controlled run."""
+
+    step: int
+    m: int
+    site: str
+    value: int
+    flags: int
+
+    @property
+    def note(self) -> bool:
+        return bool(self.flags & EV_NOTE)
+
+    @property
+    def switched(self) -> bool:
+        return bool(self.flags & EV_SWITCH)
+
+    @property
+    def preempted(self) -> bool:
+        return bool(self.flags & EV_PREEMPT)
+
+
+@dataclass
+class Symbols:
+    """Names handed out in order of first appearance (node#0, node#1, ...)."""
+
+    names: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def name(self, kind: str, key: int) -> str:
+        idx = self.names.setdefault((kind, key), sum(1 for k in self.names if k[0] == kind))
+        return f"{kind}#{idx}"
+
+
+Decoder = Callable[[int, Symbols], str]
+
+_GSTATUS = {
+    0: "Gidle",
+    1: "Grunnable",
+    2: "Grunning",
+    3: "Gsyscall",
+    4: "Gwaiting",
+    5: "Gmoribund",
+    6: "Gdead",
+    7: "Genqueue",
+    8: "Gcopystack",
+}
+GSCAN = 0x1000
+LF_CNT_BITS = 19  # lfstack.c: packed = node << 16 | pushcnt mod 2^19; node = (packed >> 19) << 3
+
+
+def gstatus(value: int, _: Symbols) -> str:
+    """A G status word: ``Gwaiting|Gscan``."""
+    base = _GSTATUS.get(value & ~GSCAN & 0xFFFFFFFF, f"G?{value & ~GSCAN:#x}")
+    return base + ("|Gscan" if value & GSCAN else "")
+
+
+def lfstack_head(value: int, sym: Symbols) -> str:
+    """A packed lfstack head: ``node#i/cnt`` (``nil`` for an empty stack)."""
+    node = (value >> LF_CNT_BITS) << 3
+    if node == 0:
+        return "nil"
+    return f"{sym.name('node', node)}/{value & ((1 << LF_CNT_BITS) - 1)}"
+
+
+def span_sweepgen(value: int, _: Symbols) -> str:
+    """A span and its sweepgen packed as ``index << 32 | sweepgen``."""
+    return f"span#{value >> 32} sg={value & 0xFFFFFFFF}"
+
+
+def plain(value: int, _: Symbols) -> str:
+    return str(value) if value < 1 << 20 else f"{value:#x}"
+
+
+_DECODERS: dict[str, Decoder] = {
+    "lfstack.": lfstack_head,
+    "casgstatus": gstatus,
+    "castogscanstatus": gstatus,
+    "casfromgscanstatus": gstatus,
+    "readgstatus": gstatus,
+    "stopg": gstatus,
+    "sweep.": span_sweepgen,
+}
+
+
+def register_decoder(prefix: str, decoder: Decoder) -> None:
+    """Decode values of every site whose name starts with prefix."""
+    _DECODERS[prefix] = decoder
+
+
+def decode(site: str, value: int, sym: Symbols) -> str:
+    best = ""
+    for prefix in _DECODERS:
+        if site.startswith(prefix) and len(prefix) > len(best):
+            best = prefix
+    return (_DECODERS[best] if best else plain)(value, sym)
+
+
+def _line(e: Event, prev: int, parked: str, sym: Symbols) -> str:
+    mark = "->" if e.switched else "  "
+    tags = [t for t, bit in (("spin", EV_SPIN), ("fault injected", EV_FAULT)) if e.flags & bit]
+    if e.preempted:
+        tags.append(f"M{prev} preempted")
+    if e.switched and parked:
+        tags.append(parked)
+    tail = f"  ({', '.join(tags)})" if tags else ""
+    if e.note:
+        return f"{'':>6} {mark}M{e.m:<2}   .. {e.site:<25} {decode(e.site, e.value, sym)}{tail}"
+    if e.flags & EV_BLOCK:
+        seen = "waits" if e.value >= 1 << 63 else f"waits until t={e.value}"
+    elif e.value == 0:
+        seen = ""
+    else:
+        seen = decode(e.site, e.value, sym)
+    return f"{e.step:>6} {mark}M{e.m:<2} {e.site:<30} {seen}{tail}".rstrip()
+
+
+def tell(header: list[str], evs: list[Event], dropped: int, failure: str, limit: int) -> str:
+    """The story: header lines, the (last ``limit``) events, the failure."""
+    sym = Symbols()
+    lines = list(header)
+    lines.append(f"{'step':>6}   M   {'site':<30} observed")
+    skipped = dropped + max(0, len(evs) - limit)
+    if skipped:
+        lines.append(f"{'':>6}  ... {skipped} earlier events not shown")
+    prev = -1
+    last: dict[int, str] = {}
+    first = len(evs) - min(limit, len(evs))
+    for i, e in enumerate(evs):
+        if i >= first:
+            lines.append(_line(e, prev, last.get(e.m, "") if e.switched else "", sym))
+        if not e.note:
+            waited = e.flags & (EV_SPIN | EV_BLOCK)
+            last[e.m] = f"M{e.m} resumes from {e.site}" if waited else f"M{e.m} did {e.site} first"
+        prev = e.m
+    if failure:
+        lines.append(f"!! {failure}")
+    return "\n".join(lines)
