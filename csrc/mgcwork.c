@@ -147,6 +147,10 @@ static void backoff(struct gcrt_runtime *rt, uint32_t i)
 		(void)ATOMIC_XADD(rt, "getfull.nosyield", &w->nosyield, 1);
 		osyield();
 	} else {
+		/* Another marker threw (record mode): leave, even in the release
+		 * build where the schedule points that would unwind us are gone. */
+		if (ATOMIC_LOAD(rt, "getfull.failed", &rt->thr.failed) && throw_has_catcher(rt))
+			throw_unwind(rt);
 		(void)ATOMIC_XADD(rt, "getfull.nsleep", &w->nsleep, 1);
 		gcrt_usleep(100);
 	}
