@@ -223,7 +223,9 @@ void gcworkfini(struct gcrt_runtime *rt)
 	lock_destroy(&rt->work.wblock);
 }
 
-/* Called by throw with other threads possibly running: reads only. */
+/* Called by throw with other threads possibly running: reads only, with
+ * plain atomic loads and no schedule points (a point in a failing runtime
+ * would unwind the thread that is building the report). */
 void work_dump(struct gcrt_runtime *rt, dumpbuf *d)
 {
 	struct workdata *w = &rt->work;
