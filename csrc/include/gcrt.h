@@ -149,7 +149,49 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out);
 GCRT_API int gcrt_detach(gcrt_g *g);
 GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out);
 
-/* ---- goroutines and the scheduler (proc.c) ---- */
+/* ---- goroutines and the scheduler (proc.c) ----
+ * A goroutine is a step function that an M (a runtime pthread) calls
+ * until it returns GCRT_STEP_YIELD (run again later), GCRT_STEP_PARK
+ * (sleep until gcrt_ready) or GCRT_STEP_EXIT (done; any other value also
+ * ends the goroutine).  Inside a step, call gcrt_safepoint(g) at loop
+ * back-edges: 1 means "return GCRT_STEP_YIELD now" (a stop-the-world or
+ * a preemption is pending).  A step that blocks calls
+ * gcrt_entersyscall(g) before and gcrt_exitsyscall(g) after; the world
+ * can stop meanwhile and exitsyscall waits until it restarts.
+ * gcrt_start adds nms Ms (at most GCRT_MAX_MS in all; GCRT_EINVAL beyond).
+ * gcrt_wait waits until every goroutine has exited (GCRT_ESTATE after
+ * timeout_ms > 0 ms; <= 0 waits forever).  gcrt_ready may be called from
+ * any thread; a ready before the park is remembered (one pending wakeup).
+ * gcrt_stoptheworld/gcrt_starttheworld: from a thread that is not running
+ * a goroutine step; one stopper at a time (others wait). */
+#define GCRT_STEP_YIELD 0
+#define GCRT_STEP_PARK 1
+#define GCRT_STEP_EXIT 2
+#define GCRT_MAX_MS 64
+typedef int (*gcrt_stepfn)(gcrt_g *g, void *arg);
+GCRT_API int gcrt_go(gcrt_runtime *rt, gcrt_stepfn fn, void *arg, gcrt_g **out);
+GCRT_API int gcrt_start(gcrt_runtime *rt, int nms);
+GCRT_API int gcrt_wait(gcrt_runtime *rt, int64_t timeout_ms);
+GCRT_API int gcrt_ready(gcrt_runtime *rt, gcrt_g *g);
+GCRT_API int gcrt_safepoint(gcrt_g *g);
+GCRT_API int gcrt_entersyscall(gcrt_g *g);
+GCRT_API int gcrt_exitsyscall(gcrt_g *g);
+GCRT_API int gcrt_g_id(gcrt_g *g, int64_t *out);
+GCRT_API int gcrt_stoptheworld(gcrt_runtime *rt);
+GCRT_API int gcrt_starttheworld(gcrt_runtime *rt);
+/* Host Gs (gcrt_attach) count as in a syscall between calls: a stopper
+ * never waits for them, and gcrt_g_alloc/gcrt_detach wait while the
+ * world is stopped. */
+
+/* Stacks: frame descriptors describe the frames goroutine programs push
+ * (nslots words; bit i of bitmap = slot i holds a pointer; nbits <= nslots
+ * else GCRT_ERANGE).  Ids start at 1.  gcrt_stack_limit sets the largest
+ * stack a goroutine may grow to (default 1 GiB): growth beyond it fails
+ * with GCRT_ESIZE. */
+#define GCRT_MAX_FRAME_SLOTS 65536
+GCRT_API int gcrt_frame_desc(gcrt_runtime *rt, uint32_t nslots, const uint8_t *bitmap,
+			     size_t nbits, uint32_t *out);
+GCRT_API int gcrt_stack_limit(gcrt_runtime *rt, size_t max);
 
 
 /* ---- collection (mgc.c) ---- */
