@@ -461,6 +461,38 @@ void starttheworld(struct gcrt_runtime *rt)
 	UNLOCK(rt, &s->lock, "sched.unlock");
 }
 
+static void worldsema_acquire(struct gcrt_runtime *rt)
+{
+	while (!ATOMIC_CAS32(rt, "proc.worldsema.cas", &rt->sched.worldsema, 0, 1)) {
+		SCHED_SPIN(rt, "proc.worldsema.spin");
+		gcrt_usleep(50);
+	}
+}
+
+static void worldsema_release(struct gcrt_runtime *rt)
+{
+	ATOMIC_STORE(rt, "proc.worldsema.release", &rt->sched.worldsema, 0);
+}
+
+void gcrequest(struct gcrt_runtime *rt, G *gp)
+{
+	struct schedt *s = &rt->sched;
+	/* Like Go's gogc on g0: our P must not be waited for. */
+	entersyscall(rt, gp);
+	worldsema_acquire(rt);
+	stoptheworld(rt);
+	LOCK(rt, &s->allglock, "sched.allglock");
+	for (G *g = s->allg; g != NULL; g = g->alllink) {
+		uint32_t st = readgstatus(rt, g);
+		if (g->kind == Gstep && (st == Gwaiting || st == Grunnable || st == Gdead))
+			shrinkstack(rt, g);
+	}
+	UNLOCK(rt, &s->allglock, "sched.allgunlock");
+	starttheworld(rt);
+	worldsema_release(rt);
+	exitsyscall(rt, gp);
+}
+
 /* ---- lifecycle ---- */
 
 int schedinit(struct gcrt_runtime *rt)
@@ -493,8 +525,10 @@ static void stopms(struct gcrt_runtime *rt)
 	struct schedt *s = &rt->sched;
 	bool failed = atomic_load(&rt->thr.failed);
 	if (!failed) {
-		if (atomic_load(&s->worldsema))
+		if (atomic_load(&s->worldsema)) {
 			starttheworld(rt);
+			worldsema_release(rt);
+		}
 		LOCK(rt, &s->lock, "sched.lock");
 		s->shutdown = 1;
 		for (M *m = s->midle; m != NULL; m = m->schedlink)
@@ -791,14 +825,10 @@ GCRT_API int gcrt_stoptheworld(gcrt_runtime *rt)
 	int rc = rt_check(rt);
 	if (rc != GCRT_OK)
 		return rc;
-	struct schedt *s = &rt->sched;
 	throwcatch tc;
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
-	while (!ATOMIC_CAS32(rt, "proc.worldsema.cas", &s->worldsema, 0, 1)) {
-		SCHED_SPIN(rt, "proc.worldsema.spin");
-		gcrt_usleep(50);
-	}
+	worldsema_acquire(rt);
 	stoptheworld(rt);
 	uncatch(&tc);
 	return GCRT_OK;
@@ -816,7 +846,7 @@ GCRT_API int gcrt_starttheworld(gcrt_runtime *rt)
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
 	starttheworld(rt);
-	ATOMIC_STORE(rt, "proc.worldsema.release", &s->worldsema, 0);
+	worldsema_release(rt);
 	uncatch(&tc);
 	return GCRT_OK;
 }

@@ -346,7 +346,7 @@ GCRT_API int gcrt_test_stack_pop(gcrt_runtime *rt, gcrt_g *g)
 GCRT_API int gcrt_test_stack_frame(gcrt_runtime *rt, gcrt_g *g, int64_t depth, uint64_t *slots,
 				   uint32_t *desc)
 {
-	int rc = bareg(rt, g);
+	int rc = anyg(rt, g);
 	if (rc != GCRT_OK)
 		return rc;
 	if (slots == NULL || desc == NULL || depth < 0)

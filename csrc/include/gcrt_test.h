@@ -94,7 +94,8 @@ GCRT_API int gcrt_test_stack_info(gcrt_runtime *rt, gcrt_g *g, gcrt_test_stackin
  * of the frame's first slot. */
 GCRT_API int gcrt_test_stack_push(gcrt_runtime *rt, gcrt_g *g, uint32_t desc, uint64_t *slots);
 GCRT_API int gcrt_test_stack_pop(gcrt_runtime *rt, gcrt_g *g);
-/* Frame at depth (0 = innermost): its slots' address and descriptor. */
+/* Frame at depth (0 = innermost): its slots' address and descriptor (any
+ * G of rt that is not running). */
 GCRT_API int gcrt_test_stack_frame(gcrt_runtime *rt, gcrt_g *g, int64_t depth, uint64_t *slots,
 				   uint32_t *desc);
 GCRT_API int gcrt_test_stack_setctxt(gcrt_runtime *rt, gcrt_g *g, uint64_t ctxt, uint64_t param);
