@@ -129,6 +129,69 @@ TEST(attach_detach)
 	CHECK_EQ(gcrt_destroy(rt), GCRT_OK);
 }
 
+/* A VM program: build a list, call down a chain of big frames (growth),
+ * request a GC (STW + shrink of stopped peers), all while the host stops
+ * the world too. */
+TEST(vm_programs)
+{
+	gcrt_runtime *rt = newrt(2);
+	CHECK(rt != NULL);
+	uint8_t tmask = 2; /* word 1 a pointer, word 0 the canary */
+	gcrt_type node;
+	CHECK_EQ(gcrt_type_new(rt, 16, &tmask, 2, &node), GCRT_OK);
+	uint8_t fmask = 3;
+	uint32_t dmain, dbig;
+	CHECK_EQ(gcrt_frame_desc(rt, 3, &fmask, 2, &dmain), GCRT_OK);
+	CHECK_EQ(gcrt_frame_desc(rt, 4000, &fmask, 2, &dbig), GCRT_OK);
+	gcrt_vm_insn code[] = {
+	    /* main: 0 */ {GCRT_VM_SETI, 2, 200, 0},
+	    /* 1 */ {GCRT_VM_ALLOC, 1, 0, 0},
+	    {GCRT_VM_STORE, 1, 1, 0},
+	    {GCRT_VM_MOVE, 0, 1, 0},
+	    {GCRT_VM_CALL, 1, 0, 0},
+	    {GCRT_VM_LOAD, 1, 0, 1},
+	    {GCRT_VM_CHECK, 0, 0, 0},
+	    {GCRT_VM_LOOP, 1, 2, 0},
+	    {GCRT_VM_GC, 0, 0, 0},
+	    {GCRT_VM_EXIT, 0, 0, 0},
+	    /* f1: 10 */ {GCRT_VM_ALLOC, 0, 0, 0},
+	    {GCRT_VM_CALL, 2, 0, 0},
+	    {GCRT_VM_CHECK, 0, 0, 0},
+	    {GCRT_VM_RET, 0, 0, 0},
+	    /* f2: 14 */ {GCRT_VM_ALLOC, 1, 0, 0},
+	    {GCRT_VM_YIELD, 0, 0, 0},
+	    {GCRT_VM_RET, 0, 0, 0},
+	};
+	uint32_t desc[] = {dmain, dbig, dbig}, entry[] = {0, 10, 14};
+	gcrt_vm_program *prog;
+	CHECK_EQ(gcrt_vm_program_new(rt, code, sizeof code / sizeof code[0], desc, entry, 3, &node, 1,
+				     &prog),
+		 GCRT_OK);
+	gcrt_g *gs[6];
+	CHECK_EQ(gcrt_vm_go(rt, prog, 6, gs), GCRT_OK);
+	CHECK_EQ(gcrt_start(rt, 3), GCRT_OK);
+	for (int k = 0; k < 10; k++) {
+		CHECK_EQ(gcrt_stoptheworld(rt), GCRT_OK);
+		int nr, nn;
+		CHECK_EQ(gcrt_test_sched_snapshot(rt, &nr, &nn), GCRT_OK);
+		CHECK_EQ(nr, 0);
+		CHECK_EQ(gcrt_starttheworld(rt), GCRT_OK);
+		usleep(300);
+	}
+	CHECK_EQ(gcrt_wait(rt, 30000), GCRT_OK);
+	for (int i = 0; i < 6; i++) {
+		gcrt_vm_stats st;
+		CHECK_EQ(gcrt_vm_stats_read(rt, gs[i], &st), GCRT_OK);
+		CHECK_EQ(st.exitcode, GCRT_OK);
+		CHECK_EQ(st.allocs, 600);
+		CHECK_EQ(st.stores, 200);
+		CHECK_EQ(st.loads, 199);
+		CHECK(st.maxstack >= 64 << 10);
+	}
+	CHECK_EQ(gcrt_failed(rt), 0);
+	CHECK_EQ(gcrt_destroy(rt), GCRT_OK);
+}
+
 TEST(bad_input)
 {
 	gcrt_runtime *rt = newrt(1);
@@ -152,6 +215,7 @@ int main(void)
 	RUN(workers_and_stw);
 	RUN(c_step_functions_park_and_ready);
 	RUN(attach_detach);
+	RUN(vm_programs);
 	RUN(bad_input);
 	return ctest_end();
 }
