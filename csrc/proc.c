@@ -395,7 +395,7 @@ bool safepoint(struct gcrt_runtime *rt, G *gp)
 		gcphasework(rt, gp);
 		casfromgscanstatus(rt, gp, Gscanwaiting, Gwaiting);
 		casgstatus(rt, gp, Gwaiting, Grunning);
-		ATOMIC_STORE(rt, "proc.safepoint.preemptscan", &gp->preemptscan, 0);
+		ATOMIC_STORE(rt, "proc.safepoint.scandone", &gp->preemptscan, 0);
 	}
 	ATOMIC_STORE(rt, "proc.safepoint.preempt", &gp->preempt, 0);
 	resetguard(gp);

@@ -229,3 +229,40 @@ def test_bad_input() -> None:
         assert lib.gcrt_wait(r, 10000) == 0
         assert [counters[i] for i in range(4)] == [500] * 4
         assert not rt.failed
+
+
+def test_stopg_restartg_while_gs_run() -> None:
+    """The GC's claim protocol against live goroutines: stopg takes the
+    scan bit of runnable/waiting/syscall Gs (their M's casgstatus waits
+    until restartg) and asks running Gs to scan themselves at their next
+    safepoint.  Every G ends up with its phase work done."""
+    seed = random.randrange(1 << 30)
+    with Runtime(nprocs=2, on_throw="record") as rt:
+        assert lib.gcrt_test_sched_mode(rt.ptr(), 1, 0, 0) == 0  # count point hits
+        counters, gs = go_workers(rt, 4, 100000, 0, seed)  # mostly running
+        assert lib.gcrt_start(rt.ptr(), 2) == 0
+        res = ffi.new("int *")
+        flags = [ffi.new("uint32_t *") for _ in range(3)]
+        guard = ffi.new("uint64_t *")
+        with Waker(rt, gs):
+            time.sleep(0.01)
+            pending = list(gs)
+            deadline = time.time() + 30
+            while pending and time.time() < deadline:
+                for g in list(pending):
+                    assert lib.gcrt_test_g_op(rt.ptr(), g, 3, 0, 0, res) == 0  # stopg
+                    if res[0]:
+                        assert gstatus(rt, g) & P.GSCAN
+                        time.sleep(0.0002)  # hold the scan bit a little
+                        assert lib.gcrt_test_g_op(rt.ptr(), g, 4, 0, 0, res) == 0  # restartg
+                    assert lib.gcrt_test_g_flags(rt.ptr(), g, *flags, guard) == 0
+                    if flags[0][0] and not flags[1][0]:  # gcworkdone, no scan pending
+                        pending.remove(g)
+                time.sleep(0.001)
+            assert not pending, f"phase work never done on {len(pending)} Gs, seed={seed}"
+            assert lib.gcrt_wait(rt.ptr(), 60000) == 0, f"seed={seed}"
+        assert [counters[i] for i in range(4)] == [100000] * 4
+        selfscans = ffi.new("uint64_t *")
+        assert lib.gcrt_test_sched_hits(rt.ptr(), b"proc.safepoint.scandone", selfscans) == 0
+        assert selfscans[0] > 0, "no running G scanned itself at a safepoint"
+        assert not rt.failed, rt.last_throw
