@@ -525,7 +525,8 @@ static void stopms(struct gcrt_runtime *rt)
 	struct schedt *s = &rt->sched;
 	bool failed = atomic_load(&rt->thr.failed);
 	if (!failed) {
-		if (atomic_load(&s->worldsema)) {
+		if (atomic_load(&s->hoststopped)) {
+			atomic_store(&s->hoststopped, 0);
 			starttheworld(rt);
 			worldsema_release(rt);
 		}
@@ -830,6 +831,7 @@ GCRT_API int gcrt_stoptheworld(gcrt_runtime *rt)
 		return GCRT_EFAILED;
 	worldsema_acquire(rt);
 	stoptheworld(rt);
+	ATOMIC_STORE(rt, "proc.hoststopped.set", &rt->sched.hoststopped, 1);
 	uncatch(&tc);
 	return GCRT_OK;
 }
@@ -840,8 +842,9 @@ GCRT_API int gcrt_starttheworld(gcrt_runtime *rt)
 	if (rc != GCRT_OK)
 		return rc;
 	struct schedt *s = &rt->sched;
-	if (!atomic_load(&s->worldsema))
-		return GCRT_ESTATE;
+	uint32_t one = 1;
+	if (!atomic_compare_exchange_strong(&s->hoststopped, &one, 0))
+		return GCRT_ESTATE; /* not stopped by a host (maybe by a G's GC) */
 	throwcatch tc;
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;

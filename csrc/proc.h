@@ -142,6 +142,7 @@ struct schedt {
 	int32_t stopwait;
 	note stopnote;
 	_Atomic uint32_t worldsema; /* one stopper at a time */
+	_Atomic uint32_t hoststopped; /* stopped by gcrt_stoptheworld */
 
 	rtlock allglock;        /* guards allg */
 	G *allg;

@@ -244,17 +244,29 @@ def test_stopg_restartg_while_gs_run() -> None:
         res = ffi.new("int *")
         flags = [ffi.new("uint32_t *") for _ in range(3)]
         guard = ffi.new("uint64_t *")
+        selfscans = ffi.new("uint64_t *")
+
+        def claim(g: Any) -> None:
+            assert lib.gcrt_test_g_op(rt.ptr(), g, 3, 0, 0, res) == 0  # stopg
+            if res[0]:
+                assert gstatus(rt, g) & P.GSCAN
+                time.sleep(0.0002)  # hold the scan bit a little
+                assert lib.gcrt_test_g_op(rt.ptr(), g, 4, 0, 0, res) == 0  # restartg
+
         with Waker(rt, gs):
-            time.sleep(0.01)
-            pending = list(gs)
             deadline = time.time() + 30
+            # First ask running Gs only, until one has scanned itself.
+            while selfscans[0] == 0 and time.time() < deadline:
+                for g in gs:
+                    if gstatus(rt, g) == P.GRUNNING:
+                        claim(g)
+                time.sleep(0.001)
+                assert lib.gcrt_test_sched_hits(rt.ptr(), b"proc.safepoint.scandone", selfscans) == 0
+            assert selfscans[0] > 0, "no running G scanned itself at a safepoint"
+            pending = list(gs)
             while pending and time.time() < deadline:
                 for g in list(pending):
-                    assert lib.gcrt_test_g_op(rt.ptr(), g, 3, 0, 0, res) == 0  # stopg
-                    if res[0]:
-                        assert gstatus(rt, g) & P.GSCAN
-                        time.sleep(0.0002)  # hold the scan bit a little
-                        assert lib.gcrt_test_g_op(rt.ptr(), g, 4, 0, 0, res) == 0  # restartg
+                    claim(g)
                     assert lib.gcrt_test_g_flags(rt.ptr(), g, *flags, guard) == 0
                     if flags[0][0] and not flags[1][0]:  # gcworkdone, no scan pending
                         pending.remove(g)
@@ -262,7 +274,4 @@ def test_stopg_restartg_while_gs_run() -> None:
             assert not pending, f"phase work never done on {len(pending)} Gs, seed={seed}"
             assert lib.gcrt_wait(rt.ptr(), 60000) == 0, f"seed={seed}"
         assert [counters[i] for i in range(4)] == [100000] * 4
-        selfscans = ffi.new("uint64_t *")
-        assert lib.gcrt_test_sched_hits(rt.ptr(), b"proc.safepoint.scandone", selfscans) == 0
-        assert selfscans[0] > 0, "no running G scanned itself at a safepoint"
         assert not rt.failed, rt.last_throw
