@@ -45,19 +45,19 @@ enum { StopSliceNs = 100 * 1000 };
 
 /* ---- Ps and Ms, under sched.lock ---- */
 
-static void acquirep(M *m, P *p)
+static void acquirep(struct gcrt_runtime *rt, M *m, P *p)
 {
-	atomic_store(&m->p, p);
+	ATOMIC_STORE(rt, "proc.acquirep.mp", &m->p, p);
 	m->mcache = p->mcache;
-	atomic_store(&p->m, m);
-	atomic_store(&p->status, Prunning);
+	ATOMIC_STORE(rt, "proc.acquirep.pm", &p->m, m);
+	ATOMIC_STORE(rt, "proc.acquirep.status", &p->status, Prunning);
 }
 
-static P *releasep(M *m)
+static P *releasep(struct gcrt_runtime *rt, M *m)
 {
-	P *p = atomic_load(&m->p);
-	atomic_store(&p->m, NULL);
-	atomic_store(&m->p, NULL);
+	P *p = ATOMIC_LOAD(rt, "proc.releasep.mp", &m->p);
+	ATOMIC_STORE(rt, "proc.releasep.pm", &p->m, NULL);
+	ATOMIC_STORE(rt, "proc.releasep.mp", &m->p, NULL);
 	m->mcache = NULL;
 	return p;
 }
@@ -75,8 +75,8 @@ static P *pidleget_locked(struct schedt *s)
 /* Hand p to m, which is asleep on its park note. */
 static void startm_locked(struct gcrt_runtime *rt, M *m, P *p)
 {
-	atomic_store(&p->status, Prunning);
-	atomic_store(&p->m, m);
+	ATOMIC_STORE(rt, "proc.startm.status", &p->status, Prunning);
+	ATOMIC_STORE(rt, "proc.startm.pm", &p->m, m);
 	m->nextp = p;
 	notewakeup(rt, &m->park);
 }
@@ -91,7 +91,7 @@ static void pidleput_locked(struct gcrt_runtime *rt, P *p)
 		startm_locked(rt, m, p);
 		return;
 	}
-	atomic_store(&p->m, NULL);
+	ATOMIC_STORE(rt, "proc.pidleput.pm", &p->m, NULL);
 	ATOMIC_STORE(rt, "proc.pidleput.status", &p->status, Pidle);
 	p->link = s->pidle;
 	s->pidle = p;
@@ -103,7 +103,7 @@ static void handoff_locked(struct gcrt_runtime *rt)
 {
 	struct schedt *s = &rt->sched;
 	while (s->runqsize > 0 && s->pidle != NULL && s->midle != NULL &&
-	       !atomic_load(&s->gcwaiting)) {
+	       !ATOMIC_LOAD(rt, "proc.handoff.gcwaiting", &s->gcwaiting)) {
 		M *m = s->midle;
 		s->midle = m->schedlink;
 		s->nmidle--;
@@ -150,7 +150,7 @@ static void stopm_locked(struct gcrt_runtime *rt, M *m, M **list)
 	notesleep(rt, &m->park);
 	LOCK(rt, &s->lock, "sched.lock");
 	if (m->nextp != NULL) {
-		acquirep(m, m->nextp);
+		acquirep(rt, m, m->nextp);
 		m->nextp = NULL;
 	}
 }
@@ -159,7 +159,7 @@ static void stopm_locked(struct gcrt_runtime *rt, M *m, M **list)
 static void gcstopm_locked(struct gcrt_runtime *rt, M *m)
 {
 	struct schedt *s = &rt->sched;
-	P *p = releasep(m);
+	P *p = releasep(rt, m);
 	ATOMIC_STORE(rt, "proc.gcstopm.status", &p->status, Pgcstop);
 	if (--s->stopwait == 0)
 		notewakeup(rt, &s->stopnote);
@@ -189,15 +189,15 @@ static G *malg(struct gcrt_runtime *rt, int kind)
 	return gp;
 }
 
-static void dropg(M *m, G *gp)
+static void dropg(struct gcrt_runtime *rt, M *m, G *gp)
 {
-	atomic_store(&gp->m, NULL);
-	atomic_store(&m->curg, NULL);
+	ATOMIC_STORE(rt, "proc.dropg.gm", &gp->m, NULL);
+	ATOMIC_STORE(rt, "proc.dropg.curg", &m->curg, NULL);
 }
 
-static void resetguard(G *gp)
+static void resetguard(struct gcrt_runtime *rt, G *gp)
 {
-	atomic_store(&gp->stackguard0, gp->stack.lo + StackGuard);
+	ATOMIC_STORE(rt, "proc.resetguard.stackguard0", &gp->stackguard0, gp->stack.lo + StackGuard);
 }
 
 /* A G's step ended: act on its result. */
@@ -207,13 +207,13 @@ static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
 	switch (r) {
 	case StepYield:
 		casgstatus(rt, gp, Grunning, Grunnable);
-		dropg(m, gp);
+		dropg(rt, m, gp);
 		LOCK(rt, &s->lock, "sched.lock");
 		runqput_locked(rt, gp);
 		break;
 	case StepPark:
 		LOCK(rt, &s->lock, "sched.lock");
-		dropg(m, gp);
+		dropg(rt, m, gp);
 		if (gp->readypending) {
 			gp->readypending = 0;
 			casgstatus(rt, gp, Grunning, Grunnable);
@@ -225,9 +225,9 @@ static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
 		break;
 	default:
 		casgstatus(rt, gp, Grunning, Gdead);
-		dropg(m, gp);
+		dropg(rt, m, gp);
 		if (gp->stack.lo != 0) {
-			stackfree(rt, &atomic_load(&m->p)->stackcache, gp->stack);
+			stackfree(rt, &ATOMIC_LOAD(rt, "proc.goexit.mp", &m->p)->stackcache, gp->stack);
 			gp->stack.lo = gp->stack.hi = 0;
 		}
 		LOCK(rt, &s->lock, "sched.lock");
@@ -242,10 +242,10 @@ static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
 static void execute(struct gcrt_runtime *rt, M *m, G *gp)
 {
 	casgstatus(rt, gp, Grunnable, Grunning);
-	atomic_store(&gp->m, m);
-	atomic_store(&m->curg, gp);
+	ATOMIC_STORE(rt, "proc.execute.gm", &gp->m, m);
+	ATOMIC_STORE(rt, "proc.execute.curg", &m->curg, gp);
 	ATOMIC_STORE(rt, "proc.execute.preempt", &gp->preempt, 0);
-	resetguard(gp);
+	resetguard(rt, gp);
 	gostepped(rt, m, gp, gp->fn(gp, gp->arg));
 }
 
@@ -255,26 +255,27 @@ static void schedule(struct gcrt_runtime *rt, M *m)
 	struct schedt *s = &rt->sched;
 	LOCK(rt, &s->lock, "sched.lock");
 	for (;;) {
-		if (atomic_load(&m->p) == NULL) {
+		if (ATOMIC_LOAD(rt, "proc.schedule.mp", &m->p) == NULL) {
 			if (s->shutdown)
 				break;
-			if (!atomic_load(&s->gcwaiting) && s->runqsize > 0 && s->pidle != NULL)
-				acquirep(m, pidleget_locked(s));
+			if (!ATOMIC_LOAD(rt, "proc.schedule.gcwaiting", &s->gcwaiting) &&
+			    s->runqsize > 0 && s->pidle != NULL)
+				acquirep(rt, m, pidleget_locked(s));
 			else
 				stopm_locked(rt, m, &s->midle);
 			continue;
 		}
-		if (atomic_load(&s->gcwaiting)) {
+		if (ATOMIC_LOAD(rt, "proc.schedule.gcwaiting", &s->gcwaiting)) {
 			gcstopm_locked(rt, m);
 			continue;
 		}
 		if (s->shutdown || s->syswait != NULL) {
-			pidleput_locked(rt, releasep(m));
+			pidleput_locked(rt, releasep(rt, m));
 			continue;
 		}
 		G *gp = runqget_locked(s);
 		if (gp == NULL) {
-			pidleput_locked(rt, releasep(m));
+			pidleput_locked(rt, releasep(rt, m));
 			continue;
 		}
 		UNLOCK(rt, &s->lock, "sched.unlock");
@@ -324,8 +325,8 @@ void ready(struct gcrt_runtime *rt, G *gp)
 void entersyscall(struct gcrt_runtime *rt, G *gp)
 {
 	struct schedt *s = &rt->sched;
-	M *m = atomic_load(&gp->m);
-	P *p = atomic_load(&m->p);
+	M *m = ATOMIC_LOAD(rt, "proc.entersyscall.gm", &gp->m);
+	P *p = ATOMIC_LOAD(rt, "proc.entersyscall.mp", &m->p);
 	gp->syscallsp = gp->sched.sp != 0 ? gp->sched.sp : gp->stack.hi + 1;
 	casgstatus(rt, gp, Grunning, Gsyscall);
 	m->mcache = NULL;
@@ -335,7 +336,7 @@ void entersyscall(struct gcrt_runtime *rt, G *gp)
 		LOCK(rt, &s->lock, "sched.lock");
 		if (s->stopwait > 0 &&
 		    ATOMIC_CAS32(rt, "proc.entersyscall.cas", &p->status, Psyscall, Pgcstop)) {
-			releasep(m);
+			releasep(rt, m);
 			if (--s->stopwait == 0)
 				notewakeup(rt, &s->stopnote);
 		}
@@ -346,16 +347,16 @@ void entersyscall(struct gcrt_runtime *rt, G *gp)
 void exitsyscall(struct gcrt_runtime *rt, G *gp)
 {
 	struct schedt *s = &rt->sched;
-	M *m = atomic_load(&gp->m);
-	P *p = atomic_load(&m->p);
+	M *m = ATOMIC_LOAD(rt, "proc.exitsyscall.gm", &gp->m);
+	P *p = ATOMIC_LOAD(rt, "proc.exitsyscall.mp", &m->p);
 	if (p != NULL && ATOMIC_CAS32(rt, "proc.exitsyscall.cas", &p->status, Psyscall, Prunning)) {
 		m->mcache = p->mcache; /* the fast path: our P was left alone */
 	} else {
 		LOCK(rt, &s->lock, "sched.lock");
-		atomic_store(&m->p, NULL);
-		if (!atomic_load(&s->gcwaiting) && s->pidle != NULL)
-			acquirep(m, pidleget_locked(s));
-		while (atomic_load(&m->p) == NULL)
+		ATOMIC_STORE(rt, "proc.exitsyscall.mp", &m->p, NULL);
+		if (!ATOMIC_LOAD(rt, "proc.exitsyscall.gcwaiting", &s->gcwaiting) && s->pidle != NULL)
+			acquirep(rt, m, pidleget_locked(s));
+		while (ATOMIC_LOAD(rt, "proc.exitsyscall.mp", &m->p) == NULL)
 			stopm_locked(rt, m, &s->syswait);
 		UNLOCK(rt, &s->lock, "sched.unlock");
 	}
@@ -398,7 +399,7 @@ bool safepoint(struct gcrt_runtime *rt, G *gp)
 		ATOMIC_STORE(rt, "proc.safepoint.scandone", &gp->preemptscan, 0);
 	}
 	ATOMIC_STORE(rt, "proc.safepoint.preempt", &gp->preempt, 0);
-	resetguard(gp);
+	resetguard(rt, gp);
 	if (gp->kind == Ghost) {
 		/* A host G cannot return to a scheduler: let a stopper
 		 * take its P while it waits, like a syscall. */
@@ -409,10 +410,10 @@ bool safepoint(struct gcrt_runtime *rt, G *gp)
 	return true;
 }
 
-P *gp_p(G *gp)
+P *gp_p(struct gcrt_runtime *rt, G *gp)
 {
-	M *m = atomic_load(&gp->m);
-	return m != NULL ? atomic_load(&m->p) : NULL;
+	M *m = ATOMIC_LOAD(rt, "proc.gp_p.gm", &gp->m);
+	return m != NULL ? ATOMIC_LOAD(rt, "proc.gp_p.mp", &m->p) : NULL;
 }
 
 /* ---- stop the world ---- */
@@ -444,7 +445,8 @@ void stoptheworld(struct gcrt_runtime *rt)
 	LOCK(rt, &s->lock, "sched.lock");
 	bool stopped = s->stopwait == 0;
 	for (int32_t i = 0; i < s->nprocs; i++)
-		stopped = stopped && atomic_load(&s->allp[i].status) == Pgcstop;
+		stopped = stopped &&
+			  ATOMIC_LOAD(rt, "proc.stoptheworld.check", &s->allp[i].status) == Pgcstop;
 	UNLOCK(rt, &s->lock, "sched.unlock");
 	if (!stopped)
 		throw(rt, "stoptheworld: not stopped");
@@ -644,7 +646,7 @@ static int newproc(struct gcrt_runtime *rt, stepfn fn, void *arg, G **out)
 	gp->sched.sp = gp->stack.hi;
 	gp->fn = fn;
 	gp->arg = arg;
-	resetguard(gp);
+	resetguard(rt, gp);
 	casgstatus(rt, gp, Gidle, Gdead);
 	LOCK(rt, &s->lock, "sched.lock");
 	gp->goid = ++s->goidgen;
@@ -762,7 +764,7 @@ static int runningcheck(G *g)
 		return rc;
 	if (g->kind != Gstep)
 		return GCRT_EINVAL;
-	if ((atomic_load(&g->atomicstatus) & ~(uint32_t)Gscan) != Grunning)
+	if ((readgstatus(g->rt, g) & ~(uint32_t)Gscan) != Grunning)
 		return GCRT_ESTATE;
 	return GCRT_OK;
 }
@@ -800,7 +802,7 @@ GCRT_API int gcrt_exitsyscall(gcrt_g *g)
 		return rc;
 	if (g->kind != Gstep)
 		return GCRT_EINVAL;
-	if (atomic_load(&g->atomicstatus) != Gsyscall && atomic_load(&g->atomicstatus) != Gscansyscall)
+	if ((readgstatus(g->rt, g) & ~(uint32_t)Gscan) != Gsyscall)
 		return GCRT_ESTATE;
 	throwcatch tc;
 	if (CATCH(g->rt, &tc))
@@ -872,10 +874,10 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
 	LOCK(rt, &s->lock, "sched.lock");
-	P *p = atomic_load(&s->gcwaiting) ? NULL : pidleget_locked(s);
+	P *p = ATOMIC_LOAD(rt, "proc.attach.gcwaiting", &s->gcwaiting) ? NULL : pidleget_locked(s);
 	M *m = p != NULL ? allocm_locked(rt, 1) : NULL;
 	if (m != NULL) {
-		acquirep(m, p);
+		acquirep(rt, m, p);
 		gp->goid = ++s->goidgen;
 	} else if (p != NULL) {
 		pidleput_locked(rt, p);
@@ -886,13 +888,13 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 		free(gp);
 		return p == NULL ? GCRT_ESTATE : GCRT_ENOMEM;
 	}
-	atomic_store(&gp->m, m);
-	atomic_store(&m->curg, gp);
+	ATOMIC_STORE(rt, "proc.attach.gm", &gp->m, m);
+	ATOMIC_STORE(rt, "proc.attach.curg", &m->curg, gp);
 	casgstatus(rt, gp, Gidle, Gdead);
 	allgadd(rt, gp);
 	casgstatus(rt, gp, Gdead, Grunnable);
 	casgstatus(rt, gp, Grunnable, Grunning);
-	resetguard(gp);
+	resetguard(rt, gp);
 	entersyscall(rt, gp);
 	uncatch(&tc);
 	*out = gp;
@@ -907,7 +909,7 @@ static int hostcheck(G *g)
 		return rc;
 	if (g->kind != Ghost)
 		return GCRT_EINVAL;
-	if ((atomic_load(&g->atomicstatus) & ~(uint32_t)Gscan) != Gsyscall)
+	if ((readgstatus(g->rt, g) & ~(uint32_t)Gscan) != Gsyscall)
 		return GCRT_ESTATE;
 	return GCRT_OK;
 }
@@ -923,11 +925,11 @@ GCRT_API int gcrt_detach(gcrt_g *g)
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
 	exitsyscall(rt, g);
-	M *m = atomic_load(&g->m);
+	M *m = ATOMIC_LOAD(rt, "proc.detach.gm", &g->m);
 	casgstatus(rt, g, Grunning, Gdead);
-	dropg(m, g);
+	dropg(rt, m, g);
 	LOCK(rt, &s->lock, "sched.lock");
-	pidleput_locked(rt, releasep(m));
+	pidleput_locked(rt, releasep(rt, m));
 	handoff_locked(rt);
 	UNLOCK(rt, &s->lock, "sched.unlock");
 	uncatch(&tc);
@@ -944,7 +946,7 @@ GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out)
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
 	exitsyscall(rt, g);
-	rc = malloc_typed(rt, atomic_load(&g->m)->mcache, t, out);
+	rc = malloc_typed(rt, ATOMIC_LOAD(rt, "proc.g_alloc.gm", &g->m)->mcache, t, out);
 	entersyscall(rt, g);
 	uncatch(&tc);
 	return rc;

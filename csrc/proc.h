@@ -179,6 +179,6 @@ bool safepoint(struct gcrt_runtime *rt, G *gp);
  * the stopped goroutines' stacks, as Go's markroot does. */
 void gcrequest(struct gcrt_runtime *rt, G *gp);
 /* The P the running G holds (NULL in a syscall). */
-P *gp_p(G *gp);
+P *gp_p(struct gcrt_runtime *rt, G *gp);
 
 #endif
