@@ -828,12 +828,18 @@ GCRT_API int gcrt_stoptheworld(gcrt_runtime *rt)
 	int rc = rt_check(rt);
 	if (rc != GCRT_OK)
 		return rc;
+	struct schedt *s = &rt->sched;
+	uintptr_t self = (uintptr_t)pthread_self();
+	if (ATOMIC_LOAD(rt, "proc.hoststopped.check", &s->hoststopped) &&
+	    ATOMIC_LOAD(rt, "proc.hoststopper.check", &s->hoststopper) == self)
+		return GCRT_ESTATE; /* this thread already stopped it */
 	throwcatch tc;
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
 	worldsema_acquire(rt);
 	stoptheworld(rt);
-	ATOMIC_STORE(rt, "proc.hoststopped.set", &rt->sched.hoststopped, 1);
+	ATOMIC_STORE(rt, "proc.hoststopper.set", &s->hoststopper, self);
+	ATOMIC_STORE(rt, "proc.hoststopped.set", &s->hoststopped, 1);
 	uncatch(&tc);
 	return GCRT_OK;
 }

@@ -143,6 +143,7 @@ struct schedt {
 	note stopnote;
 	_Atomic uint32_t worldsema; /* one stopper at a time */
 	_Atomic uint32_t hoststopped; /* stopped by gcrt_stoptheworld */
+	_Atomic uintptr_t hoststopper; /* its thread (pthread_self) */
 
 	rtlock allglock;        /* guards allg */
 	G *allg;

@@ -213,6 +213,9 @@ def test_bad_input() -> None:
         assert lib.gcrt_start(r, lib.GCRT_MAX_MS - 1) == lib.GCRT_EINVAL
         assert lib.gcrt_go(r, ffi.NULL, ffi.NULL, ffi.new("gcrt_g **")) == lib.GCRT_EINVAL
         assert lib.gcrt_starttheworld(r) == lib.GCRT_ESTATE
+        assert lib.gcrt_stoptheworld(r) == 0
+        assert lib.gcrt_stoptheworld(r) == lib.GCRT_ESTATE  # same thread: would wait for itself
+        assert lib.gcrt_starttheworld(r) == 0
         assert lib.gcrt_go(ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL) == lib.GCRT_EBADRT
         counters, gs = go_workers(rt, 2, 100, 0, 1)
         assert lib.gcrt_ready(other.ptr(), gs[0]) == lib.GCRT_EINVAL
