@@ -389,3 +389,32 @@ def test_bad_programs() -> None:
         wait(rt, 10000)
         assert prog.stats(g).allocs == 1
         assert not rt.failed
+
+
+def test_programs_under_chaos() -> None:
+    """Random yields and sleeps at every schedule point (seeded), with GC
+    requests from several goroutines and a host stopping the world."""
+    seed = random.randrange(1 << 30)
+    with Runtime(nprocs=2, on_throw="record", arena_size=128 << 20) as rt:
+        assert lib.gcrt_test_sched_mode(rt.ptr(), 2, seed, 30) == 0
+        b = ProgramBuilder(rt)
+        deep_program(b, depth=4, nslots=1000, rounds=4)
+        want = reference(b)
+        prog = b.build()
+        gs = prog.go(5)
+        start(rt, 3)
+        for _ in range(5):
+            time.sleep(0.002)
+            assert lib.gcrt_stoptheworld(rt.ptr()) == 0
+            assert lib.gcrt_starttheworld(rt.ptr()) == 0
+        wait(rt, 60000)
+        assert not rt.failed, rt.last_throw
+        for g in gs:
+            s = prog.stats(g)
+            assert (s.exitcode, s.allocs, s.loads, s.stores, s.maxstack) == (
+                0,
+                want.allocs,
+                want.loads,
+                want.stores,
+                want.maxstack,
+            ), f"seed={seed}"

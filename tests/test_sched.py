@@ -278,3 +278,28 @@ def test_stopg_restartg_while_gs_run() -> None:
             assert lib.gcrt_wait(rt.ptr(), 60000) == 0, f"seed={seed}"
         assert [counters[i] for i in range(4)] == [100000] * 4
         assert not rt.failed, rt.last_throw
+
+
+def test_python_wrappers() -> None:
+    from pygcrt import errors
+    from pygcrt.proc import HostG, attached, start, wait, world_stopped
+
+    with Runtime(nprocs=2, on_throw="record") as rt:
+        t = rt.type(16, [0, 1])
+        with attached(rt) as h:
+            a = h.alloc(t)
+            assert rt.object_of(a).addr == a
+            with world_stopped(rt):
+                assert snapshot(rt) == (0, 0)
+            assert h.alloc(t) != a
+        with pytest.raises(errors.WrongState):
+            h.alloc(t)  # detached
+        h1, h2 = HostG(rt), HostG(rt)
+        with pytest.raises(errors.WrongState):
+            HostG(rt)  # no idle P left
+        h1.detach()
+        h2.detach()
+        counters, gs = go_workers(rt, 3, 1000, W_YIELD, 3)
+        start(rt, 2)
+        wait(rt, 10000)
+        assert [counters[i] for i in range(3)] == [1000] * 3
