@@ -58,7 +58,8 @@ int malloc_typed(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
 {
 	if (out == NULL)
 		return GCRT_EINVAL;
-	const typeinfo *ti = typeof_handle(rt, t);
+	mheap *h = &rt->heap;
+	const typeinfo *ti = typelookup(h, t, ATOMIC_LOAD(rt, "malloc.typeof.ntypes", &h->ntypes));
 	if (ti == NULL)
 		return GCRT_EBADTYPE;
 	uint16_t idx = (uint16_t)t;

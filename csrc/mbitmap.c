@@ -60,12 +60,17 @@ static void clearbits(mheap *h, uintptr_t v, uintptr_t n)
 	memset(hi - n / (PtrSize * wordsPerBitmapByte) + 1, 0, n / (PtrSize * wordsPerBitmapByte));
 }
 
+void unmarkspan(struct gcrt_runtime *rt, const mspan *s)
+{
+	clearbits(&rt->heap, s->start << PageShift, s->npages << PageShift);
+}
+
 void markspan(struct gcrt_runtime *rt, const mspan *s)
 {
 	mheap *h = &rt->heap;
 	uintptr_t base = s->start << PageShift, n = s->npages << PageShift;
 	uint32_t shift;
-	clearbits(h, base, n);
+	unmarkspan(rt, s);
 	if (s->sizeclass == 0) {
 		*heapbits_byte(h, (void *)base, &shift) = bitBoundary | BitsDead << 2;
 		return;
@@ -82,11 +87,6 @@ void markspan(struct gcrt_runtime *rt, const mspan *s)
 	if (s->nelems * s->elemsize < n)
 		*heapbits_byte(h, (void *)(base + s->nelems * s->elemsize), &shift) =
 		    bitBoundary | BitsDead << 2;
-}
-
-void unmarkspan(struct gcrt_runtime *rt, const mspan *s)
-{
-	clearbits(&rt->heap, s->start << PageShift, s->npages << PageShift);
 }
 
 void heapbits_settype(struct gcrt_runtime *rt, void *v, const typeinfo *ti, uintptr_t elemsize)

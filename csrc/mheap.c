@@ -287,6 +287,7 @@ mspan *mheap_alloc(struct gcrt_runtime *rt, uintptr_t npages, int32_t sizeclass,
 		if (sizeclass == 0) {
 			s->elemsize = npages << PageShift;
 			s->nelems = 1;
+			s->ref = 1;
 			s->limit = base + largesize;
 			s->types = &s->type1;
 			h->largealloc += s->elemsize;

@@ -230,6 +230,16 @@ void mheap_mapbits(struct gcrt_runtime *rt, uintptr_t arena_used);
 void types_init(struct gcrt_runtime *rt);
 /* The typeinfo of handle t, or NULL if t is not a type of rt. */
 const typeinfo *typeof_handle(struct gcrt_runtime *rt, gcrt_type t);
+
+/* The lookup behind typeof_handle, given a load of h->ntypes (inline for
+ * malloc's fast path). */
+static inline const typeinfo *typelookup(const mheap *h, gcrt_type t, uint32_t ntypes)
+{
+	uint32_t idx = (uint32_t)t;
+	if ((uint32_t)(t >> 32) != h->typetag || idx == 0 || idx > ntypes)
+		return NULL;
+	return &h->types[idx - 1];
+}
 gcrt_type type_handle(const mheap *h, uint32_t index);
 
 /* mbarrier.c */

@@ -73,6 +73,26 @@ GCRT_API int gcrt_test_heapbits(gcrt_runtime *rt, const void *p, uint32_t *nibbl
 	return GCRT_OK;
 }
 
+GCRT_API int gcrt_test_heap_mark(gcrt_runtime *rt, const void *p, int op, int *marked)
+{
+	int rc = inobject(rt, p);
+	if (rc != GCRT_OK)
+		return rc;
+	if (marked == NULL || op < 0 || op > 2)
+		return GCRT_EINVAL;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	void *base = objectstart(rt, p);
+	if (op == 1)
+		setmarked(rt, base);
+	else if (op == 2)
+		clearmarked(rt, base);
+	*marked = ismarked(rt, base);
+	uncatch(&tc);
+	return GCRT_OK;
+}
+
 GCRT_API int gcrt_test_heap_check(gcrt_runtime *rt)
 {
 	int rc = rt_check(rt);

@@ -91,6 +91,10 @@ void mheap_dump(struct gcrt_runtime *rt, dumpbuf *d)
 	dumpf(d, "  pages inuse=%llu stack=%llu large=%llu bytes in %llu objects\n",
 	      (unsigned long long)h->pages_inuse, (unsigned long long)h->pages_stack,
 	      (unsigned long long)h->largealloc, (unsigned long long)h->nlargealloc);
+	for (int i = 1; i < NumSizeClasses; i++)
+		if (h->central[i].nspans > 0)
+			dumpf(d, "  central %d (size %d): %llu spans\n", i, h->class_to_size[i],
+			      (unsigned long long)h->central[i].nspans);
 	uint32_t shown = 0;
 	for (uint32_t i = 0; i < h->nspan && shown < 32; i++) {
 		mspan *s = h->allspans[i];

@@ -38,11 +38,7 @@ gcrt_type type_handle(const mheap *h, uint32_t index)
 const typeinfo *typeof_handle(struct gcrt_runtime *rt, gcrt_type t)
 {
 	mheap *h = &rt->heap;
-	uint32_t idx = (uint32_t)t;
-	if ((uint32_t)(t >> 32) != h->typetag || idx == 0 ||
-	    idx > ATOMIC_LOAD(rt, "type.typeof.ntypes", &h->ntypes))
-		return NULL;
-	return &h->types[idx - 1];
+	return typelookup(h, t, ATOMIC_LOAD(rt, "type.typeof.ntypes", &h->ntypes));
 }
 
 static int maskbit(const uint8_t *mask, uintptr_t i)
@@ -61,7 +57,8 @@ static void buildmasks(struct gcrt_runtime *rt, typeinfo *ti, const uint8_t *ptr
 	ti->nmaskwords = last;
 	ti->noscan = last == 0;
 	ti->ptrmask = persistentalloc(rt, last / 8 + 1, 1, &h->types_sys);
-	memcpy(ti->ptrmask, ptrmask, (last + 7) / 8);
+	if (last > 0)
+		memcpy(ti->ptrmask, ptrmask, (last + 7) / 8);
 	if (last % 8 != 0)
 		ti->ptrmask[last / 8] &= (uint8_t)((1u << (last % 8)) - 1);
 	ti->ngcmask = last == 0 ? 1 : (last + 1) / 2;
@@ -82,7 +79,7 @@ GCRT_API int gcrt_type_new(gcrt_runtime *rt, size_t size, const uint8_t *ptrmask
 	if (out == NULL || (ptrmask == NULL && nbits > 0))
 		return GCRT_EINVAL;
 	*out = 0;
-	if (size == 0 || size > rt->heap.arena_end - rt->heap.arena_start)
+	if (size == 0 || size > rt->cfg.arena_size)
 		return GCRT_ESIZE;
 	if (nbits > (size + PtrSize - 1) / PtrSize)
 		return GCRT_EINVAL;

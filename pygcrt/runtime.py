@@ -23,7 +23,8 @@ PtrMask = Union[int, Sequence[Union[bool, int]]]
 
 
 def _maskbits(ptrmask: PtrMask) -> list[bool]:
-    """The pointer mask as one bool per word (trailing scalars dropped)."""
+    """The pointer mask as one bool per word, as many as the caller gave
+    (an int bitmask gives up to its highest set bit)."""
     if isinstance(ptrmask, int):
         if ptrmask < 0:
             raise errors.InvalidArgument("ptrmask: a negative bitmask")

@@ -11,6 +11,8 @@ import random
 import threading
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pygcrt import Runtime, errors
 from pygcrt._binding import ffi, lib
@@ -157,11 +159,15 @@ def test_concurrent_gcrt_alloc():
             for t in plans[k]:
                 results[k].append((rt.alloc(t).addr, t.size))
 
+        # Chaos at every schedule point: random yields and spins in locks,
+        # span map and counter accesses, seeded by the test's seed.
+        assert lib.gcrt_test_sched_mode(rt.ptr(), 2, seed, 50) == 0
         threads = [threading.Thread(target=worker, args=(k,)) for k in range(len(plans))]
         for th in threads:
             th.start()
         for th in threads:
             th.join(60)
+        assert lib.gcrt_test_sched_mode(rt.ptr(), 0, 0, 0) == 0
         got = sorted(a for r in results for a in r)
         assert len(got) == sum(len(p) for p in plans), f"seed={seed}"
         for (a, n), (b, _) in zip(got, got[1:]):
@@ -174,3 +180,53 @@ def test_concurrent_gcrt_alloc():
         )
         assert s.total_alloc == expect, f"seed={seed}"
         heap_check(rt)
+
+
+@st.composite
+def heap_programs(draw):
+    return draw(
+        st.lists(
+            st.tuples(st.sampled_from(["stack", "free", "large", "small"]), st.integers(1, 300)),
+            min_size=1,
+            max_size=40,
+        )
+    )
+
+
+@given(heap_programs())
+def test_page_heap_random_alloc_free(prog):
+    """Random stack-span allocations and frees mixed with objects: spans
+    never overlap, freed pages are reused, invariants hold at every step."""
+    with Runtime(arena_size=16 << 20, on_throw="record") as rt:
+        base = ffi.new("void **")
+        stacks: list[tuple[int, int]] = []
+        live: list[tuple[int, int]] = []
+        small = rt.type(48, [1])
+        for op, n in prog:
+            if op == "stack":
+                rc = lib.gcrt_test_heap_allocstack(rt.ptr(), n, base)
+                if rc == lib.GCRT_ENOMEM:
+                    continue
+                assert rc == 0
+                a = int(ffi.cast("uintptr_t", base[0]))
+                ffi.memmove(ffi.cast("char *", a), b"\xab" * (n * PAGE), n * PAGE)
+                stacks.append((a, n * PAGE))
+            elif op == "free" and stacks:
+                a, _ = stacks.pop(n % len(stacks))
+                assert lib.gcrt_test_heap_freestack(rt.ptr(), ffi.cast("void *", a)) == 0
+            elif op == "large":
+                try:
+                    o = rt.alloc(rt.type(n * PAGE - 100, [1]))
+                except errors.OutOfMemory:
+                    continue
+                assert raw(o.addr, n * PAGE - 100) == bytes(n * PAGE - 100)
+                live.append((o.addr, n * PAGE))
+            else:
+                o = rt.alloc(small)
+                assert raw(o.addr, 48) == bytes(48)
+                live.append((o.addr, 48))
+            heap_check(rt)
+            spans = sorted(stacks + live)
+            for (a, la), (b, _) in zip(spans, spans[1:]):
+                assert a + la <= b
+        assert rt.stats().stacks_inuse == sum(n for _, n in stacks)

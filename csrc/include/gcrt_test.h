@@ -39,6 +39,9 @@ GCRT_API int gcrt_test_size_to_class(gcrt_runtime *rt, size_t size, int *cl);
  * and the 4-bit bitmap nibble of p's word. */
 GCRT_API int gcrt_test_objectstart(gcrt_runtime *rt, const void *p, void **base);
 GCRT_API int gcrt_test_heapbits(gcrt_runtime *rt, const void *p, uint32_t *nibble);
+/* The mark bit of the object holding p: op 0 reads it, 1 sets it, 2
+ * clears it; *marked is its value afterwards. */
+GCRT_API int gcrt_test_heap_mark(gcrt_runtime *rt, const void *p, int op, int *marked);
 /* Walk spans, span map and free lists; a broken invariant throws. */
 GCRT_API int gcrt_test_heap_check(gcrt_runtime *rt);
 /* An MSpanStack span of npages from the heap, and freeing it (coalescing). */

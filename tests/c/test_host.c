@@ -5,6 +5,7 @@
  * pointers, feeds every entry point bad input (checking the runtime still
  * works after each), and creates and destroys many runtimes.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,6 +311,85 @@ TEST(many_runtimes)
 	}
 }
 
+enum { PerThread = 20000, NThreads = 3 };
+
+struct worker {
+	gcrt_runtime *rt;
+	gcrt_type t;
+	int attached;
+	int ok;
+	void *last;
+};
+
+/* Allocate a chain: through an attached P (lock-free) or gcrt_alloc. */
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	gcrt_g *g = NULL;
+	void *prev = NULL;
+	w->ok = 0;
+	if (w->attached && gcrt_attach(w->rt, &g) != GCRT_OK)
+		return NULL;
+	for (int i = 0; i < PerThread; i++) {
+		void *o;
+		int rc = w->attached ? gcrt_g_alloc(g, w->t, &o) : gcrt_alloc(w->rt, w->t, &o);
+		if (rc != GCRT_OK || gcrt_write_ptr(w->rt, o, 0, prev) != GCRT_OK)
+			return NULL;
+		if (i % 1000 == 0) {
+			gcrt_stats st;
+			void *base;
+			if (gcrt_stats_read(w->rt, &st) != GCRT_OK ||
+			    gcrt_object_of(w->rt, (char *)o + 8, &base, NULL, NULL) != GCRT_OK || base != o)
+				return NULL;
+		}
+		prev = o;
+	}
+	if (g != NULL && gcrt_detach(g) != GCRT_OK)
+		return NULL;
+	w->last = prev;
+	w->ok = 1;
+	return NULL;
+}
+
+TEST(concurrent_allocation)
+{
+	gcrt_config cfg;
+	gcrt_config_init(&cfg);
+	cfg.arena_size = 64 << 20;
+	cfg.nprocs = 2;
+	cfg.on_throw = GCRT_THROW_RECORD;
+	gcrt_runtime *rt;
+	CHECK_EQ(gcrt_new(&cfg, &rt), GCRT_OK);
+	uint8_t mask = 1;
+	gcrt_type t;
+	CHECK_EQ(gcrt_type_new(rt, 24, &mask, 1, &t), GCRT_OK);
+	struct worker ws[NThreads];
+	pthread_t th[NThreads];
+	for (int i = 0; i < NThreads; i++) {
+		ws[i] = (struct worker){rt, t, i < 2, 0, NULL};
+		CHECK_EQ(pthread_create(&th[i], NULL, work, &ws[i]), 0);
+	}
+	for (int i = 0; i < NThreads; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < NThreads; i++)
+		CHECK(ws[i].ok);
+	/* Walk every chain: all objects distinct, counts match. */
+	int n = 0;
+	for (int i = 0; i < NThreads; i++) {
+		void *o = ws[i].last;
+		while (o != NULL) {
+			n++;
+			CHECK_EQ(gcrt_read_ptr(rt, o, 0, &o), GCRT_OK);
+		}
+	}
+	CHECK_EQ(n, NThreads * PerThread);
+	gcrt_stats st;
+	CHECK_EQ(gcrt_stats_read(rt, &st), GCRT_OK);
+	CHECK_EQ(st.nmalloc, (uint64_t)NThreads * PerThread);
+	CHECK_EQ(st.by_size[3].nmalloc, (uint64_t)NThreads * PerThread);
+	CHECK_EQ(gcrt_destroy(rt), GCRT_OK);
+}
+
 int main(void)
 {
 	RUN(every_class_and_stats);
@@ -319,5 +399,6 @@ int main(void)
 	RUN(arena_exhaustion);
 	RUN(attached_alloc);
 	RUN(many_runtimes);
+	RUN(concurrent_allocation);
 	return ctest_end();
 }
