@@ -31,6 +31,12 @@
  * Psyscall): stop-the-world takes its P without waiting, and each API
  * call on the host G is bracketed by exitsyscall/entersyscall.
  *
+ * Known limit (as in Go 1.4, fixed in Go 1.5 with syscalltick): the
+ * exitsyscall fast path CASes its old P from Psyscall to Prunning; if the
+ * world stopped and restarted meanwhile and that P went into a syscall
+ * under another M, the CAS could take it (the M would have to stall
+ * between its load of m->p and the CAS across a whole stop and start).
+ *
  * Invariants: a Prunning P has exactly one owner M and that M's mcache is
  * the P's mcache; an M without a P (or in a syscall) has mcache == NULL;
  * Gs are never freed before gcrt_destroy (allg only grows), so a stale
