@@ -102,7 +102,8 @@ bool sched_controlled(struct gcrt_runtime *rt);
 	} while (0)
 #define SCHED_CONTROLLED(rt) (SCHED__MODE(rt) == SCHED_CONTROL && sched_controlled(rt))
 #else
-#define SCHED__SITE(rt, NAME, KIND, V) ((void)(rt), 0)
+/* V is not evaluated, only named (helpers that compute it stay used). */
+#define SCHED__SITE(rt, NAME, KIND, V) ((void)(rt), (void)sizeof(V), 0)
 #define SCHED_BLOCK_UNTIL(rt, NAME, OBJ, UNTIL) ((void)(rt), (void)(OBJ), (void)(UNTIL))
 #define SCHED_WAKE(rt, OBJ) ((void)(rt), (void)(OBJ))
 #define SCHED_CONTROLLED(rt) ((void)(rt), 0)
@@ -117,6 +118,8 @@ bool sched_controlled(struct gcrt_runtime *rt);
 /* A point that may inject a fault; evaluates to nonzero to inject it.
  * In controlled mode each occurrence consumes one entry of the fault tape. */
 #define SCHED_FAULT(rt, NAME) SCHED__SITE(rt, NAME, SP_FAULT, 0)
+/* The same, recording V (e.g. the value a CAS expects) in the trace. */
+#define SCHED_FAULT_V(rt, NAME, V) SCHED__SITE(rt, NAME, SP_FAULT, V)
 /* Trace only: V is the value an operation observed or produced (after
  * it), e.g. the head a CAS installed; never a switch. */
 #define SCHED_NOTE(rt, NAME, V) ((void)SCHED__SITE(rt, NAME, SP_NOTE, V))
@@ -124,6 +127,8 @@ bool sched_controlled(struct gcrt_runtime *rt);
 /* ---- sequentially consistent atomics, each with its point ---- */
 
 #define ATOMIC_LOAD(rt, NAME, p) (SCHED_POINT(rt, NAME), atomic_load(p))
+/* A load whose point records V (what is being read, e.g. a node). */
+#define ATOMIC_LOAD_V(rt, NAME, p, V) (SCHED_POINT_V(rt, NAME, V), atomic_load(p))
 #define ATOMIC_STORE(rt, NAME, p, v) (SCHED_POINT(rt, NAME), atomic_store((p), (v)))
 #define ATOMIC_XADD(rt, NAME, p, d) (SCHED_POINT(rt, NAME), atomic_fetch_add((p), (d)) + (d))
 #define ATOMIC_XCHG(rt, NAME, p, v) (SCHED_POINT(rt, NAME), atomic_exchange((p), (v)))
@@ -134,6 +139,11 @@ bool sched_controlled(struct gcrt_runtime *rt);
 #define ATOMIC_CAS32(rt, NAME, p, o, n) (!SCHED_FAULT(rt, NAME) && cas32((p), (o), (n)))
 #define ATOMIC_CAS64(rt, NAME, p, o, n) (!SCHED_FAULT(rt, NAME) && cas64((p), (o), (n)))
 #define ATOMIC_CASP(rt, NAME, p, o, n) (!SCHED_FAULT(rt, NAME) && casp((p), (o), (n)))
+/* CAS of *seenp to n: the point records the expected value *seenp, and a
+ * failed CAS leaves the value it found in *seenp (unchanged when the
+ * failure was injected), so the trace can tell what the CAS saw. */
+#define ATOMIC_CAS64_SEEN(rt, NAME, p, seenp, n)                                                 \
+	(!SCHED_FAULT_V(rt, NAME, *(seenp)) && atomic_compare_exchange_strong((p), (seenp), (n)))
 
 static inline bool cas32(_Atomic uint32_t *p, uint32_t old, uint32_t new_)
 {

@@ -18,6 +18,12 @@
  * Every push checks that unpacking gives back the node ("lfstack.push
  * invalid packing"): that catches misaligned nodes and addresses outside
  * the 48-bit range before the stack is corrupted.
+ *
+ * Traces: each point records the packed head it acts on (the CAS points the
+ * head they expect), and a note after each load and CAS records what it
+ * saw: the head a load read (.saw, .saw_next), the head a CAS installed
+ * (.now) or the different head that made it fail (.lost).  Stories print
+ * them as node#i/cnt (pygcrt/story.py).
  */
 #include "runtime.h"
 #include "lfstack.h"
@@ -42,12 +48,17 @@ void lfstackpush(struct gcrt_runtime *rt, _Atomic uint64_t *head, lfnode *node)
 	uint64_t new_ = lfstackpack(node, MUTANT(rt, M_LF_ABA) ? 0 : node->pushcnt);
 	for (;;) {
 		uint64_t old = ATOMIC_LOAD(rt, "lfstack.push.load", head);
+		SCHED_NOTE(rt, "lfstack.push.saw", old);
 		/* Relaxed: the CAS below publishes it.  It is atomic only because a
 		 * popper holding a stale head may read it at the same time. */
-		SCHED_POINT(rt, "lfstack.push.next");
+		SCHED_POINT_V(rt, "lfstack.push.next", old);
 		atomic_store_explicit(&node->next, old, memory_order_relaxed);
-		if (ATOMIC_CAS64(rt, "lfstack.push.cas", head, old, new_))
+		uint64_t seen = old;
+		if (ATOMIC_CAS64_SEEN(rt, "lfstack.push.cas", head, &seen, new_)) {
+			SCHED_NOTE(rt, "lfstack.push.now", new_);
 			return;
+		}
+		SCHED_NOTE(rt, "lfstack.push.lost", seen);
 	}
 }
 
@@ -55,12 +66,18 @@ lfnode *lfstackpop(struct gcrt_runtime *rt, _Atomic uint64_t *head)
 {
 	for (;;) {
 		uint64_t old = ATOMIC_LOAD(rt, "lfstack.pop.load", head);
+		SCHED_NOTE(rt, "lfstack.pop.saw", old);
 		if (old == 0)
 			return NULL;
 		lfnode *node = lfstackunpack(old);
-		uint64_t next = ATOMIC_LOAD(rt, "lfstack.pop.next", &node->next);
-		if (ATOMIC_CAS64(rt, "lfstack.pop.cas", head, old, next))
+		uint64_t next = ATOMIC_LOAD_V(rt, "lfstack.pop.next", &node->next, old);
+		SCHED_NOTE(rt, "lfstack.pop.saw_next", next);
+		uint64_t seen = old;
+		if (ATOMIC_CAS64_SEEN(rt, "lfstack.pop.cas", head, &seen, next)) {
+			SCHED_NOTE(rt, "lfstack.pop.now", next);
 			return node;
+		}
+		SCHED_NOTE(rt, "lfstack.pop.lost", seen);
 	}
 }
 

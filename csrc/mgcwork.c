@@ -16,6 +16,12 @@
  * new work can appear: all of them return NULL, together.  The seed
  * watched only full in the wait loop (work left on partial did not wake
  * anyone); that form is the mutant M_GETFULL_PARTIAL.
+ *
+ * Traces: a note names every list operation and the buffer with its fill
+ * level (work.put.full node#i nobj=n, work.got.partial nil, ...), and
+ * getfull notes nwait against nproc after every change or read of nwait
+ * (getfull.nwait) and which lists its wait loop found non-empty
+ * (getfull.visible).  Stories decode them (pygcrt/story.py).
  */
 #include <string.h>
 
@@ -26,6 +32,13 @@ int throw_has_catcher(struct gcrt_runtime *rt);
 
 _Static_assert(sizeof(workbuf) == WorkbufSize, "runtime: size of Workbuf is suboptimal");
 _Static_assert(offsetof(workbuf, node) == 0, "workbuf: node must be first");
+
+/* A buffer and its fill level for a trace note: packed like an lfstack
+ * head, with nobj in place of the push counter (0 for no buffer). */
+static uint64_t bufnote(workbuf *b)
+{
+	return b == NULL ? 0 : lfstackpack(&b->node, b->nobj);
+}
 
 static workbuf *newworkbuf(struct gcrt_runtime *rt)
 {
@@ -44,6 +57,7 @@ workbuf *getempty(struct gcrt_runtime *rt, workbuf *b)
 	if (b != NULL)
 		putfull(rt, b);
 	b = (workbuf *)lfstackpop(rt, &rt->work.empty);
+	SCHED_NOTE(rt, "work.got.empty", bufnote(b));
 	if (b != NULL && b->nobj != 0)
 		throwf(rt, "getempty: workbuffer not empty, b->nobj not 0 (b=%p nobj=%zu)",
 		       (void *)b, (size_t)b->nobj);
@@ -56,6 +70,7 @@ void putempty(struct gcrt_runtime *rt, workbuf *b)
 {
 	if (b->nobj != 0)
 		throw(rt, "putempty: b->nobj not 0");
+	SCHED_NOTE(rt, "work.put.empty", bufnote(b));
 	lfstackpush(rt, &rt->work.empty, &b->node);
 }
 
@@ -63,12 +78,14 @@ void putfull(struct gcrt_runtime *rt, workbuf *b)
 {
 	if (b->nobj == 0)
 		throw(rt, "putfull: b->nobj <= 0");
+	SCHED_NOTE(rt, "work.put.full", bufnote(b));
 	lfstackpush(rt, &rt->work.full, &b->node);
 }
 
 workbuf *getpartialorempty(struct gcrt_runtime *rt)
 {
 	workbuf *b = (workbuf *)lfstackpop(rt, &rt->work.partial);
+	SCHED_NOTE(rt, "work.got.partial", bufnote(b));
 	if (b == NULL)
 		b = getempty(rt, NULL);
 	return b;
@@ -77,15 +94,19 @@ workbuf *getpartialorempty(struct gcrt_runtime *rt)
 /* Route b by its fill level: empty, partial or full. */
 void putpartial(struct gcrt_runtime *rt, workbuf *b)
 {
-	if (b->nobj == 0)
+	if (b->nobj == 0) {
+		SCHED_NOTE(rt, "work.put.empty", bufnote(b));
 		lfstackpush(rt, &rt->work.empty, &b->node);
-	else if (b->nobj < WorkbufObjs)
+	} else if (b->nobj < WorkbufObjs) {
+		SCHED_NOTE(rt, "work.put.partial", bufnote(b));
 		lfstackpush(rt, &rt->work.partial, &b->node);
-	else if (b->nobj == WorkbufObjs)
+	} else if (b->nobj == WorkbufObjs) {
+		SCHED_NOTE(rt, "work.put.full", bufnote(b));
 		lfstackpush(rt, &rt->work.full, &b->node);
-	else
+	} else {
 		throwf(rt, "putpartial: bad Workbuf b->nobj (b=%p nobj=%zu)", (void *)b,
 		       (size_t)b->nobj);
+	}
 }
 
 void gcworkbuffree(struct gcrt_runtime *rt, workbuf *b)
@@ -116,24 +137,39 @@ workbuf *handoff(struct gcrt_runtime *rt, workbuf *b)
 workbuf *trygetfull(struct gcrt_runtime *rt)
 {
 	workbuf *b = (workbuf *)lfstackpop(rt, &rt->work.full);
-	if (b == NULL)
+	SCHED_NOTE(rt, "work.got.full", bufnote(b));
+	if (b == NULL) {
 		b = (workbuf *)lfstackpop(rt, &rt->work.partial);
+		SCHED_NOTE(rt, "work.got.partial", bufnote(b));
+	}
 	return b;
 }
+
+enum { SawFull = 1, SawPartial = 2, PartialUnseen = 4 }; /* getfull.visible */
 
 static bool workvisible(struct gcrt_runtime *rt)
 {
 	struct workdata *w = &rt->work;
-	if (ATOMIC_LOAD(rt, "getfull.full", &w->full) != 0)
-		return true;
-	if (MUTANT(rt, M_GETFULL_PARTIAL))
-		return false;
-	return ATOMIC_LOAD(rt, "getfull.partial", &w->partial) != 0;
+	uint32_t saw = ATOMIC_LOAD(rt, "getfull.full", &w->full) != 0 ? SawFull : 0;
+	if (saw == 0 && MUTANT(rt, M_GETFULL_PARTIAL))
+		saw = PartialUnseen;
+	else if (saw == 0 && ATOMIC_LOAD(rt, "getfull.partial", &w->partial) != 0)
+		saw = SawPartial;
+	SCHED_NOTE(rt, "getfull.visible", saw);
+	return (saw & (SawFull | SawPartial)) != 0;
+}
+
+/* nwait as a trace note: nwait << 32 | nproc. */
+static void nwaitnote(struct gcrt_runtime *rt, uint32_t nwait, uint32_t nproc)
+{
+	SCHED_NOTE(rt, "getfull.nwait", (uint64_t)nwait << 32 | nproc);
 }
 
 static void nwaitinc(struct gcrt_runtime *rt, uint32_t nproc)
 {
-	if (ATOMIC_XADD(rt, "getfull.nwait_inc", &rt->work.nwait, 1) > nproc)
+	uint32_t nwait = ATOMIC_XADD(rt, "getfull.nwait_inc", &rt->work.nwait, 1);
+	nwaitnote(rt, nwait, nproc);
+	if (nwait > nproc)
 		throw(rt, "work.nwait > work.nproc");
 }
 
@@ -171,13 +207,15 @@ workbuf *getfull(struct gcrt_runtime *rt, workbuf *b)
 	for (uint32_t i = 0;; i++) {
 		SCHED_SPIN(rt, "getfull.wait");
 		if (workvisible(rt)) {
-			(void)ATOMIC_XADD(rt, "getfull.nwait_dec", &w->nwait, (uint32_t)-1);
+			nwaitnote(rt, ATOMIC_XADD(rt, "getfull.nwait_dec", &w->nwait, (uint32_t)-1),
+				  nproc);
 			b = trygetfull(rt);
 			if (b != NULL)
 				return b;
 			nwaitinc(rt, nproc);
 		}
 		uint32_t nwait = ATOMIC_LOAD(rt, "getfull.nwait_load", &w->nwait);
+		nwaitnote(rt, nwait, nproc);
 		if (nwait > nproc)
 			throw(rt, "work.nwait > work.nproc");
 		if (nwait == nproc)

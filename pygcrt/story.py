@@ -4,8 +4,8 @@ A story lists each schedule step: step number, M, point name and the value
 the point observed (a point comes before its operation: an M switched back
 in first does the operation of the point it was parked at, which the story
 says as ``Mk did <point> first``), decoded by the point's subsystem (packed lfstack heads
-as ``node#i/cnt``, G statuses as ``Gwaiting|Gscan``, spans as
-``span#i sg=N``).  Switches are marked ``->``, preemptions (switches away
+as ``node#i/cnt``, work buffers as ``node#i nobj=n``, getfull's barrier as
+``nwait=1/2``, G statuses as ``Gwaiting|Gscan``, spans as ``span#i sg=N``).  Switches are marked ``->``, preemptions (switches away
 from an M that could have gone on) ``Mk preempted``, after-op notes are
 indented under their point, and the failure comes last.
 
@@ -91,6 +91,28 @@ def lfstack_head(value: int, sym: Symbols) -> str:
     return f"{sym.name('node', node)}/{value & ((1 << LF_CNT_BITS) - 1)}"
 
 
+def workbuf_note(value: int, sym: Symbols) -> str:
+    """A work buffer and its fill level (mgcwork.c bufnote): ``node#i nobj=n``."""
+    node = (value >> LF_CNT_BITS) << 3
+    if node == 0:
+        return "nil"
+    return f"{sym.name('node', node)} nobj={value & ((1 << LF_CNT_BITS) - 1)}"
+
+
+def nwait_note(value: int, _: Symbols) -> str:
+    """getfull's barrier count ``nwait << 32 | nproc``: ``nwait=1/2``."""
+    return f"nwait={value >> 32}/{value & 0xFFFFFFFF}"
+
+
+def lists_note(value: int, _: Symbols) -> str:
+    """Which lists getfull's wait loop saw non-empty (mgcwork.c workvisible)."""
+    if value & 4:
+        return "full empty, partial not looked at"
+    if value & 1:
+        return "work on full"
+    return "work on partial" if value & 2 else "full and partial empty"
+
+
 def span_sweepgen(value: int, _: Symbols) -> str:
     """A span and its sweepgen packed as ``index << 32 | sweepgen``."""
     return f"span#{value >> 32} sg={value & 0xFFFFFFFF}"
@@ -108,6 +130,10 @@ _DECODERS: dict[str, Decoder] = {
     "readgstatus": gstatus,
     "stopg": gstatus,
     "sweep.": span_sweepgen,
+    "work.put.": workbuf_note,
+    "work.got.": workbuf_note,
+    "getfull.nwait": nwait_note,
+    "getfull.visible": lists_note,
 }
 
 

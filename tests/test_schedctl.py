@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -316,8 +317,13 @@ def test_hypothesis_finds_lfstack_aba() -> None:
     assert r is not None, "M_LF_ABA survived 500 examples"
     assert r.outcome in ("throw", "oracle"), r.story()
     assert "lfstack" in r.message
-    assert "lfstack.pop.cas" in r.story()
-    assert r.preemptions <= 4, r.story()
+    story = r.story()
+    # Every CAS point shows the packed head it expects, and the notes after
+    # loads and CASes show the heads they saw: the ABA is readable.
+    assert re.search(r"lfstack\.pop\.cas +node#\d+/\d+", story), story
+    assert re.search(r"\.\. lfstack\.pop\.now +(node#\d+/\d+|nil)", story), story
+    assert re.search(r"\.\. lfstack\.push\.saw +(node#\d+/\d+|nil)", story), story
+    assert r.preemptions <= 4, story
     assert find("lfstack", 2, None, 500) is None
 
 
@@ -357,3 +363,19 @@ def test_story_decoders() -> None:
     assert story.span_sweepgen((7 << 32) | 4, sym) == "span#7 sg=4"
     assert story.decode("casgstatus.cas", 0x1001, sym) == "Grunnable|Gscan"
     assert story.decode("counter.saw", 3, sym) == "3"
+    assert story.decode("work.put.partial", (0x7F0000002000 << 16) | 3, sym) == "node#1 nobj=3"
+    assert story.decode("work.got.full", 0, sym) == "nil"
+    assert story.decode("getfull.nwait", (1 << 32) | 2, sym) == "nwait=1/2"
+    assert story.decode("getfull.visible", 2, sym) == "work on partial"
+    assert story.decode("getfull.visible", 4, sym) == "full empty, partial not looked at"
+
+
+def test_getfull_story_shows_lists_and_the_barrier() -> None:
+    r = sched.run("getfull", 2, [1, 0, 1] * 20, params=(5,))
+    assert r.outcome == "ok", r.story()
+    story = r.story(10000)
+    for pat in [r"\.\. work\.put\.(partial|empty) +node#\d+ nobj=\d+",
+                r"\.\. work\.got\.full +(nil|node#\d+ nobj=\d+)",
+                r"\.\. getfull\.nwait +nwait=\d/2",
+                r"\.\. getfull\.visible +"]:
+        assert re.search(pat, story), f"{pat} not in\n{story}"
