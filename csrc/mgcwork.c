@@ -188,7 +188,7 @@ static void backoff(struct gcrt_runtime *rt, uint32_t i)
 		if (ATOMIC_LOAD(rt, "getfull.failed", &rt->thr.failed) && throw_has_catcher(rt))
 			throw_unwind(rt);
 		(void)ATOMIC_XADD(rt, "getfull.nsleep", &w->nsleep, 1);
-		gcrt_usleep(100);
+		rt_usleep(rt, 100);
 	}
 }
 
@@ -232,7 +232,7 @@ void workbegin(struct gcrt_runtime *rt, uint32_t nproc)
 	ATOMIC_STORE(rt, "workbegin.nproc", &w->nproc, nproc);
 	ATOMIC_STORE(rt, "workbegin.nwait", &w->nwait, 0);
 	ATOMIC_STORE(rt, "workbegin.ndone", &w->ndone, 0);
-	w->tstart = nanotime();
+	w->tstart = rt_nanotime(rt);
 	noteclear(&w->alldone);
 }
 

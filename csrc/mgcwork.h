@@ -31,7 +31,7 @@ struct workdata {
 	_Atomic uint64_t full, empty, partial;
 	uint8_t pad0[CacheLineSize];
 	_Atomic uint32_t nproc;  /* marking threads; stored by workbegin, before they start */
-	int64_t tstart;          /* mark start (nanotime); written by workbegin */
+	int64_t tstart;          /* mark start (rt_nanotime); written by workbegin */
 	_Atomic uint32_t nwait;  /* threads idle in getfull; xadd by the markers */
 	_Atomic uint32_t ndone;  /* markers finished; xadd by each marker at its end */
 	note alldone;            /* woken by the last marker to finish */

@@ -16,7 +16,7 @@
  * done; when every thread is done the loop is over.  An idle thread that
  * finds work again uncounts itself first.  Back-off: none for nthr tries,
  * then procyield(20), then (if the caller asked to wait) osyield, then
- * usleep(1).
+ * usleep(1) (rt_usleep: virtual in a controlled run).
  */
 #include "runtime.h"
 #include "parfor.h"
@@ -153,7 +153,7 @@ static bool findwork(parfor *desc, parforthread *me, uint32_t tid, uint64_t *rnd
 			    throw_has_catcher(rt))
 				throw_unwind(rt);
 			me->nsleep++;
-			gcrt_usleep(1);
+			rt_usleep(rt, 1);
 		}
 	}
 }
