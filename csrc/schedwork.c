@@ -17,6 +17,17 @@
  *            all markers returned NULL together, full and partial empty.
  *            Mutant "getfull_partial" (M_GETFULL_PARTIAL): the seed's wait
  *            loop, which watches only full.
+ *   rootscan M0 scans roots while M1..n-1 mark: all n are the work.nproc
+ *            markers, but M0 starts outside the getfull barrier.  It puts
+ *            the only work (items 0..K-1 in one buffer) on partial, as root
+ *            scanning leaves its buffers, and sleeps on a note until item 0
+ *            has been processed; only then does it drain with the others.
+ *            So the barrier cannot end before the work exists, and the
+ *            work must be taken by a marker already waiting in getfull.
+ *            Oracle: every item processed exactly once, lists empty.
+ *            Mutant "getfull_partial" (M_GETFULL_PARTIAL): once the markers
+ *            wait before the work shows up, they never look at partial and
+ *            M0 is never woken: a livelock (every marker spins, M0 blocked).
  * Values passed to points are node and item indices, never addresses.
  */
 #include <stdio.h>
@@ -200,4 +211,95 @@ SCHED_SCENARIO(getfull) = {
     .setup = gf_setup,
     .body = gf_body,
     .check = gf_check,
+};
+
+/* ---- rootscan ---- */
+
+struct rsctx {
+	int nitems;
+	note consumed;                   /* woken by whoever processes item 0 */
+	_Atomic uint32_t done[MaxItems]; /* times item i was processed */
+};
+
+static int rs_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
+{
+	struct rsctx *x = vctx;
+	x->nitems = p->p[0] != 0 ? (int)p->p[0] : 2;
+	if (x->nitems < 1 || x->nitems > MaxItems)
+		return GCRT_ERANGE;
+	if (p->mutant == 1 && gcrt_test_set_mutant(rt, "getfull_partial") != GCRT_OK)
+		return GCRT_ESTATE;
+	note_init(&x->consumed);
+	noteclear(&x->consumed);
+	workbegin(rt, (uint32_t)p->n_ms);
+	return GCRT_OK;
+}
+
+/* Take items one at a time, giving the rest of a buffer back to partial
+ * after each, until the barrier ends. */
+static void rs_drain(struct gcrt_runtime *rt, struct rsctx *x)
+{
+	workbuf *b = getfull(rt, NULL);
+	while (b != NULL) {
+		uintptr_t item = b->obj[--b->nobj];
+		SCHED_NOTE(rt, "rsscn.item", item);
+		atomic_fetch_add(&x->done[item], 1);
+		if (item == 0)
+			notewakeup(rt, &x->consumed);
+		if (b->nobj > 0) {
+			putpartial(rt, b);
+			b = NULL;
+		}
+		b = getfull(rt, b);
+	}
+}
+
+static void rs_body(struct gcrt_runtime *rt, void *vctx, int m)
+{
+	struct rsctx *x = vctx;
+	if (m == 0) {
+		workbuf *b = getempty(rt, NULL);
+		for (int i = 0; i < x->nitems; i++)
+			b->obj[b->nobj++] = (uintptr_t)i;
+		putpartial(rt, b);
+		notesleep(rt, &x->consumed);
+	}
+	rs_drain(rt, x);
+}
+
+static const char *rs_check(struct gcrt_runtime *rt, void *vctx, char *buf, size_t len)
+{
+	struct rsctx *x = vctx;
+	for (int i = 0; i < x->nitems; i++) {
+		uint32_t d = atomic_load(&x->done[i]);
+		if (d != 1) {
+			snprintf(buf, len, "rootscan: item %d processed %u times", i, d);
+			return buf;
+		}
+	}
+	if (!lfstackempty(rt, &rt->work.full) || !lfstackempty(rt, &rt->work.partial)) {
+		snprintf(buf, len, "rootscan: work left after every marker returned");
+		return buf;
+	}
+	return NULL;
+}
+
+static void rs_teardown(struct gcrt_runtime *rt, void *vctx)
+{
+	(void)rt;
+	note_destroy(&((struct rsctx *)vctx)->consumed);
+}
+
+SCHED_SCENARIO(rootscan) = {
+    .name = "rootscan",
+    .doc = "M0 leaves the only work on partial and waits until it is taken; the others "
+	   "wait in getfull (params: items)",
+    .min_ms = 2,
+    .max_ms = 4,
+    .mutants = (const char *const[]){"getfull_partial", NULL},
+    .ctxsize = sizeof(struct rsctx),
+    .setup = rs_setup,
+    .body = rs_body,
+    .check = rs_check,
+    .teardown = rs_teardown,
 };

@@ -211,6 +211,10 @@ class Result:
     def schedule_string(self) -> str:
         return str(self.schedule)
 
+    def steps_at(self, site: str) -> int:
+        """Steps taken at a point, in the kept trace (notes not counted)."""
+        return sum(1 for e in self.trace if e.site == site and not e.note)
+
     def preemption_sites(self) -> list[str]:
         """The point at which each preempted M was parked, in order."""
         out = []

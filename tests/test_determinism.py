@@ -30,6 +30,8 @@ CASES = [
     ("pingpong", 2, "lostwake", (2, 50_000)),
     ("owned", 3, "racy", (2,)),
     ("owned", 2, None, (2,)),
+    ("rootscan", 3, None, (3,)),
+    ("rootscan", 2, "getfull_partial", ()),
 ]
 
 

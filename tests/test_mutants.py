@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import given, note
+from hypothesis import given
 
 from pygcrt import sched
 from pygcrt.strategies import dense_tape, search
@@ -37,6 +37,11 @@ MUTANTS = [
     Mutant("owned", "racy", 2, ("owned.store", "owned.check"), ("throw",), 2),
     Mutant("locks", "abba", 2, ("locks.second", "lock.wait"), ("deadlock",), 1),
     Mutant("lfstack", "lf_aba", 2, ("lfstack.pop.cas",), ("throw", "oracle"), 2),
+    # The markers wait before the root scanner's work lands on partial; with
+    # the seed's loop they never look there: every marker spins forever.
+    Mutant("rootscan", "getfull_partial", 2,
+           ("work.put.partial", "getfull.wait", "partial not looked at", "note.wait"),
+           ("livelock",), 1),
 ]
 
 
@@ -58,7 +63,6 @@ def hunt(scenario: str, n_ms: int, mutant: str | None, params: tuple[int, ...]) 
         if r.failed:
             s.first_kill = s.first_kill or s.examples
             s.shrunk = r
-            note(r.story())
         assert not r.failed, r.message
 
     try:
@@ -89,13 +93,3 @@ def test_clean_build_survives_the_budget(scenario: str, n_ms: int,
     s = hunt(scenario, n_ms, None, params)
     assert s.shrunk is None, s.shrunk.story() if s.shrunk else ""
     assert s.examples >= 100
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "the seed's getfull wait loop (watching only work.full) loses no work when every "
-    "marker that puts a buffer on partial enters getfull afterwards and takes it back: "
-    "in the getfull scenario the mutant only costs parallelism; a scenario where a "
-    "non-marker (root scanning) leaves work on partial is needed to kill it"))
-def test_getfull_partial_is_killed() -> None:
-    s = hunt("getfull", 3, "getfull_partial", (7, 2))
-    assert s.shrunk is not None

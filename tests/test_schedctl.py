@@ -341,6 +341,39 @@ def test_getfull_bounded_exhaustive_and_searched() -> None:
     assert find("getfull", 3, None, 150, params=(7, 2)) is None
 
 
+def test_rootscan_partial_work_is_taken_by_a_waiting_marker() -> None:
+    # Shortest tape that lets M1 wait in getfull before M0's buffer lands on
+    # partial: with the fix M1 takes it and wakes M0; the seed's loop never
+    # looks at partial, so M1 spins and M0 sleeps forever.
+    tape = [0] * 9 + [1]
+    r = sched.run("rootscan", 2, tape)
+    assert r.outcome == "ok", r.story()
+    story = r.story(10000)
+    assert re.search(r"M1 +\.\. getfull\.visible +work on partial", story), story
+    assert re.search(r"M1 +\.\. rsscn\.item +0", story), story
+    bad = sched.run("rootscan", 2, tape, mutant="getfull_partial")
+    assert bad.outcome == "livelock", bad.story()
+    assert "M0 blocked at note.wait; M1 spinning at getfull.wait" in bad.message
+
+
+def test_rootscan_runs_free_with_real_threads() -> None:
+    for seed in range(3):
+        r = sched.run("rootscan", 3, strategy="free", params=(4,), seed=seed)
+        assert r.outcome == "ok", (seed, r.message)
+
+
+def test_getfull_backoff_sleeps_in_virtual_time() -> None:
+    # Every wait-loop turn past the 20th sleeps 100 us; in a controlled run
+    # that advances the virtual clock only, so thousands of sleeps take
+    # far less wall time than they would for real.
+    r = sched.run("rootscan", 2, [0] * 9 + [1], mutant="getfull_partial",
+                  livelock_spins=4000)
+    assert r.outcome == "livelock"
+    sleeps = r.steps_at("getfull.nsleep")
+    assert sleeps > 3000, sleeps
+    assert r.wall_ns < sleeps * 100_000 // 2, (r.wall_ns, sleeps)
+
+
 def test_a_thread_outside_the_controller_fails_the_run() -> None:
     r = sched.run("counter", 2, mutant="leak")
     assert r.outcome == "uncontrolled"
