@@ -63,6 +63,10 @@ void sched_block(struct gcrt_runtime *rt, const sched_site *site, const void *ob
 void sched_wake(struct gcrt_runtime *rt, const void *obj);
 /* True when the calling thread is the M holding the controller's baton. */
 bool sched_controlled(struct gcrt_runtime *rt);
+/* A symbolic name for an address in trace values: in a controlled run,
+ * 1, 2, ... in order of first use by the baton holder (deterministic,
+ * unlike the address); 0 for NULL.  Elsewhere any value (traces are off). */
+uint64_t sched_sym(struct gcrt_runtime *rt, const void *p);
 
 /* A site descriptor, in the gcrt_sp section in the test build (the
  * controller defines a few itself); the release build lists no sites. */
@@ -139,11 +143,11 @@ bool sched_controlled(struct gcrt_runtime *rt);
 #define ATOMIC_CAS32(rt, NAME, p, o, n) (!SCHED_FAULT(rt, NAME) && cas32((p), (o), (n)))
 #define ATOMIC_CAS64(rt, NAME, p, o, n) (!SCHED_FAULT(rt, NAME) && cas64((p), (o), (n)))
 #define ATOMIC_CASP(rt, NAME, p, o, n) (!SCHED_FAULT(rt, NAME) && casp((p), (o), (n)))
-/* CAS of *seenp to n: the point records the expected value *seenp, and a
+/* CAS of *seenp to n whose point records V (symbolic: no addresses); a
  * failed CAS leaves the value it found in *seenp (unchanged when the
  * failure was injected), so the trace can tell what the CAS saw. */
-#define ATOMIC_CAS64_SEEN(rt, NAME, p, seenp, n)                                                 \
-	(!SCHED_FAULT_V(rt, NAME, *(seenp)) && atomic_compare_exchange_strong((p), (seenp), (n)))
+#define ATOMIC_CAS64_SEEN(rt, NAME, p, seenp, n, V)                                              \
+	(!SCHED_FAULT_V(rt, NAME, V) && atomic_compare_exchange_strong((p), (seenp), (n)))
 
 static inline bool cas32(_Atomic uint32_t *p, uint32_t old, uint32_t new_)
 {

@@ -22,8 +22,9 @@
  * Traces: each point records the packed head it acts on (the CAS points the
  * head they expect), and a note after each load and CAS records what it
  * saw: the head a load read (.saw, .saw_next), the head a CAS installed
- * (.now) or the different head that made it fail (.lost).  Stories print
- * them as node#i/cnt (pygcrt/story.py).
+ * (.now) or the different head that made it fail (.lost).  A traced head
+ * names its node by symbol (sched_sym), not address, so traces repeat
+ * exactly; stories print them as node#i/cnt (pygcrt/story.py).
  */
 #include "runtime.h"
 #include "lfstack.h"
@@ -40,6 +41,14 @@ lfnode *lfstackunpack(uint64_t val)
 	return (lfnode *)(uintptr_t)((val >> LFCntBits) << 3);
 }
 
+/* A head for a trace value: the node as its symbol (sched_sym, so traces
+ * do not depend on addresses) in place of the address, and the counter. */
+static uint64_t headnote(struct gcrt_runtime *rt, uint64_t head)
+{
+	return sched_sym(rt, lfstackunpack(head)) << LFCntBits |
+	       (head & (((uint64_t)1 << LFCntBits) - 1));
+}
+
 void lfstackpush(struct gcrt_runtime *rt, _Atomic uint64_t *head, lfnode *node)
 {
 	if (lfstackunpack(lfstackpack(node, 0)) != node)
@@ -48,17 +57,17 @@ void lfstackpush(struct gcrt_runtime *rt, _Atomic uint64_t *head, lfnode *node)
 	uint64_t new_ = lfstackpack(node, MUTANT(rt, M_LF_ABA) ? 0 : node->pushcnt);
 	for (;;) {
 		uint64_t old = ATOMIC_LOAD(rt, "lfstack.push.load", head);
-		SCHED_NOTE(rt, "lfstack.push.saw", old);
+		SCHED_NOTE(rt, "lfstack.push.saw", headnote(rt, old));
 		/* Relaxed: the CAS below publishes it.  It is atomic only because a
 		 * popper holding a stale head may read it at the same time. */
-		SCHED_POINT_V(rt, "lfstack.push.next", old);
+		SCHED_POINT_V(rt, "lfstack.push.next", headnote(rt, old));
 		atomic_store_explicit(&node->next, old, memory_order_relaxed);
 		uint64_t seen = old;
-		if (ATOMIC_CAS64_SEEN(rt, "lfstack.push.cas", head, &seen, new_)) {
-			SCHED_NOTE(rt, "lfstack.push.now", new_);
+		if (ATOMIC_CAS64_SEEN(rt, "lfstack.push.cas", head, &seen, new_, headnote(rt, old))) {
+			SCHED_NOTE(rt, "lfstack.push.now", headnote(rt, new_));
 			return;
 		}
-		SCHED_NOTE(rt, "lfstack.push.lost", seen);
+		SCHED_NOTE(rt, "lfstack.push.lost", headnote(rt, seen));
 	}
 }
 
@@ -66,18 +75,18 @@ lfnode *lfstackpop(struct gcrt_runtime *rt, _Atomic uint64_t *head)
 {
 	for (;;) {
 		uint64_t old = ATOMIC_LOAD(rt, "lfstack.pop.load", head);
-		SCHED_NOTE(rt, "lfstack.pop.saw", old);
+		SCHED_NOTE(rt, "lfstack.pop.saw", headnote(rt, old));
 		if (old == 0)
 			return NULL;
 		lfnode *node = lfstackunpack(old);
-		uint64_t next = ATOMIC_LOAD_V(rt, "lfstack.pop.next", &node->next, old);
-		SCHED_NOTE(rt, "lfstack.pop.saw_next", next);
+		uint64_t next = ATOMIC_LOAD_V(rt, "lfstack.pop.next", &node->next, headnote(rt, old));
+		SCHED_NOTE(rt, "lfstack.pop.saw_next", headnote(rt, next));
 		uint64_t seen = old;
-		if (ATOMIC_CAS64_SEEN(rt, "lfstack.pop.cas", head, &seen, next)) {
-			SCHED_NOTE(rt, "lfstack.pop.now", next);
+		if (ATOMIC_CAS64_SEEN(rt, "lfstack.pop.cas", head, &seen, next, headnote(rt, old))) {
+			SCHED_NOTE(rt, "lfstack.pop.now", headnote(rt, next));
 			return node;
 		}
-		SCHED_NOTE(rt, "lfstack.pop.lost", seen);
+		SCHED_NOTE(rt, "lfstack.pop.lost", headnote(rt, seen));
 	}
 }
 

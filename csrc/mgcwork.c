@@ -33,11 +33,12 @@ int throw_has_catcher(struct gcrt_runtime *rt);
 _Static_assert(sizeof(workbuf) == WorkbufSize, "runtime: size of Workbuf is suboptimal");
 _Static_assert(offsetof(workbuf, node) == 0, "workbuf: node must be first");
 
-/* A buffer and its fill level for a trace note: packed like an lfstack
- * head, with nobj in place of the push counter (0 for no buffer). */
-static uint64_t bufnote(workbuf *b)
+/* A buffer and its fill level for a trace note, packed like a traced
+ * lfstack head: the buffer's symbol (sched_sym) with nobj in place of the
+ * push counter; 0 for no buffer. */
+static uint64_t bufnote(struct gcrt_runtime *rt, workbuf *b)
 {
-	return b == NULL ? 0 : lfstackpack(&b->node, b->nobj);
+	return b == NULL ? 0 : sched_sym(rt, b) << LFCntBits | b->nobj;
 }
 
 static workbuf *newworkbuf(struct gcrt_runtime *rt)
@@ -57,7 +58,7 @@ workbuf *getempty(struct gcrt_runtime *rt, workbuf *b)
 	if (b != NULL)
 		putfull(rt, b);
 	b = (workbuf *)lfstackpop(rt, &rt->work.empty);
-	SCHED_NOTE(rt, "work.got.empty", bufnote(b));
+	SCHED_NOTE(rt, "work.got.empty", bufnote(rt, b));
 	if (b != NULL && b->nobj != 0)
 		throwf(rt, "getempty: workbuffer not empty, b->nobj not 0 (b=%p nobj=%zu)",
 		       (void *)b, (size_t)b->nobj);
@@ -70,7 +71,7 @@ void putempty(struct gcrt_runtime *rt, workbuf *b)
 {
 	if (b->nobj != 0)
 		throw(rt, "putempty: b->nobj not 0");
-	SCHED_NOTE(rt, "work.put.empty", bufnote(b));
+	SCHED_NOTE(rt, "work.put.empty", bufnote(rt, b));
 	lfstackpush(rt, &rt->work.empty, &b->node);
 }
 
@@ -78,14 +79,14 @@ void putfull(struct gcrt_runtime *rt, workbuf *b)
 {
 	if (b->nobj == 0)
 		throw(rt, "putfull: b->nobj <= 0");
-	SCHED_NOTE(rt, "work.put.full", bufnote(b));
+	SCHED_NOTE(rt, "work.put.full", bufnote(rt, b));
 	lfstackpush(rt, &rt->work.full, &b->node);
 }
 
 workbuf *getpartialorempty(struct gcrt_runtime *rt)
 {
 	workbuf *b = (workbuf *)lfstackpop(rt, &rt->work.partial);
-	SCHED_NOTE(rt, "work.got.partial", bufnote(b));
+	SCHED_NOTE(rt, "work.got.partial", bufnote(rt, b));
 	if (b == NULL)
 		b = getempty(rt, NULL);
 	return b;
@@ -95,13 +96,13 @@ workbuf *getpartialorempty(struct gcrt_runtime *rt)
 void putpartial(struct gcrt_runtime *rt, workbuf *b)
 {
 	if (b->nobj == 0) {
-		SCHED_NOTE(rt, "work.put.empty", bufnote(b));
+		SCHED_NOTE(rt, "work.put.empty", bufnote(rt, b));
 		lfstackpush(rt, &rt->work.empty, &b->node);
 	} else if (b->nobj < WorkbufObjs) {
-		SCHED_NOTE(rt, "work.put.partial", bufnote(b));
+		SCHED_NOTE(rt, "work.put.partial", bufnote(rt, b));
 		lfstackpush(rt, &rt->work.partial, &b->node);
 	} else if (b->nobj == WorkbufObjs) {
-		SCHED_NOTE(rt, "work.put.full", bufnote(b));
+		SCHED_NOTE(rt, "work.put.full", bufnote(rt, b));
 		lfstackpush(rt, &rt->work.full, &b->node);
 	} else {
 		throwf(rt, "putpartial: bad Workbuf b->nobj (b=%p nobj=%zu)", (void *)b,
@@ -137,10 +138,10 @@ workbuf *handoff(struct gcrt_runtime *rt, workbuf *b)
 workbuf *trygetfull(struct gcrt_runtime *rt)
 {
 	workbuf *b = (workbuf *)lfstackpop(rt, &rt->work.full);
-	SCHED_NOTE(rt, "work.got.full", bufnote(b));
+	SCHED_NOTE(rt, "work.got.full", bufnote(rt, b));
 	if (b == NULL) {
 		b = (workbuf *)lfstackpop(rt, &rt->work.partial);
-		SCHED_NOTE(rt, "work.got.partial", bufnote(b));
+		SCHED_NOTE(rt, "work.got.partial", bufnote(rt, b));
 	}
 	return b;
 }
