@@ -15,7 +15,10 @@
  * it.  When nwait == nproc every marker is idle and holds nothing, so no
  * new work can appear: all of them return NULL, together.  The seed
  * watched only full in the wait loop (work left on partial did not wake
- * anyone); that form is the mutant M_GETFULL_PARTIAL.
+ * anyone); that form is the mutant M_GETFULL_PARTIAL.  Uncounting before
+ * taking matters too: a marker that took a buffer while still counted in
+ * nwait lets the others see nwait == nproc and end the mark with work in
+ * its hands (mutant M_GETFULL_ORDER: take first, uncount after).
  *
  * Traces: a note names every list operation and the buffer with its fill
  * level (work.put.full node#i nobj=n, work.got.partial nil, ...), and
@@ -52,12 +55,40 @@ static workbuf *newworkbuf(struct gcrt_runtime *rt)
 	return b;
 }
 
+/* Mutant M_LF_FREE_NODE: an empty buffer is freed, not kept on work.empty:
+ * its memory is poisoned (a popper still holding it reads LFPoison as
+ * next) and reused by the next getempty, as malloc would.  The link lives
+ * in the freed buffer's first slot. */
+static void freeworkbuf(struct gcrt_runtime *rt, workbuf *b)
+{
+	struct workdata *w = &rt->work;
+	ATOMIC_STORE(rt, "putempty.free.poison", &b->node.next, LFPoison);
+	LOCK(rt, &w->wblock, "putempty.free.lock");
+	b->obj[0] = (uintptr_t)w->freebufs;
+	w->freebufs = b;
+	UNLOCK(rt, &w->wblock, "putempty.free.unlock");
+}
+
+static workbuf *reuseworkbuf(struct gcrt_runtime *rt)
+{
+	struct workdata *w = &rt->work;
+	LOCK(rt, &w->wblock, "getempty.reuse.lock");
+	workbuf *b = w->freebufs;
+	if (b != NULL)
+		w->freebufs = (workbuf *)b->obj[0];
+	UNLOCK(rt, &w->wblock, "getempty.reuse.unlock");
+	return b;
+}
+
 /* An empty buffer off work.empty, or a new one.  A given b goes to full. */
 workbuf *getempty(struct gcrt_runtime *rt, workbuf *b)
 {
 	if (b != NULL)
 		putfull(rt, b);
-	b = (workbuf *)lfstackpop(rt, &rt->work.empty);
+	if (MUTANT(rt, M_LF_FREE_NODE))
+		b = reuseworkbuf(rt);
+	else
+		b = (workbuf *)lfstackpop(rt, &rt->work.empty);
 	SCHED_NOTE(rt, "work.got.empty", bufnote(rt, b));
 	if (b != NULL && b->nobj != 0)
 		throwf(rt, "getempty: workbuffer not empty, b->nobj not 0 (b=%p nobj=%zu)",
@@ -72,7 +103,10 @@ void putempty(struct gcrt_runtime *rt, workbuf *b)
 	if (b->nobj != 0)
 		throw(rt, "putempty: b->nobj not 0");
 	SCHED_NOTE(rt, "work.put.empty", bufnote(rt, b));
-	lfstackpush(rt, &rt->work.empty, &b->node);
+	if (MUTANT(rt, M_LF_FREE_NODE))
+		freeworkbuf(rt, b);
+	else
+		lfstackpush(rt, &rt->work.empty, &b->node);
 }
 
 void putfull(struct gcrt_runtime *rt, workbuf *b)
@@ -96,8 +130,7 @@ workbuf *getpartialorempty(struct gcrt_runtime *rt)
 void putpartial(struct gcrt_runtime *rt, workbuf *b)
 {
 	if (b->nobj == 0) {
-		SCHED_NOTE(rt, "work.put.empty", bufnote(rt, b));
-		lfstackpush(rt, &rt->work.empty, &b->node);
+		putempty(rt, b);
 	} else if (b->nobj < WorkbufObjs) {
 		SCHED_NOTE(rt, "work.put.partial", bufnote(rt, b));
 		lfstackpush(rt, &rt->work.partial, &b->node);
@@ -174,6 +207,11 @@ static void nwaitinc(struct gcrt_runtime *rt, uint32_t nproc)
 		throw(rt, "work.nwait > work.nproc");
 }
 
+static void nwaitdec(struct gcrt_runtime *rt, uint32_t nproc)
+{
+	nwaitnote(rt, ATOMIC_XADD(rt, "getfull.nwait_dec", &rt->work.nwait, (uint32_t)-1), nproc);
+}
+
 static void backoff(struct gcrt_runtime *rt, uint32_t i)
 {
 	struct workdata *w = &rt->work;
@@ -206,14 +244,18 @@ workbuf *getfull(struct gcrt_runtime *rt, workbuf *b)
 		return b;
 	nwaitinc(rt, nproc);
 	for (uint32_t i = 0;; i++) {
-		SCHED_SPIN(rt, "getfull.wait");
 		if (workvisible(rt)) {
-			nwaitnote(rt, ATOMIC_XADD(rt, "getfull.nwait_dec", &w->nwait, (uint32_t)-1),
-				  nproc);
+			bool late = MUTANT(rt, M_GETFULL_ORDER);
+			if (!late)
+				nwaitdec(rt, nproc);
 			b = trygetfull(rt);
-			if (b != NULL)
+			if (b != NULL) {
+				if (late)
+					nwaitdec(rt, nproc);
 				return b;
-			nwaitinc(rt, nproc);
+			}
+			if (!late)
+				nwaitinc(rt, nproc);
 		}
 		uint32_t nwait = ATOMIC_LOAD(rt, "getfull.nwait_load", &w->nwait);
 		nwaitnote(rt, nwait, nproc);
@@ -221,6 +263,9 @@ workbuf *getfull(struct gcrt_runtime *rt, workbuf *b)
 			throw(rt, "work.nwait > work.nproc");
 		if (nwait == nproc)
 			return NULL;
+		/* As in Go, a waiter looks (work, then nwait) before its first
+		 * back-off: the spin point closes each turn, not opens it. */
+		SCHED_SPIN(rt, "getfull.wait");
 		backoff(rt, i);
 	}
 }

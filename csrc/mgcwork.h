@@ -38,6 +38,7 @@ struct workdata {
 	parfor *markfor;         /* root marking; persistentalloc'd at gcworkinit */
 	_Atomic uint32_t markfor_busy; /* 1 while a parfor run holds markfor */
 	rtlock wblock;           /* serializes allocating new workbufs */
+	struct workbuf *freebufs; /* M_LF_FREE_NODE only: freed buffers; under wblock */
 	/* statistics (Go's gcstats), xadd by any thread */
 	_Atomic uint64_t nbuf;   /* workbufs ever allocated */
 	_Atomic uint64_t sys;    /* bytes of workbufs (Go's gc_sys share) */

@@ -7,16 +7,25 @@
  *            node that another M owns is a throw, and at the end every node
  *            must be on the stack exactly once (conservation).  Mutant
  *            "lf_aba" (M_LF_ABA) packs heads without the push counter, so
- *            a stale pop CAS succeeds after pop A, pop B, push A.
+ *            a stale pop CAS succeeds after pop A, pop B, push A; mutant
+ *            "lf_next_after_cas" (M_LF_NEXT_AFTER_CAS) links a pushed node
+ *            only after the CAS published it, so a popper can read its
+ *            stale next.
  *   getfull  n_ms markers drain a tree of items through the work lists:
  *            marker 0 starts with the root items in a buffer; processing
  *            an item may create two children; after each item a marker
  *            puts its buffer back (putpartial) and asks getfull for work,
  *            so buffers travel through full and partial and markers wait
- *            in the barrier.  Oracle: every item processed exactly once,
- *            all markers returned NULL together, full and partial empty.
- *            Mutant "getfull_partial" (M_GETFULL_PARTIAL): the seed's wait
- *            loop, which watches only full.
+ *            in the barrier.  Oracles: a marker that gets NULL finds no
+ *            item outstanding (made and not processed: early termination
+ *            is a throw); every item processed exactly once; full and
+ *            partial empty.  Mutants: "getfull_partial" (M_GETFULL_PARTIAL,
+ *            the seed's wait loop watching only full: harmless here, see
+ *            rootscan); "getfull_order" (M_GETFULL_ORDER: a waiter takes a
+ *            buffer before uncounting itself, so another sees nwait ==
+ *            nproc and ends the mark early); "lf_free_node"
+ *            (M_LF_FREE_NODE: empty buffers are freed and poisoned, so a
+ *            popper that read one as head reads its next after the free).
  *   rootscan M0 scans roots while M1..n-1 mark: all n are the work.nproc
  *            markers, but M0 starts outside the getfull barrier.  It puts
  *            the only work (items 0..K-1 in one buffer) on partial, as root
@@ -37,6 +46,17 @@
 
 enum { MaxLfNodes = 64, MaxItems = 256 };
 
+static const char *const lfmutants[] = {"lf_aba", "lf_next_after_cas", NULL};
+static const char *const gfmutants[] = {"getfull_partial", "lf_free_node", "getfull_order", NULL};
+
+/* Switch on the run's mutant (p->mutant is 1 + its index in names). */
+static int setmutant(struct gcrt_runtime *rt, const char *const *names, const schedparams *p)
+{
+	if (p->mutant == 0)
+		return GCRT_OK;
+	return gcrt_test_set_mutant(rt, names[p->mutant - 1]) == GCRT_OK ? GCRT_OK : GCRT_ESTATE;
+}
+
 /* ---- lfstack ---- */
 
 struct lfctx {
@@ -53,7 +73,7 @@ static int lf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	x->rounds = p->p[1] != 0 ? (int)p->p[1] : 2;
 	if (x->k < 2 || x->k > MaxLfNodes || x->rounds < 1 || x->rounds > 1000)
 		return GCRT_ERANGE;
-	if (p->mutant == 1 && gcrt_test_set_mutant(rt, "lf_aba") != GCRT_OK)
+	if (setmutant(rt, lfmutants, p) != GCRT_OK)
 		return GCRT_ESTATE;
 	x->nodes = persistentalloc(rt, (size_t)x->k * sizeof(lfnode), 16, NULL);
 	for (int i = x->k - 1; i >= 0; i--)
@@ -129,7 +149,7 @@ SCHED_SCENARIO(lfstack) = {
     .doc = "Ms pop two nodes and push them back; nodes are conserved (params: nodes, rounds)",
     .min_ms = 1,
     .max_ms = 4,
-    .mutants = (const char *const[]){"lf_aba", NULL},
+    .mutants = lfmutants,
     .ctxsize = sizeof(struct lfctx),
     .setup = lf_setup,
     .body = lf_body,
@@ -143,6 +163,7 @@ struct gfctx {
 	workbuf *first;                  /* marker 0's starting buffer */
 	_Atomic uint32_t done[MaxItems]; /* times item i was processed */
 	_Atomic uint32_t nnull;          /* markers that got NULL from getfull */
+	_Atomic uint32_t outstanding;    /* items made and not yet processed */
 };
 
 static int gf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
@@ -152,9 +173,10 @@ static int gf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	x->roots = p->p[1] != 0 ? (int)p->p[1] : 1;
 	if (x->nitems < 1 || x->nitems > MaxItems || x->roots < 1 || x->roots > x->nitems)
 		return GCRT_ERANGE;
-	if (p->mutant == 1 && gcrt_test_set_mutant(rt, "getfull_partial") != GCRT_OK)
+	if (setmutant(rt, gfmutants, p) != GCRT_OK)
 		return GCRT_ESTATE;
 	x->n = p->n_ms;
+	atomic_store(&x->outstanding, (uint32_t)x->roots);
 	workbegin(rt, (uint32_t)p->n_ms);
 	x->first = getempty(rt, NULL);
 	for (int i = 0; i < x->roots; i++)
@@ -172,14 +194,22 @@ static void gf_body(struct gcrt_runtime *rt, void *vctx, int m)
 		atomic_fetch_add(&x->done[item], 1);
 		/* Items form a binary tree: item i has children 2i+1 and 2i+2. */
 		for (uintptr_t c = 2 * item + 1; c <= 2 * item + 2; c++)
-			if (c >= (uintptr_t)x->roots && c < (uintptr_t)x->nitems)
+			if (c >= (uintptr_t)x->roots && c < (uintptr_t)x->nitems) {
 				b->obj[b->nobj++] = c;
+				atomic_fetch_add(&x->outstanding, 1);
+			}
+		atomic_fetch_sub(&x->outstanding, 1);
 		if (b->nobj > 0) {
 			putpartial(rt, b);
 			b = NULL;
 		}
 		b = getfull(rt, b);
 	}
+	/* NULL ends the mark: nothing may be left, on a list or in a hand. */
+	uint32_t left = atomic_load(&x->outstanding);
+	if (left != 0)
+		throwf(rt, "getfull: M%d got nil with %u items outstanding (early termination)", m,
+		       left);
 	atomic_fetch_add(&x->nnull, 1);
 }
 
@@ -206,7 +236,7 @@ SCHED_SCENARIO(getfull) = {
     .doc = "markers drain a tree of items through the work lists (params: items, roots)",
     .min_ms = 2,
     .max_ms = 4,
-    .mutants = (const char *const[]){"getfull_partial", NULL},
+    .mutants = gfmutants,
     .ctxsize = sizeof(struct gfctx),
     .setup = gf_setup,
     .body = gf_body,

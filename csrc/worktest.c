@@ -93,6 +93,9 @@ static const struct {
 } mutantnames[] = {
     {"getfull_partial", M_GETFULL_PARTIAL},
     {"lf_aba", M_LF_ABA},
+    {"lf_next_after_cas", M_LF_NEXT_AFTER_CAS},
+    {"lf_free_node", M_LF_FREE_NODE},
+    {"getfull_order", M_GETFULL_ORDER},
 };
 
 GCRT_API int gcrt_test_set_mutant(gcrt_runtime *rt, const char *name)

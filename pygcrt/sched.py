@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import sys
 import time
 from dataclasses import dataclass, field
@@ -354,21 +355,29 @@ def replay(text: str, **kw: Any) -> Result:
 
 
 def minimize(r: Result, **kw: Any) -> Result:
-    """Delta-debug a failing run's recorded tape: zero each nonzero decision
-    and truncate while the same outcome still happens."""
+    """Delta-debug a failing run's recorded tape: zero one nonzero decision,
+    or else two at once (a preemption and the switch back that undoes it),
+    while the same outcome still happens; repeat until nothing more goes."""
     if not r.failed:
         return r
     best = r
-    tape = list(best.schedule.tape)
     faults = list(best.schedule.faults)
-    for i in reversed(range(len(tape))):
-        if tape[i] == 0:
-            continue
-        trial = tape[:i] + [0] + tape[i + 1:]
-        t = run(r.scenario, r.n_ms, trial, faults=faults, mutant=r.mutant, params=r.params, **kw)
-        if t.outcome == r.outcome:
-            best, tape = t, trial
-    return best
+
+    def attempt(tape: list[int]) -> Result | None:
+        t = run(r.scenario, r.n_ms, tape, faults=faults, mutant=r.mutant, params=r.params, **kw)
+        return t if t.outcome == r.outcome else None
+
+    while True:
+        tape = list(best.schedule.tape)
+        nz = [i for i, d in enumerate(tape) if d]
+        trials = [(i,) for i in reversed(nz)] + list(itertools.combinations(nz, 2))
+        for zero in trials:
+            t = attempt([0 if i in zero else d for i, d in enumerate(tape)])
+            if t is not None:
+                best = t
+                break
+        else:
+            return best
 
 
 # ---- command line ----

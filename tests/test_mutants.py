@@ -30,6 +30,11 @@ class Mutant:
     outcome: tuple[str, ...]
     depth: int  # preemptions in a minimal schedule
     params: tuple[int, ...] = ()
+    # preemptions the shrunk schedule may keep beyond depth: Hypothesis
+    # shrinks a tape decision by decision, and removing a preemption shifts
+    # every later decision onto other steps, so it can stop above the minimum
+    # (the bounded-exhaustive sweeps in test_schedctl.py pin the depth)
+    slack: int = 2
 
 
 MUTANTS = [
@@ -42,6 +47,19 @@ MUTANTS = [
     Mutant("rootscan", "getfull_partial", 2,
            ("work.put.partial", "getfull.wait", "partial not looked at", "note.wait"),
            ("livelock",), 1),
+    # A pushed node is linked after the CAS that published it: a popper
+    # takes the stale next and the stack loses or duplicates nodes.
+    Mutant("lfstack", "lf_next_after_cas", 2, ("lfstack.push.cas", "lfstack.pop.next"),
+           ("throw", "oracle"), 1),
+    # Empty buffers are freed (poisoned) instead of staying type-stable: a
+    # popper parked after reading a buffer as head reads its freed next.
+    Mutant("getfull", "lf_free_node", 3, ("lfstack.pop.next", "putempty.free.poison"),
+           ("throw",), 1, params=(7, 2)),
+    # A waiter takes a buffer while still counted in nwait: the other marker
+    # sees nwait == nproc and ends the mark with work in the waiter's hands.
+    Mutant("getfull", "getfull_order", 2,
+           ("getfull.visible", "getfull.nwait_dec", "nwait=2/2", "early termination"),
+           ("throw",), 2, params=(5,), slack=5),
 ]
 
 
@@ -82,7 +100,7 @@ def test_mutant_is_killed(m: Mutant) -> None:
     assert r.outcome in m.outcome, story
     for site in m.sites:
         assert site in story, f"{site} not in\n{story}"
-    assert r.preemptions <= m.depth + 2, story
+    assert r.preemptions <= m.depth + m.slack, story
     assert sched.replay(r.schedule_string).trace_hash == r.trace_hash
 
 
