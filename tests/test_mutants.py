@@ -46,7 +46,7 @@ MUTANTS = [
     # the seed's loop they never look there: every marker spins forever.
     Mutant("rootscan", "getfull_partial", 2,
            ("work.put.partial", "getfull.wait", "partial not looked at", "note.wait"),
-           ("livelock",), 1),
+           ("livelock",), 0),
     # A pushed node is linked after the CAS that published it: a popper
     # takes the stale next and the stack loses or duplicates nodes.
     Mutant("lfstack", "lf_next_after_cas", 2, ("lfstack.push.cas", "lfstack.pop.next"),

@@ -282,22 +282,30 @@ def test_free_runs_are_a_baseline() -> None:
 
 def sparse_sweep(scenario: str, n_ms: int, mutant: str | None, max_pre: int = 2,
                  **kw: Any) -> tuple[int, list[sched.Result]]:
-    """Run every tape with at most max_pre nonzero decisions (values 1..n_ms-1)
-    over the whole run; the number of runs and the failures."""
-    n = max(len(sched.run(scenario, n_ms, [v] * 256, mutant=mutant, **kw).tape)
-            for v in range(n_ms)) + 8
+    """Run every tape whose first decision (which M starts: a free choice) is
+    anything and with at most max_pre nonzero decisions (values 1..n_ms-1)
+    after it; the number of runs and the failures.  Each nonzero decision
+    goes at every decision the run with the tape so far actually takes, so
+    no decision is missed.  With 2 Ms the first is the only free decision (a
+    switch away from an M that cannot go on has one candidate), so this is
+    every schedule with <= max_pre preemptions."""
     runs, fails = 0, []
-    for k in range(max_pre + 1):
-        for pos in itertools.combinations(range(n), k):
-            for vals in itertools.product(range(1, n_ms), repeat=k):
-                tape = [0] * n
-                for p, v in zip(pos, vals):
-                    tape[p] = v
-                r = sched.run(scenario, n_ms, tape, mutant=mutant, **kw)
-                assert len(r.tape) <= n, "the sweep must cover every decision"
-                runs += 1
-                if r.failed:
-                    fails.append(r)
+
+    def sweep(tape: list[int], left: int) -> None:
+        nonlocal runs
+        r = sched.run(scenario, n_ms, tape, mutant=mutant, **kw)
+        assert r.preemptions <= max_pre - left, "a nonzero decision is at most one preemption"
+        runs += 1
+        if r.failed:
+            fails.append(r)
+        if left == 0:
+            return
+        for p in range(len(tape), len(r.tape)):
+            for v in range(1, n_ms):
+                sweep(tape + [0] * (p - len(tape)) + [v], left - 1)
+
+    for first in range(n_ms):
+        sweep([first], max_pre)
     return runs, fails
 
 
@@ -333,6 +341,8 @@ def test_lfstack_bounded_exhaustive() -> None:
     runs, fails = sparse_sweep("lfstack", 2, "lf_aba")
     assert fails, f"no tape with <= 2 preemptions shows ABA in {runs} runs"
     assert min(f.preemptions for f in fails) == 2
+    runs, fails = sparse_sweep("lfstack", 2, "lf_next_after_cas", max_pre=1)
+    assert fails and min(f.preemptions for f in fails) == 1
 
 
 def test_getfull_bounded_exhaustive_and_searched() -> None:
@@ -341,11 +351,41 @@ def test_getfull_bounded_exhaustive_and_searched() -> None:
     assert find("getfull", 3, None, 150, params=(7, 2)) is None
 
 
+def test_freed_workbuf_is_read_after_one_preemption() -> None:
+    # M_LF_FREE_NODE: one preemption between reading a head and reading its
+    # next lets the other marker take, drain and free that buffer.
+    runs, fails = sparse_sweep("getfull", 2, "lf_free_node", max_pre=1, params=(5,))
+    assert fails and min(f.preemptions for f in fails) == 1
+    assert all("next of a freed node" in f.message for f in fails)
+    assert all(f.preemption_sites() == ["lfstack.pop.next"] for f in fails if f.preemptions == 1)
+
+
+def test_getfull_order_needs_exactly_two_preemptions() -> None:
+    # Bounded-exhaustive: no schedule with one preemption ends the mark
+    # early under M_GETFULL_ORDER, some with two do (take work while
+    # counted, then let the other marker see nwait == nproc).
+    runs, fails = sparse_sweep("getfull", 2, "getfull_order", params=(3,))
+    assert fails, f"no schedule with <= 2 preemptions in {runs} runs"
+    assert min(f.preemptions for f in fails) == 2
+    assert all("early termination" in f.message for f in fails)
+
+
+def test_rootscan_bounded_exhaustive() -> None:
+    for n_ms, items in [(2, 2), (2, 3)]:
+        runs, fails = sparse_sweep("rootscan", n_ms, None, params=(items,))
+        assert runs > 100 and fails == [], fails[0].story() if fails else ""
+    # No preemption needed: the marker starts first, waits, and M0 then
+    # puts its work on partial and sleeps.
+    runs, fails = sparse_sweep("rootscan", 2, "getfull_partial", max_pre=1)
+    assert fails and min(f.preemptions for f in fails) == 0
+    assert all(f.outcome == "livelock" for f in fails)
+
+
 def test_rootscan_partial_work_is_taken_by_a_waiting_marker() -> None:
-    # Shortest tape that lets M1 wait in getfull before M0's buffer lands on
-    # partial: with the fix M1 takes it and wakes M0; the seed's loop never
-    # looks at partial, so M1 spins and M0 sleeps forever.
-    tape = [0] * 9 + [1]
+    # M1 starts (the first decision is free), waits in getfull, and M0's
+    # buffer lands on partial: with the fix M1 takes it and wakes M0; the
+    # seed's loop never looks at partial, so M1 spins and M0 sleeps forever.
+    tape = [1]
     r = sched.run("rootscan", 2, tape)
     assert r.outcome == "ok", r.story()
     story = r.story(10000)
@@ -366,8 +406,7 @@ def test_getfull_backoff_sleeps_in_virtual_time() -> None:
     # Every wait-loop turn past the 20th sleeps 100 us; in a controlled run
     # that advances the virtual clock only, so thousands of sleeps take
     # far less wall time than they would for real.
-    r = sched.run("rootscan", 2, [0] * 9 + [1], mutant="getfull_partial",
-                  livelock_spins=4000)
+    r = sched.run("rootscan", 2, [1], mutant="getfull_partial", livelock_spins=4000)
     assert r.outcome == "livelock"
     sleeps = r.steps_at("getfull.nsleep")
     assert sleeps > 3000, sleeps
