@@ -27,6 +27,9 @@
  *   4    getfull_order      mgcwork.c    getfull's waiter pops     getfull: "nil with
  *                                        before uncounting itself  N items outstanding"
  *                                        from nwait                throw
+ *   5    parfor_blind_steal parfor.c     a thief stores the        parfor: iteration
+ *                                        victim's shrunk range     ran twice
+ *                                        instead of CASing it
  *
  * Mutants of other pieces (interleavings.md §5), owned and implemented by
  * the branches that own those files, not here:
@@ -51,6 +54,7 @@ enum {
 	M_LF_NEXT_AFTER_CAS = 1u << 2,
 	M_LF_FREE_NODE = 1u << 3,
 	M_GETFULL_ORDER = 1u << 4,
+	M_PARFOR_BLIND_STEAL = 1u << 5,
 };
 
 #if GCRT_SCHED

@@ -1,5 +1,5 @@
 /* schedwork.c: controlled scenarios over the work lists (lfstack.c,
- * mgcwork.c), registered with SCHED_SCENARIO (schedctl.h).
+ * mgcwork.c) and root marking's parfor (parfor.c), registered with SCHED_SCENARIO (schedctl.h).
  *
  *   lfstack  K nodes start on one stack; every M repeatedly pops two nodes
  *            and pushes them back, first popped first (so the node under
@@ -37,6 +37,13 @@
  *            Mutant "getfull_partial" (M_GETFULL_PARTIAL): once the markers
  *            wait before the work shows up, they never look at partial and
  *            M0 is never woken: a livelock (every marker spins, M0 blocked).
+ *   parfor   n_ms threads run one parfor over N iterations (parfor.c):
+ *            each claims from its own range and, once it is empty, steals
+ *            half of a victim's, with the victim choice seeded by a
+ *            parameter.  Oracle: every iteration ran exactly once.
+ *            Mutant "parfor_blind_steal" (M_PARFOR_BLIND_STEAL): a thief
+ *            stores the victim's shrunk range instead of CASing it, undoing
+ *            a claim made in between: that iteration runs twice.
  * Values passed to points are node and item indices, never addresses.
  */
 #include <stdio.h>
@@ -332,4 +339,67 @@ SCHED_SCENARIO(rootscan) = {
     .body = rs_body,
     .check = rs_check,
     .teardown = rs_teardown,
+};
+
+/* ---- parfor ---- */
+
+struct pfctx {
+	parfor *desc;
+	uint32_t n;
+	_Atomic uint32_t ran[MaxItems]; /* times iteration i ran */
+};
+
+static void pf_iter(parfor *desc, uint32_t i)
+{
+	struct pfctx *x = desc->ctx;
+	SCHED_NOTE(desc->rt, "pfscn.iter", i);
+	atomic_fetch_add(&x->ran[i], 1);
+}
+
+static int pf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
+{
+	struct pfctx *x = vctx;
+	int64_t n = p->p[0] != 0 ? p->p[0] : 6;
+	if (n < 1 || n > MaxItems || p->p[1] < 0)
+		return GCRT_ERANGE;
+	if (p->mutant == 1 && gcrt_test_set_mutant(rt, "parfor_blind_steal") != GCRT_OK)
+		return GCRT_ESTATE;
+	x->n = (uint32_t)n;
+	x->desc = parforalloc(rt, (uint32_t)p->n_ms);
+	parforsetup(x->desc, (uint32_t)p->n_ms, x->n, x, true, pf_iter);
+	x->desc->seed = (uint64_t)p->p[1];
+	return GCRT_OK;
+}
+
+static void pf_body(struct gcrt_runtime *rt, void *vctx, int m)
+{
+	(void)rt;
+	(void)m;
+	parfordo(((struct pfctx *)vctx)->desc);
+}
+
+static const char *pf_check(struct gcrt_runtime *rt, void *vctx, char *buf, size_t len)
+{
+	(void)rt;
+	struct pfctx *x = vctx;
+	for (uint32_t i = 0; i < x->n; i++) {
+		uint32_t r = atomic_load(&x->ran[i]);
+		if (r != 1) {
+			snprintf(buf, len, "parfor: iteration %u ran %u times", i, r);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+SCHED_SCENARIO(parfor) = {
+    .name = "parfor",
+    .doc = "threads claim and steal the iterations of one parfor (params: iterations, seed)",
+    .min_ms = 2,
+    .max_ms = 4,
+    .mutants = (const char *const[]){"parfor_blind_steal", NULL},
+    .ctxsize = sizeof(struct pfctx),
+    .setup = pf_setup,
+    .body = pf_body,
+    .check = pf_check,
 };

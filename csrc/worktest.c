@@ -96,6 +96,7 @@ static const struct {
     {"lf_next_after_cas", M_LF_NEXT_AFTER_CAS},
     {"lf_free_node", M_LF_FREE_NODE},
     {"getfull_order", M_GETFULL_ORDER},
+    {"parfor_blind_steal", M_PARFOR_BLIND_STEAL},
 };
 
 GCRT_API int gcrt_test_set_mutant(gcrt_runtime *rt, const char *name)

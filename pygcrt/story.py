@@ -114,6 +114,11 @@ def lists_note(value: int, _: Symbols) -> str:
     return "work on partial" if value & 2 else "full and partial empty"
 
 
+def parfor_range(value: int, _: Symbols) -> str:
+    """A parfor range word ``begin | end << 32``: ``[b,e)``."""
+    return f"[{value & 0xFFFFFFFF},{value >> 32})"
+
+
 def span_sweepgen(value: int, _: Symbols) -> str:
     """A span and its sweepgen packed as ``index << 32 | sweepgen``."""
     return f"span#{value >> 32} sg={value & 0xFFFFFFFF}"
@@ -135,6 +140,9 @@ _DECODERS: dict[str, Decoder] = {
     "work.got.": workbuf_note,
     "getfull.nwait": nwait_note,
     "getfull.visible": lists_note,
+    "parfor.claimed": parfor_range,
+    "parfor.steal.saw": parfor_range,
+    "parfor.stole": parfor_range,
 }
 
 
@@ -227,8 +235,8 @@ def tell(header: list[str], evs: list[Event], dropped: int, failure: str, limit:
             prev = e.m
         if n >= first_seg and reps > 1:
             end = evs[start + period * reps - 1].step
-            lines.append(f"{'':>6}  ... the {period} events above repeat {reps - 1} more times"
-                         f" (to step {end})")
+            what = f"the {period} events above repeat" if period > 1 else "the event above repeats"
+            lines.append(f"{'':>6}  ... {what} {reps - 1} more times (to step {end})")
     if failure:
         lines.append(f"!! {failure}")
     return "\n".join(lines)

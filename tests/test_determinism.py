@@ -35,6 +35,8 @@ CASES = [
     ("rootscan", 2, "getfull_partial", ()),
     ("lfstack", 2, "lf_aba", (4, 2)),
     ("getfull", 3, None, (7, 2)),
+    ("parfor", 3, None, (7, 1)),
+    ("parfor", 2, "parfor_blind_steal", (4,)),
 ]
 
 

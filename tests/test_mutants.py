@@ -60,6 +60,11 @@ MUTANTS = [
     Mutant("getfull", "getfull_order", 2,
            ("getfull.visible", "getfull.nwait_dec", "nwait=2/2", "early termination"),
            ("throw",), 2, params=(5,), slack=5),
+    # A thief stores the victim's shrunk range blindly, undoing a claim the
+    # victim made after the thief read the range: that iteration runs twice.
+    Mutant("parfor", "parfor_blind_steal", 2,
+           ("parfor.steal.saw", "parfor.steal.cas", "parfor.claimed", "ran 2 times"),
+           ("oracle",), 2, params=(4,)),
 ]
 
 

@@ -381,6 +381,25 @@ def test_rootscan_bounded_exhaustive() -> None:
     assert all(f.outcome == "livelock" for f in fails)
 
 
+def test_parfor_bounded_exhaustive_and_searched() -> None:
+    # Every iteration runs exactly once under every schedule with <= 2
+    # preemptions of claims and steals; a blind steal needs exactly two.
+    runs, fails = sparse_sweep("parfor", 2, None, params=(5,))
+    assert runs > 500 and fails == [], fails[0].story() if fails else ""
+    runs, fails = sparse_sweep("parfor", 2, "parfor_blind_steal", params=(4,))
+    assert fails and min(f.preemptions for f in fails) == 2
+    assert all("ran 2 times" in f.message for f in fails)
+    assert find("parfor", 3, None, 150, params=(7, 1)) is None
+
+
+def test_parfor_story_shows_ranges() -> None:
+    r = sched.run("parfor", 2, [1, 0, 1] * 20, params=(6,))
+    assert r.outcome == "ok", r.story()
+    story = r.story(10000)
+    assert re.search(r"\.\. parfor\.claimed +\[\d+,\d+\)", story), story
+    assert re.search(r"\.\. parfor\.steal\.saw +\[\d+,\d+\)", story), story
+
+
 def test_rootscan_partial_work_is_taken_by_a_waiting_marker() -> None:
     # M1 starts (the first decision is free), waits in getfull, and M0's
     # buffer lands on partial: with the fix M1 takes it and wakes M0; the
