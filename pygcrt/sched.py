@@ -354,26 +354,35 @@ def replay(text: str, **kw: Any) -> Result:
                params=s.params, **kw)
 
 
+def _simpler(tape: list[int]) -> list[list[int]]:
+    """Candidate tapes with fewer preemptions, simplest edits first."""
+    nz = [i for i, d in enumerate(tape) if d]
+    out = [tape[:i] + [0] + tape[i + 1:] for i in reversed(nz)]
+    out += [tape[:i] + tape[i + 1:] for i in reversed(nz)]
+    for i, j in itertools.combinations(nz, 2):
+        # A preemption and the switch back: undo both, or drop the detour
+        # (and the decisions taken inside it) so later decisions stay put.
+        out.append([0 if k in (i, j) else d for k, d in enumerate(tape)])
+        out.append(tape[:i] + tape[j + 1:])
+    return out
+
+
 def minimize(r: Result, **kw: Any) -> Result:
-    """Delta-debug a failing run's recorded tape: zero one nonzero decision,
-    or else two at once (a preemption and the switch back that undoes it),
-    while the same outcome still happens; repeat until nothing more goes."""
+    """Delta-debug a failing run's recorded tape towards fewer preemptions:
+    zero or delete one nonzero decision, or a preemption together with the
+    switch back (zeroing both, or deleting the detour between them); keep a
+    candidate when the same outcome happens with fewer preemptions (or as
+    many and a shorter tape); repeat until nothing more goes."""
     if not r.failed:
         return r
     best = r
     faults = list(best.schedule.faults)
-
-    def attempt(tape: list[int]) -> Result | None:
-        t = run(r.scenario, r.n_ms, tape, faults=faults, mutant=r.mutant, params=r.params, **kw)
-        return t if t.outcome == r.outcome else None
-
     while True:
-        tape = list(best.schedule.tape)
-        nz = [i for i, d in enumerate(tape) if d]
-        trials = [(i,) for i in reversed(nz)] + list(itertools.combinations(nz, 2))
-        for zero in trials:
-            t = attempt([0 if i in zero else d for i, d in enumerate(tape)])
-            if t is not None:
+        for trial in _simpler(list(best.schedule.tape)):
+            t = run(r.scenario, r.n_ms, trial, faults=faults, mutant=r.mutant, params=r.params,
+                    **kw)
+            if t.outcome == r.outcome and (t.preemptions, len(t.schedule.tape)) < (
+                    best.preemptions, len(best.schedule.tape)):
                 best = t
                 break
         else:

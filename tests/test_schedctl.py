@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import re
 import subprocess
 import sys
@@ -430,6 +431,19 @@ def test_getfull_backoff_sleeps_in_virtual_time() -> None:
     sleeps = r.steps_at("getfull.nsleep")
     assert sleeps > 3000, sleeps
     assert r.wall_ns < sleeps * 100_000 // 2, (r.wall_ns, sleeps)
+
+
+def test_minimize_drops_detours() -> None:
+    # Random tapes fail with many needless preemptions; minimize removes
+    # them (a preemption and the switch back at once) and keeps the outcome.
+    rng = random.Random(7)
+    for scenario, mutant, want in [("counter", "racy", 1), ("lfstack", "lf_aba", 4)]:
+        r = next(r for r in (sched.run(scenario, 2, [rng.randrange(2) for _ in range(48)],
+                                       mutant=mutant) for _ in range(300))
+                 if r.failed and r.preemptions >= 6)
+        m = sched.minimize(r)
+        assert m.outcome == r.outcome and m.preemptions <= want, (r.story(), m.story())
+        assert sched.run(scenario, 2, m.tape, mutant=mutant).trace_hash == m.trace_hash
 
 
 def test_a_thread_outside_the_controller_fails_the_run() -> None:
