@@ -109,7 +109,9 @@ lfnode *lfstackpop(struct gcrt_runtime *rt, _Atomic uint64_t *head)
 
 int lfstackempty(struct gcrt_runtime *rt, _Atomic uint64_t *head)
 {
-	return ATOMIC_LOAD(rt, "lfstack.empty.load", head) == 0;
+	uint64_t h = ATOMIC_LOAD(rt, "lfstack.empty.load", head);
+	SCHED_NOTE(rt, "lfstack.empty.saw", headnote(rt, h));
+	return h == 0;
 }
 
 uint64_t lfstacklen(uint64_t head, uint64_t max)
