@@ -333,7 +333,7 @@ def test_hypothesis_finds_lfstack_aba() -> None:
     assert re.search(r"\.\. lfstack\.pop\.now +(node#\d+/\d+|nil)", story), story
     assert re.search(r"\.\. lfstack\.push\.saw +(node#\d+/\d+|nil)", story), story
     assert r.preemptions <= 4, story
-    assert find("lfstack", 2, None, 500) is None
+    # The clean lfstack surviving the same budget: test_mutants.py.
 
 
 def test_lfstack_bounded_exhaustive() -> None:
