@@ -30,11 +30,6 @@ class Mutant:
     outcome: tuple[str, ...]
     depth: int  # preemptions in a minimal schedule
     params: tuple[int, ...] = ()
-    # preemptions the shrunk schedule may keep beyond depth: Hypothesis
-    # shrinks a tape decision by decision, and removing a preemption shifts
-    # every later decision onto other steps, so it can stop above the minimum
-    # (the bounded-exhaustive sweeps in test_schedctl.py pin the depth)
-    slack: int = 2
 
 
 MUTANTS = [
@@ -60,7 +55,7 @@ MUTANTS = [
     # sees nwait == nproc and ends the mark with work in the waiter's hands.
     Mutant("getfull", "getfull_order", 2,
            ("getfull.visible", "getfull.nwait_dec", "nwait=2/2", "early termination"),
-           ("throw",), 2, params=(5,), slack=5),
+           ("throw",), 2, params=(5,)),
     # A thief stores the victim's shrunk range blindly, undoing a claim the
     # victim made after the thief read the range: that iteration runs twice.
     Mutant("parfor", "parfor_blind_steal", 2,
@@ -100,16 +95,21 @@ def hunt(scenario: str, n_ms: int, mutant: str | None, params: tuple[int, ...]) 
 def test_mutant_is_killed(m: Mutant) -> None:
     s = hunt(m.scenario, m.n_ms, m.name, m.params)
     assert s.shrunk is not None, f"{m.name} survived {BUDGET} examples"
-    # Hypothesis's shrink, then our delta-debugging (sched.minimize) to drop
-    # preemption detours the shrinker cannot remove one decision at a time.
-    r = sched.minimize(s.shrunk)
+    # Hypothesis shrinks a tape decision by decision; removing a preemption
+    # shifts every later decision onto other steps, so it can stop above the
+    # minimum.  sched.minimize then drops detours (a preemption with its
+    # switch back), and sched.simplest searches all schedules with fewer
+    # preemptions (bounded-exhaustive) for the same outcome.
+    shrunk = s.shrunk
+    r = sched.simplest(sched.minimize(shrunk), max_runs=4000)
     print(f"{m.scenario}/{m.name}: killed after {s.first_kill} examples, "
-          f"shrunk to {s.shrunk.preemptions} preemptions, minimized to {r.preemptions}")
-    story = r.story()
-    assert r.outcome in m.outcome, story
-    for site in m.sites:
-        assert site in story, f"{site} not in\n{story}"
-    assert r.preemptions <= m.depth + m.slack, story
+          f"shrunk to {shrunk.preemptions} preemptions, simplest {r.preemptions}")
+    for res in (shrunk, r):
+        story = res.story()
+        assert res.outcome in m.outcome, story
+        for site in m.sites:
+            assert site in story, f"{site} not in\n{story}"
+    assert r.preemptions == m.depth, r.story()
     assert sched.replay(r.schedule_string).trace_hash == r.trace_hash
 
 

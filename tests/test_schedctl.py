@@ -247,7 +247,11 @@ def test_cli_replay_fuzz_and_list() -> None:
     ok = _cli("fuzz", "counter", "--strategy", "random", "--runs", "50")
     assert ok.returncode == 0 and "50 runs of counter" in ok.stdout
     ls = _cli("list")
-    assert ls.returncode == 0 and "pingpong" in ls.stdout
+    assert ls.returncode == 0 and "pingpong" in ls.stdout and "rootscan" in ls.stdout
+    sw = _cli("sweep", "getfull", "--mutant", "getfull_order", "--params", "3", "--max", "2")
+    assert sw.returncode == 1 and "2 preemptions" in sw.stdout, sw.stdout
+    assert "early termination" in sw.stdout
+    assert _cli("sweep", "counter", "--max", "1").returncode == 0
     assert _cli("replay", "garbage").returncode == 2
 
 
@@ -283,30 +287,9 @@ def test_free_runs_are_a_baseline() -> None:
 
 def sparse_sweep(scenario: str, n_ms: int, mutant: str | None, max_pre: int = 2,
                  **kw: Any) -> tuple[int, list[sched.Result]]:
-    """Run every tape whose first decision (which M starts: a free choice) is
-    anything and with at most max_pre nonzero decisions (values 1..n_ms-1)
-    after it; the number of runs and the failures.  Each nonzero decision
-    goes at every decision the run with the tape so far actually takes, so
-    no decision is missed.  With 2 Ms the first is the only free decision (a
-    switch away from an M that cannot go on has one candidate), so this is
-    every schedule with <= max_pre preemptions."""
-    runs, fails = 0, []
-
-    def sweep(tape: list[int], left: int) -> None:
-        nonlocal runs
-        r = sched.run(scenario, n_ms, tape, mutant=mutant, **kw)
-        assert r.preemptions <= max_pre - left, "a nonzero decision is at most one preemption"
-        runs += 1
-        if r.failed:
-            fails.append(r)
-        if left == 0:
-            return
-        for p in range(len(tape), len(r.tape)):
-            for v in range(1, n_ms):
-                sweep(tape + [0] * (p - len(tape)) + [v], left - 1)
-
-    for first in range(n_ms):
-        sweep([first], max_pre)
+    """sched.sweep, checking that no run preempts more than its tape says."""
+    runs, fails = sched.sweep(scenario, n_ms, max_pre, mutant=mutant, **kw)
+    assert all(f.preemptions <= max_pre for f in fails)
     return runs, fails
 
 
