@@ -63,6 +63,10 @@ void sched_block(struct gcrt_runtime *rt, const sched_site *site, const void *ob
 void sched_wake(struct gcrt_runtime *rt, const void *obj);
 /* True when the calling thread is the M holding the controller's baton. */
 bool sched_controlled(struct gcrt_runtime *rt);
+/* A symbolic name for an address in trace values: in a controlled run,
+ * 1, 2, ... in order of first use by the baton holder (deterministic,
+ * unlike the address); 0 for NULL.  Elsewhere any value (traces are off). */
+uint64_t sched_sym(struct gcrt_runtime *rt, const void *p);
 
 /* A site descriptor, in the gcrt_sp section in the test build (the
  * controller defines a few itself); the release build lists no sites. */
@@ -102,7 +106,8 @@ bool sched_controlled(struct gcrt_runtime *rt);
 	} while (0)
 #define SCHED_CONTROLLED(rt) (SCHED__MODE(rt) == SCHED_CONTROL && sched_controlled(rt))
 #else
-#define SCHED__SITE(rt, NAME, KIND, V) ((void)(rt), 0)
+/* V is not evaluated, only named (helpers that compute it stay used). */
+#define SCHED__SITE(rt, NAME, KIND, V) ((void)(rt), (void)sizeof(V), 0)
 #define SCHED_BLOCK_UNTIL(rt, NAME, OBJ, UNTIL) ((void)(rt), (void)(OBJ), (void)(UNTIL))
 #define SCHED_WAKE(rt, OBJ) ((void)(rt), (void)(OBJ))
 #define SCHED_CONTROLLED(rt) ((void)(rt), 0)
@@ -117,6 +122,8 @@ bool sched_controlled(struct gcrt_runtime *rt);
 /* A point that may inject a fault; evaluates to nonzero to inject it.
  * In controlled mode each occurrence consumes one entry of the fault tape. */
 #define SCHED_FAULT(rt, NAME) SCHED__SITE(rt, NAME, SP_FAULT, 0)
+/* The same, recording V (e.g. the value a CAS expects) in the trace. */
+#define SCHED_FAULT_V(rt, NAME, V) SCHED__SITE(rt, NAME, SP_FAULT, V)
 /* Trace only: V is the value an operation observed or produced (after
  * it), e.g. the head a CAS installed; never a switch. */
 #define SCHED_NOTE(rt, NAME, V) ((void)SCHED__SITE(rt, NAME, SP_NOTE, V))
@@ -124,6 +131,8 @@ bool sched_controlled(struct gcrt_runtime *rt);
 /* ---- sequentially consistent atomics, each with its point ---- */
 
 #define ATOMIC_LOAD(rt, NAME, p) (SCHED_POINT(rt, NAME), atomic_load(p))
+/* A load whose point records V (what is being read, e.g. a node). */
+#define ATOMIC_LOAD_V(rt, NAME, p, V) (SCHED_POINT_V(rt, NAME, V), atomic_load(p))
 #define ATOMIC_STORE(rt, NAME, p, v) (SCHED_POINT(rt, NAME), atomic_store((p), (v)))
 #define ATOMIC_XADD(rt, NAME, p, d) (SCHED_POINT(rt, NAME), atomic_fetch_add((p), (d)) + (d))
 #define ATOMIC_XCHG(rt, NAME, p, v) (SCHED_POINT(rt, NAME), atomic_exchange((p), (v)))
@@ -134,6 +143,11 @@ bool sched_controlled(struct gcrt_runtime *rt);
 #define ATOMIC_CAS32(rt, NAME, p, o, n) (!SCHED_FAULT(rt, NAME) && cas32((p), (o), (n)))
 #define ATOMIC_CAS64(rt, NAME, p, o, n) (!SCHED_FAULT(rt, NAME) && cas64((p), (o), (n)))
 #define ATOMIC_CASP(rt, NAME, p, o, n) (!SCHED_FAULT(rt, NAME) && casp((p), (o), (n)))
+/* CAS of *seenp to n whose point records V (symbolic: no addresses); a
+ * failed CAS leaves the value it found in *seenp (unchanged when the
+ * failure was injected), so the trace can tell what the CAS saw. */
+#define ATOMIC_CAS64_SEEN(rt, NAME, p, seenp, n, V)                                              \
+	(!SCHED_FAULT_V(rt, NAME, V) && atomic_compare_exchange_strong((p), (seenp), (n)))
 
 static inline bool cas32(_Atomic uint32_t *p, uint32_t old, uint32_t new_)
 {

@@ -15,9 +15,21 @@
  * value is then stale, but the head changed too and the CAS fails.  This is
  * safe only because nodes are type-stable (persistentalloc, never freed).
  *
+ * In the test build a pop also checks that the next it read is not
+ * LFPoison, the pattern a freed node carries (mutant M_LF_FREE_NODE, which
+ * frees workbufs instead of keeping them type-stable): this is the read
+ * of freed memory that a sanitizer would report.
+ *
  * Every push checks that unpacking gives back the node ("lfstack.push
  * invalid packing"): that catches misaligned nodes and addresses outside
  * the 48-bit range before the stack is corrupted.
+ *
+ * Traces: each point records the packed head it acts on (the CAS points the
+ * head they expect), and a note after each load and CAS records what it
+ * saw: the head a load read (.saw, .saw_next), the head a CAS installed
+ * (.now) or the different head that made it fail (.lost).  A traced head
+ * names its node by symbol (sched_sym), not address, so traces repeat
+ * exactly; stories print them as node#i/cnt (pygcrt/story.py).
  */
 #include "runtime.h"
 #include "lfstack.h"
@@ -34,20 +46,43 @@ lfnode *lfstackunpack(uint64_t val)
 	return (lfnode *)(uintptr_t)((val >> LFCntBits) << 3);
 }
 
+/* A head for a trace value: the node as its symbol (sched_sym, so traces
+ * do not depend on addresses) in place of the address, and the counter. */
+static uint64_t headnote(struct gcrt_runtime *rt, uint64_t head)
+{
+	return sched_sym(rt, lfstackunpack(head)) << LFCntBits |
+	       (head & (((uint64_t)1 << LFCntBits) - 1));
+}
+
+/* Link node above old.  Relaxed: the CAS that installs node publishes it.
+ * It is atomic only because a popper holding a stale head may read it at
+ * the same time. */
+static void setnext(struct gcrt_runtime *rt, lfnode *node, uint64_t old)
+{
+	SCHED_POINT_V(rt, "lfstack.push.next", headnote(rt, old));
+	atomic_store_explicit(&node->next, old, memory_order_relaxed);
+}
+
 void lfstackpush(struct gcrt_runtime *rt, _Atomic uint64_t *head, lfnode *node)
 {
 	if (lfstackunpack(lfstackpack(node, 0)) != node)
 		throwf(rt, "lfstack.push invalid packing: node=%p", (void *)node);
 	node->pushcnt++;
 	uint64_t new_ = lfstackpack(node, MUTANT(rt, M_LF_ABA) ? 0 : node->pushcnt);
+	bool late = MUTANT(rt, M_LF_NEXT_AFTER_CAS);
 	for (;;) {
 		uint64_t old = ATOMIC_LOAD(rt, "lfstack.push.load", head);
-		/* Relaxed: the CAS below publishes it.  It is atomic only because a
-		 * popper holding a stale head may read it at the same time. */
-		SCHED_POINT(rt, "lfstack.push.next");
-		atomic_store_explicit(&node->next, old, memory_order_relaxed);
-		if (ATOMIC_CAS64(rt, "lfstack.push.cas", head, old, new_))
+		SCHED_NOTE(rt, "lfstack.push.saw", headnote(rt, old));
+		if (!late)
+			setnext(rt, node, old);
+		uint64_t seen = old;
+		if (ATOMIC_CAS64_SEEN(rt, "lfstack.push.cas", head, &seen, new_, headnote(rt, old))) {
+			SCHED_NOTE(rt, "lfstack.push.now", headnote(rt, new_));
+			if (late)
+				setnext(rt, node, old);
 			return;
+		}
+		SCHED_NOTE(rt, "lfstack.push.lost", headnote(rt, seen));
 	}
 }
 
@@ -55,18 +90,28 @@ lfnode *lfstackpop(struct gcrt_runtime *rt, _Atomic uint64_t *head)
 {
 	for (;;) {
 		uint64_t old = ATOMIC_LOAD(rt, "lfstack.pop.load", head);
+		SCHED_NOTE(rt, "lfstack.pop.saw", headnote(rt, old));
 		if (old == 0)
 			return NULL;
 		lfnode *node = lfstackunpack(old);
-		uint64_t next = ATOMIC_LOAD(rt, "lfstack.pop.next", &node->next);
-		if (ATOMIC_CAS64(rt, "lfstack.pop.cas", head, old, next))
+		uint64_t next = ATOMIC_LOAD_V(rt, "lfstack.pop.next", &node->next, headnote(rt, old));
+		if (GCRT_SCHED && next == LFPoison)
+			throw(rt, "lfstack.pop: next of a freed node (use after free)");
+		SCHED_NOTE(rt, "lfstack.pop.saw_next", headnote(rt, next));
+		uint64_t seen = old;
+		if (ATOMIC_CAS64_SEEN(rt, "lfstack.pop.cas", head, &seen, next, headnote(rt, old))) {
+			SCHED_NOTE(rt, "lfstack.pop.now", headnote(rt, next));
 			return node;
+		}
+		SCHED_NOTE(rt, "lfstack.pop.lost", headnote(rt, seen));
 	}
 }
 
 int lfstackempty(struct gcrt_runtime *rt, _Atomic uint64_t *head)
 {
-	return ATOMIC_LOAD(rt, "lfstack.empty.load", head) == 0;
+	uint64_t h = ATOMIC_LOAD(rt, "lfstack.empty.load", head);
+	SCHED_NOTE(rt, "lfstack.empty.saw", headnote(rt, h));
+	return h == 0;
 }
 
 uint64_t lfstacklen(uint64_t head, uint64_t max)

@@ -19,6 +19,10 @@ enum {
 	LFCntBits = 64 - LFAddrBits + 3, /* 19: the 16 top bits plus 3 alignment bits */
 };
 
+/* What a freed node's next reads as (M_LF_FREE_NODE, test build only).
+ * It unpacks to an address above 2^48, so it is never a valid head. */
+#define LFPoison ((uint64_t)0xdeadbeefdeadbeefull)
+
 uint64_t lfstackpack(lfnode *node, uintptr_t cnt);
 lfnode *lfstackunpack(uint64_t val);
 void lfstackpush(struct gcrt_runtime *rt, _Atomic uint64_t *head, lfnode *node);

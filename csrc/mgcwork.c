@@ -15,7 +15,16 @@
  * it.  When nwait == nproc every marker is idle and holds nothing, so no
  * new work can appear: all of them return NULL, together.  The seed
  * watched only full in the wait loop (work left on partial did not wake
- * anyone); that form is the mutant M_GETFULL_PARTIAL.
+ * anyone); that form is the mutant M_GETFULL_PARTIAL.  Uncounting before
+ * taking matters too: a marker that took a buffer while still counted in
+ * nwait lets the others see nwait == nproc and end the mark with work in
+ * its hands (mutant M_GETFULL_ORDER: take first, uncount after).
+ *
+ * Traces: a note names every list operation and the buffer with its fill
+ * level (work.put.full node#i nobj=n, work.got.partial nil, ...), and
+ * getfull notes nwait against nproc after every change or read of nwait
+ * (getfull.nwait) and which lists its wait loop found non-empty
+ * (getfull.visible).  Stories decode them (pygcrt/story.py).
  */
 #include <string.h>
 
@@ -26,6 +35,14 @@ int throw_has_catcher(struct gcrt_runtime *rt);
 
 _Static_assert(sizeof(workbuf) == WorkbufSize, "runtime: size of Workbuf is suboptimal");
 _Static_assert(offsetof(workbuf, node) == 0, "workbuf: node must be first");
+
+/* A buffer and its fill level for a trace note, packed like a traced
+ * lfstack head: the buffer's symbol (sched_sym) with nobj in place of the
+ * push counter; 0 for no buffer. */
+static uint64_t bufnote(struct gcrt_runtime *rt, workbuf *b)
+{
+	return b == NULL ? 0 : sched_sym(rt, b) << LFCntBits | b->nobj;
+}
 
 static workbuf *newworkbuf(struct gcrt_runtime *rt)
 {
@@ -38,12 +55,41 @@ static workbuf *newworkbuf(struct gcrt_runtime *rt)
 	return b;
 }
 
+/* Mutant M_LF_FREE_NODE: an empty buffer is freed, not kept on work.empty:
+ * its memory is poisoned (a popper still holding it reads LFPoison as
+ * next) and reused by the next getempty, as malloc would.  The link lives
+ * in the freed buffer's first slot. */
+static void freeworkbuf(struct gcrt_runtime *rt, workbuf *b)
+{
+	struct workdata *w = &rt->work;
+	ATOMIC_STORE(rt, "putempty.free.poison", &b->node.next, LFPoison);
+	LOCK(rt, &w->wblock, "putempty.free.lock");
+	b->obj[0] = (uintptr_t)w->freebufs;
+	w->freebufs = b;
+	UNLOCK(rt, &w->wblock, "putempty.free.unlock");
+}
+
+static workbuf *reuseworkbuf(struct gcrt_runtime *rt)
+{
+	struct workdata *w = &rt->work;
+	LOCK(rt, &w->wblock, "getempty.reuse.lock");
+	workbuf *b = w->freebufs;
+	if (b != NULL)
+		w->freebufs = (workbuf *)b->obj[0];
+	UNLOCK(rt, &w->wblock, "getempty.reuse.unlock");
+	return b;
+}
+
 /* An empty buffer off work.empty, or a new one.  A given b goes to full. */
 workbuf *getempty(struct gcrt_runtime *rt, workbuf *b)
 {
 	if (b != NULL)
 		putfull(rt, b);
-	b = (workbuf *)lfstackpop(rt, &rt->work.empty);
+	if (MUTANT(rt, M_LF_FREE_NODE))
+		b = reuseworkbuf(rt);
+	else
+		b = (workbuf *)lfstackpop(rt, &rt->work.empty);
+	SCHED_NOTE(rt, "work.got.empty", bufnote(rt, b));
 	if (b != NULL && b->nobj != 0)
 		throwf(rt, "getempty: workbuffer not empty, b->nobj not 0 (b=%p nobj=%zu)",
 		       (void *)b, (size_t)b->nobj);
@@ -56,19 +102,25 @@ void putempty(struct gcrt_runtime *rt, workbuf *b)
 {
 	if (b->nobj != 0)
 		throw(rt, "putempty: b->nobj not 0");
-	lfstackpush(rt, &rt->work.empty, &b->node);
+	SCHED_NOTE(rt, "work.put.empty", bufnote(rt, b));
+	if (MUTANT(rt, M_LF_FREE_NODE))
+		freeworkbuf(rt, b);
+	else
+		lfstackpush(rt, &rt->work.empty, &b->node);
 }
 
 void putfull(struct gcrt_runtime *rt, workbuf *b)
 {
 	if (b->nobj == 0)
 		throw(rt, "putfull: b->nobj <= 0");
+	SCHED_NOTE(rt, "work.put.full", bufnote(rt, b));
 	lfstackpush(rt, &rt->work.full, &b->node);
 }
 
 workbuf *getpartialorempty(struct gcrt_runtime *rt)
 {
 	workbuf *b = (workbuf *)lfstackpop(rt, &rt->work.partial);
+	SCHED_NOTE(rt, "work.got.partial", bufnote(rt, b));
 	if (b == NULL)
 		b = getempty(rt, NULL);
 	return b;
@@ -77,15 +129,18 @@ workbuf *getpartialorempty(struct gcrt_runtime *rt)
 /* Route b by its fill level: empty, partial or full. */
 void putpartial(struct gcrt_runtime *rt, workbuf *b)
 {
-	if (b->nobj == 0)
-		lfstackpush(rt, &rt->work.empty, &b->node);
-	else if (b->nobj < WorkbufObjs)
+	if (b->nobj == 0) {
+		putempty(rt, b);
+	} else if (b->nobj < WorkbufObjs) {
+		SCHED_NOTE(rt, "work.put.partial", bufnote(rt, b));
 		lfstackpush(rt, &rt->work.partial, &b->node);
-	else if (b->nobj == WorkbufObjs)
+	} else if (b->nobj == WorkbufObjs) {
+		SCHED_NOTE(rt, "work.put.full", bufnote(rt, b));
 		lfstackpush(rt, &rt->work.full, &b->node);
-	else
+	} else {
 		throwf(rt, "putpartial: bad Workbuf b->nobj (b=%p nobj=%zu)", (void *)b,
 		       (size_t)b->nobj);
+	}
 }
 
 void gcworkbuffree(struct gcrt_runtime *rt, workbuf *b)
@@ -116,25 +171,45 @@ workbuf *handoff(struct gcrt_runtime *rt, workbuf *b)
 workbuf *trygetfull(struct gcrt_runtime *rt)
 {
 	workbuf *b = (workbuf *)lfstackpop(rt, &rt->work.full);
-	if (b == NULL)
+	SCHED_NOTE(rt, "work.got.full", bufnote(rt, b));
+	if (b == NULL) {
 		b = (workbuf *)lfstackpop(rt, &rt->work.partial);
+		SCHED_NOTE(rt, "work.got.partial", bufnote(rt, b));
+	}
 	return b;
 }
+
+enum { SawFull = 1, SawPartial = 2, PartialUnseen = 4 }; /* getfull.visible */
 
 static bool workvisible(struct gcrt_runtime *rt)
 {
 	struct workdata *w = &rt->work;
-	if (ATOMIC_LOAD(rt, "getfull.full", &w->full) != 0)
-		return true;
-	if (MUTANT(rt, M_GETFULL_PARTIAL))
-		return false;
-	return ATOMIC_LOAD(rt, "getfull.partial", &w->partial) != 0;
+	uint32_t saw = ATOMIC_LOAD(rt, "getfull.full", &w->full) != 0 ? SawFull : 0;
+	if (saw == 0 && MUTANT(rt, M_GETFULL_PARTIAL))
+		saw = PartialUnseen;
+	else if (saw == 0 && ATOMIC_LOAD(rt, "getfull.partial", &w->partial) != 0)
+		saw = SawPartial;
+	SCHED_NOTE(rt, "getfull.visible", saw);
+	return (saw & (SawFull | SawPartial)) != 0;
+}
+
+/* nwait as a trace note: nwait << 32 | nproc. */
+static void nwaitnote(struct gcrt_runtime *rt, uint32_t nwait, uint32_t nproc)
+{
+	SCHED_NOTE(rt, "getfull.nwait", (uint64_t)nwait << 32 | nproc);
 }
 
 static void nwaitinc(struct gcrt_runtime *rt, uint32_t nproc)
 {
-	if (ATOMIC_XADD(rt, "getfull.nwait_inc", &rt->work.nwait, 1) > nproc)
+	uint32_t nwait = ATOMIC_XADD(rt, "getfull.nwait_inc", &rt->work.nwait, 1);
+	nwaitnote(rt, nwait, nproc);
+	if (nwait > nproc)
 		throw(rt, "work.nwait > work.nproc");
+}
+
+static void nwaitdec(struct gcrt_runtime *rt, uint32_t nproc)
+{
+	nwaitnote(rt, ATOMIC_XADD(rt, "getfull.nwait_dec", &rt->work.nwait, (uint32_t)-1), nproc);
 }
 
 static void backoff(struct gcrt_runtime *rt, uint32_t i)
@@ -152,7 +227,7 @@ static void backoff(struct gcrt_runtime *rt, uint32_t i)
 		if (ATOMIC_LOAD(rt, "getfull.failed", &rt->thr.failed) && throw_has_catcher(rt))
 			throw_unwind(rt);
 		(void)ATOMIC_XADD(rt, "getfull.nsleep", &w->nsleep, 1);
-		gcrt_usleep(100);
+		rt_usleep(rt, 100);
 	}
 }
 
@@ -169,19 +244,28 @@ workbuf *getfull(struct gcrt_runtime *rt, workbuf *b)
 		return b;
 	nwaitinc(rt, nproc);
 	for (uint32_t i = 0;; i++) {
-		SCHED_SPIN(rt, "getfull.wait");
 		if (workvisible(rt)) {
-			(void)ATOMIC_XADD(rt, "getfull.nwait_dec", &w->nwait, (uint32_t)-1);
+			bool late = MUTANT(rt, M_GETFULL_ORDER);
+			if (!late)
+				nwaitdec(rt, nproc);
 			b = trygetfull(rt);
-			if (b != NULL)
+			if (b != NULL) {
+				if (late)
+					nwaitdec(rt, nproc);
 				return b;
-			nwaitinc(rt, nproc);
+			}
+			if (!late)
+				nwaitinc(rt, nproc);
 		}
 		uint32_t nwait = ATOMIC_LOAD(rt, "getfull.nwait_load", &w->nwait);
+		nwaitnote(rt, nwait, nproc);
 		if (nwait > nproc)
 			throw(rt, "work.nwait > work.nproc");
 		if (nwait == nproc)
 			return NULL;
+		/* As in Go, a waiter looks (work, then nwait) before its first
+		 * back-off: the spin point closes each turn, not opens it. */
+		SCHED_SPIN(rt, "getfull.wait");
 		backoff(rt, i);
 	}
 }
@@ -194,7 +278,7 @@ void workbegin(struct gcrt_runtime *rt, uint32_t nproc)
 	ATOMIC_STORE(rt, "workbegin.nproc", &w->nproc, nproc);
 	ATOMIC_STORE(rt, "workbegin.nwait", &w->nwait, 0);
 	ATOMIC_STORE(rt, "workbegin.ndone", &w->ndone, 0);
-	w->tstart = nanotime();
+	w->tstart = rt_nanotime(rt);
 	noteclear(&w->alldone);
 }
 

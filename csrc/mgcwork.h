@@ -31,13 +31,14 @@ struct workdata {
 	_Atomic uint64_t full, empty, partial;
 	uint8_t pad0[CacheLineSize];
 	_Atomic uint32_t nproc;  /* marking threads; stored by workbegin, before they start */
-	int64_t tstart;          /* mark start (nanotime); written by workbegin */
+	int64_t tstart;          /* mark start (rt_nanotime); written by workbegin */
 	_Atomic uint32_t nwait;  /* threads idle in getfull; xadd by the markers */
 	_Atomic uint32_t ndone;  /* markers finished; xadd by each marker at its end */
 	note alldone;            /* woken by the last marker to finish */
 	parfor *markfor;         /* root marking; persistentalloc'd at gcworkinit */
 	_Atomic uint32_t markfor_busy; /* 1 while a parfor run holds markfor */
 	rtlock wblock;           /* serializes allocating new workbufs */
+	struct workbuf *freebufs; /* M_LF_FREE_NODE only: freed buffers; under wblock */
 	/* statistics (Go's gcstats), xadd by any thread */
 	_Atomic uint64_t nbuf;   /* workbufs ever allocated */
 	_Atomic uint64_t sys;    /* bytes of workbufs (Go's gc_sys share) */

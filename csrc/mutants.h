@@ -7,14 +7,40 @@
  * build (GCRT_SCHED=0) MUTANT() is the constant 0 and every buggy branch
  * compiles out.
  *
- *   bit  name              where        what changes
- *   ---  ----------------  -----------  ---------------------------------------
- *   0    getfull_partial   mgcwork.c    getfull's wait loop watches only
- *                                       work.full (the seed's code): work on
- *                                       work.partial does not wake waiters
- *   1    lf_aba            lfstack.c    push packs the node without its push
- *                                       counter, so a stale pop CAS succeeds
- *                                       after pop A, pop B, push A (ABA)
+ *   bit  name               where        what changes              killed by (scenario)
+ *   ---  -----------------  -----------  ------------------------  -------------------
+ *   0    getfull_partial    mgcwork.c    getfull's wait loop       rootscan: livelock
+ *                                        watches only work.full
+ *                                        (the seed's code): work
+ *                                        on partial does not wake
+ *                                        waiters
+ *   1    lf_aba             lfstack.c    push packs the node       lfstack: owner
+ *                                        without its push counter  throw / lost node
+ *                                        (ABA)
+ *   2    lf_next_after_cas  lfstack.c    push links node->next     lfstack: owner
+ *                                        after the CAS that        throw / lost node
+ *                                        published the node
+ *   3    lf_free_node       mgcwork.c    putempty frees (poisons)  getfull: "next of
+ *                                        buffers, getempty reuses  a freed node"
+ *                                        them: nodes are no longer throw in pop
+ *                                        type-stable
+ *   4    getfull_order      mgcwork.c    getfull's waiter pops     getfull: "nil with
+ *                                        before uncounting itself  N items outstanding"
+ *                                        from nwait                throw
+ *   5    parfor_blind_steal parfor.c     a thief stores the        parfor: iteration
+ *                                        victim's shrunk range     ran twice
+ *                                        instead of CASing it
+ *
+ * Mutants of other pieces (interleavings.md §5), owned and implemented by
+ * the branches that own those files, not here:
+ *   proc: M_STOPG_BLIND_STORE (castogscanstatus as read-then-store),
+ *         M_SCAN_MISS (a failed scan CAS counted as done),
+ *         M_COPY_NO_GCOPYSTACK (copystack without Gcopystack),
+ *         M_COPY_READ_THEN_CAS (the seed's read-then-casgstatus to Gcopystack)
+ *   gc:   M_SWEEP_DOUBLE (sweepgen claim by load then store),
+ *         M_FINISHSWEEP_NOWAIT (finishsweep_m skips EnsureSwept),
+ *         M_WB_OFF (markwb skips shade), M_MARKBIT_NONATOMIC (greyobject's
+ *         non-atomic mark-bit OR in every case)
  *
  * Adding one: a bit below, a row in the table above and in mutantnames
  * (worktest.c), and MUTANT(rt, M_x) at the buggy branch.
@@ -25,6 +51,10 @@
 enum {
 	M_GETFULL_PARTIAL = 1u << 0,
 	M_LF_ABA = 1u << 1,
+	M_LF_NEXT_AFTER_CAS = 1u << 2,
+	M_LF_FREE_NODE = 1u << 3,
+	M_GETFULL_ORDER = 1u << 4,
+	M_PARFOR_BLIND_STEAL = 1u << 5,
 };
 
 #if GCRT_SCHED

@@ -16,10 +16,11 @@
  * done; when every thread is done the loop is over.  An idle thread that
  * finds work again uncounts itself first.  Back-off: none for nthr tries,
  * then procyield(20), then (if the caller asked to wait) osyield, then
- * usleep(1).
+ * usleep(1) (rt_usleep: virtual in a controlled run).
  */
 #include "runtime.h"
 #include "parfor.h"
+#include "mutants.h"
 
 int throw_has_catcher(struct gcrt_runtime *rt);
 
@@ -76,10 +77,23 @@ static void runlocal(parfor *desc, parforthread *me)
 	for (;;) {
 		uint64_t pos = ATOMIC_XADD(rt, "parfor.do.claim", &me->pos, 1);
 		uint32_t begin = (uint32_t)pos - 1, end = (uint32_t)(pos >> 32);
+		SCHED_NOTE(rt, "parfor.claimed", begin | (uint64_t)end << 32);
 		if (begin >= end)
 			return;
 		desc->body(desc, begin);
 	}
+}
+
+/* Shrink a victim's range from old to new_.  Mutant M_PARFOR_BLIND_STEAL
+ * stores instead of CASing: a claim the victim made since old is undone,
+ * so that iteration runs twice. */
+static bool stealcas(struct gcrt_runtime *rt, _Atomic uint64_t *pos, uint64_t old, uint64_t new_)
+{
+	if (MUTANT(rt, M_PARFOR_BLIND_STEAL)) {
+		ATOMIC_STORE(rt, "parfor.steal.cas", pos, new_);
+		return true;
+	}
+	return ATOMIC_CAS64(rt, "parfor.steal.cas", pos, old, new_);
 }
 
 /* Try to take the upper half of victim's range into *begin, *end.
@@ -89,6 +103,7 @@ static bool steal(parfor *desc, parforthread *victim, bool *idle, uint32_t *begi
 	struct gcrt_runtime *rt = desc->rt;
 	for (;;) {
 		uint64_t pos = ATOMIC_LOAD(rt, "parfor.steal.load", &victim->pos);
+		SCHED_NOTE(rt, "parfor.steal.saw", pos);
 		uint32_t b = (uint32_t)pos, e = (uint32_t)(pos >> 32);
 		if (b + 1 >= e || b >= e)
 			return false;
@@ -97,7 +112,8 @@ static bool steal(parfor *desc, parforthread *victim, bool *idle, uint32_t *begi
 			*idle = false;
 		}
 		uint32_t b2 = b + (e - b) / 2;
-		if (ATOMIC_CAS64(rt, "parfor.steal.cas", &victim->pos, pos, b | (uint64_t)b2 << 32)) {
+		if (stealcas(rt, &victim->pos, pos, b | (uint64_t)b2 << 32)) {
+			SCHED_NOTE(rt, "parfor.stole", b2 | (uint64_t)e << 32);
 			*begin = b2;
 			*end = e;
 			return true;
@@ -153,7 +169,7 @@ static bool findwork(parfor *desc, parforthread *me, uint32_t tid, uint64_t *rnd
 			    throw_has_catcher(rt))
 				throw_unwind(rt);
 			me->nsleep++;
-			gcrt_usleep(1);
+			rt_usleep(rt, 1);
 		}
 	}
 }

@@ -118,7 +118,8 @@ int sched_at(struct gcrt_runtime *rt, const sched_site *site, uint64_t value)
 		count(rt, site);
 		break;
 	case SCHED_CHAOS:
-		chaos(rt);
+		if (site->kind != SP_NOTE) /* trace only: no disturbance */
+			chaos(rt);
 		break;
 	case SCHED_FAILED:
 		if (throw_has_catcher(rt))

@@ -136,6 +136,8 @@ void ctl_free(schedctl *c)
 	free(c->frec);
 	free(c->sorted);
 	free(c->rank);
+	free(c->symkey);
+	free(c->symid);
 	free(c);
 }
 
@@ -477,6 +479,59 @@ void sched_wake(struct gcrt_runtime *rt, const void *obj)
 bool sched_controlled(struct gcrt_runtime *rt)
 {
 	return isbaton(rt->sp.ctl);
+}
+
+static uint32_t symslot(const schedctl *c, const void *p)
+{
+	uint32_t mask = c->capsym - 1, i = (uint32_t)(((uintptr_t)p >> 3) * 0x9e3779b1u) & mask;
+	while (c->symkey[i] != NULL && c->symkey[i] != p)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static bool symgrow(schedctl *c)
+{
+	uint32_t oldcap = c->capsym, cap = oldcap ? oldcap * 2 : 256;
+	const void **oldkey = c->symkey;
+	uint64_t *oldid = c->symid;
+	c->symkey = calloc(cap, sizeof *c->symkey);
+	c->symid = calloc(cap, sizeof *c->symid);
+	if (c->symkey == NULL || c->symid == NULL) {
+		free(c->symkey);
+		free(c->symid);
+		c->symkey = oldkey;
+		c->symid = oldid;
+		return false;
+	}
+	c->capsym = cap;
+	for (uint32_t i = 0; i < oldcap; i++)
+		if (oldkey[i] != NULL) {
+			uint32_t j = symslot(c, oldkey[i]);
+			c->symkey[j] = oldkey[i];
+			c->symid[j] = oldid[i];
+		}
+	free(oldkey);
+	free(oldid);
+	return true;
+}
+
+uint64_t sched_sym(struct gcrt_runtime *rt, const void *p)
+{
+	schedctl *c = rt->sp.ctl;
+	if (p == NULL)
+		return 0;
+	if (!isbaton(c))
+		return (uintptr_t)p >> 3;
+	if (2 * (c->nsym + 1) > c->capsym && !symgrow(c)) {
+		ctl_fail(c, GCRT_SCHED_OUT_UNCONTROLLED, "sched_sym: out of memory");
+		leave(c);
+	}
+	uint32_t i = symslot(c, p);
+	if (c->symkey[i] == NULL) {
+		c->symkey[i] = p;
+		c->symid[i] = ++c->nsym;
+	}
+	return c->symid[i];
 }
 
 int64_t rt_nanotime(struct gcrt_runtime *rt)

@@ -120,6 +120,11 @@ typedef struct schedctl {
 	int nsites;
 	const sched_site **sorted;
 	int32_t *rank; /* section index -> id */
+
+	/* sched_sym: addresses seen in trace values, open addressing */
+	const void **symkey;
+	uint64_t *symid;
+	uint32_t nsym, capsym;
 } schedctl;
 
 /* schedctl.c */

@@ -44,11 +44,17 @@ extern const sched_scenario __stop_gcrt_scn[] __attribute__((weak, visibility("h
 
 enum { DefaultWatchdogMs = 20000, MaxIters = 1 << 24 };
 
-/* Every run's heap sits at the same address, so heap addresses (and the
- * lfstack heads packed from them) repeat from run to run.  Only when the
- * range is taken (another runtime lives there) does a run fall back to an
- * arena anywhere. */
+/* Every run's heap sits at the same address, so heap addresses repeat
+ * from run to run.  Only when the range is taken (another runtime lives
+ * there) does a run fall back to an arena anywhere, and under TSan, whose
+ * shadow memory owns that range (mapping it there aborts), runs always do.
+ * Traces do not depend on it: values that name memory go through sched_sym
+ * (lfstack heads, work buffers live outside the heap anyway). */
+#if defined(__SANITIZE_THREAD__)
+#define FixedArena ((uintptr_t)0) /* TSan keeps that range for its shadow */
+#else
 #define FixedArena ((uintptr_t)0x5e0000000000ull)
+#endif
 #define RunArenaSize ((uint64_t)64 << 20)
 
 struct gcrt_schedrun {

@@ -1,5 +1,5 @@
 /* schedwork.c: controlled scenarios over the work lists (lfstack.c,
- * mgcwork.c), registered with SCHED_SCENARIO (schedctl.h).
+ * mgcwork.c) and root marking's parfor (parfor.c), registered with SCHED_SCENARIO (schedctl.h).
  *
  *   lfstack  K nodes start on one stack; every M repeatedly pops two nodes
  *            and pushes them back, first popped first (so the node under
@@ -7,16 +7,43 @@
  *            node that another M owns is a throw, and at the end every node
  *            must be on the stack exactly once (conservation).  Mutant
  *            "lf_aba" (M_LF_ABA) packs heads without the push counter, so
- *            a stale pop CAS succeeds after pop A, pop B, push A.
+ *            a stale pop CAS succeeds after pop A, pop B, push A; mutant
+ *            "lf_next_after_cas" (M_LF_NEXT_AFTER_CAS) links a pushed node
+ *            only after the CAS published it, so a popper can read its
+ *            stale next.
  *   getfull  n_ms markers drain a tree of items through the work lists:
  *            marker 0 starts with the root items in a buffer; processing
  *            an item may create two children; after each item a marker
  *            puts its buffer back (putpartial) and asks getfull for work,
  *            so buffers travel through full and partial and markers wait
- *            in the barrier.  Oracle: every item processed exactly once,
- *            all markers returned NULL together, full and partial empty.
- *            Mutant "getfull_partial" (M_GETFULL_PARTIAL): the seed's wait
- *            loop, which watches only full.
+ *            in the barrier.  Oracles: a marker that gets NULL finds no
+ *            item outstanding (made and not processed: early termination
+ *            is a throw); every item processed exactly once; full and
+ *            partial empty.  Mutants: "getfull_partial" (M_GETFULL_PARTIAL,
+ *            the seed's wait loop watching only full: harmless here, see
+ *            rootscan); "getfull_order" (M_GETFULL_ORDER: a waiter takes a
+ *            buffer before uncounting itself, so another sees nwait ==
+ *            nproc and ends the mark early); "lf_free_node"
+ *            (M_LF_FREE_NODE: empty buffers are freed and poisoned, so a
+ *            popper that read one as head reads its next after the free).
+ *   rootscan M0 scans roots while M1..n-1 mark: all n are the work.nproc
+ *            markers, but M0 starts outside the getfull barrier.  It puts
+ *            the only work (items 0..K-1 in one buffer) on partial, as root
+ *            scanning leaves its buffers, and sleeps on a note until item 0
+ *            has been processed; only then does it drain with the others.
+ *            So the barrier cannot end before the work exists, and the
+ *            work must be taken by a marker already waiting in getfull.
+ *            Oracle: every item processed exactly once, lists empty.
+ *            Mutant "getfull_partial" (M_GETFULL_PARTIAL): once the markers
+ *            wait before the work shows up, they never look at partial and
+ *            M0 is never woken: a livelock (every marker spins, M0 blocked).
+ *   parfor   n_ms threads run one parfor over N iterations (parfor.c):
+ *            each claims from its own range and, once it is empty, steals
+ *            half of a victim's, with the victim choice seeded by a
+ *            parameter.  Oracle: every iteration ran exactly once.
+ *            Mutant "parfor_blind_steal" (M_PARFOR_BLIND_STEAL): a thief
+ *            stores the victim's shrunk range instead of CASing it, undoing
+ *            a claim made in between: that iteration runs twice.
  * Values passed to points are node and item indices, never addresses.
  */
 #include <stdio.h>
@@ -25,6 +52,17 @@
 #include "schedctl.h"
 
 enum { MaxLfNodes = 64, MaxItems = 256 };
+
+static const char *const lfmutants[] = {"lf_aba", "lf_next_after_cas", NULL};
+static const char *const gfmutants[] = {"getfull_partial", "lf_free_node", "getfull_order", NULL};
+
+/* Switch on the run's mutant (p->mutant is 1 + its index in names). */
+static int setmutant(struct gcrt_runtime *rt, const char *const *names, const schedparams *p)
+{
+	if (p->mutant == 0)
+		return GCRT_OK;
+	return gcrt_test_set_mutant(rt, names[p->mutant - 1]) == GCRT_OK ? GCRT_OK : GCRT_ESTATE;
+}
 
 /* ---- lfstack ---- */
 
@@ -42,7 +80,7 @@ static int lf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	x->rounds = p->p[1] != 0 ? (int)p->p[1] : 2;
 	if (x->k < 2 || x->k > MaxLfNodes || x->rounds < 1 || x->rounds > 1000)
 		return GCRT_ERANGE;
-	if (p->mutant == 1 && gcrt_test_set_mutant(rt, "lf_aba") != GCRT_OK)
+	if (setmutant(rt, lfmutants, p) != GCRT_OK)
 		return GCRT_ESTATE;
 	x->nodes = persistentalloc(rt, (size_t)x->k * sizeof(lfnode), 16, NULL);
 	for (int i = x->k - 1; i >= 0; i--)
@@ -118,7 +156,7 @@ SCHED_SCENARIO(lfstack) = {
     .doc = "Ms pop two nodes and push them back; nodes are conserved (params: nodes, rounds)",
     .min_ms = 1,
     .max_ms = 4,
-    .mutants = (const char *const[]){"lf_aba", NULL},
+    .mutants = lfmutants,
     .ctxsize = sizeof(struct lfctx),
     .setup = lf_setup,
     .body = lf_body,
@@ -132,6 +170,7 @@ struct gfctx {
 	workbuf *first;                  /* marker 0's starting buffer */
 	_Atomic uint32_t done[MaxItems]; /* times item i was processed */
 	_Atomic uint32_t nnull;          /* markers that got NULL from getfull */
+	_Atomic uint32_t outstanding;    /* items made and not yet processed */
 };
 
 static int gf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
@@ -141,9 +180,10 @@ static int gf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	x->roots = p->p[1] != 0 ? (int)p->p[1] : 1;
 	if (x->nitems < 1 || x->nitems > MaxItems || x->roots < 1 || x->roots > x->nitems)
 		return GCRT_ERANGE;
-	if (p->mutant == 1 && gcrt_test_set_mutant(rt, "getfull_partial") != GCRT_OK)
+	if (setmutant(rt, gfmutants, p) != GCRT_OK)
 		return GCRT_ESTATE;
 	x->n = p->n_ms;
+	atomic_store(&x->outstanding, (uint32_t)x->roots);
 	workbegin(rt, (uint32_t)p->n_ms);
 	x->first = getempty(rt, NULL);
 	for (int i = 0; i < x->roots; i++)
@@ -161,14 +201,22 @@ static void gf_body(struct gcrt_runtime *rt, void *vctx, int m)
 		atomic_fetch_add(&x->done[item], 1);
 		/* Items form a binary tree: item i has children 2i+1 and 2i+2. */
 		for (uintptr_t c = 2 * item + 1; c <= 2 * item + 2; c++)
-			if (c >= (uintptr_t)x->roots && c < (uintptr_t)x->nitems)
+			if (c >= (uintptr_t)x->roots && c < (uintptr_t)x->nitems) {
 				b->obj[b->nobj++] = c;
+				atomic_fetch_add(&x->outstanding, 1);
+			}
+		atomic_fetch_sub(&x->outstanding, 1);
 		if (b->nobj > 0) {
 			putpartial(rt, b);
 			b = NULL;
 		}
 		b = getfull(rt, b);
 	}
+	/* NULL ends the mark: nothing may be left, on a list or in a hand. */
+	uint32_t left = atomic_load(&x->outstanding);
+	if (left != 0)
+		throwf(rt, "getfull: M%d got nil with %u items outstanding (early termination)", m,
+		       left);
 	atomic_fetch_add(&x->nnull, 1);
 }
 
@@ -195,9 +243,163 @@ SCHED_SCENARIO(getfull) = {
     .doc = "markers drain a tree of items through the work lists (params: items, roots)",
     .min_ms = 2,
     .max_ms = 4,
-    .mutants = (const char *const[]){"getfull_partial", NULL},
+    .mutants = gfmutants,
     .ctxsize = sizeof(struct gfctx),
     .setup = gf_setup,
     .body = gf_body,
     .check = gf_check,
+};
+
+/* ---- rootscan ---- */
+
+struct rsctx {
+	int nitems;
+	note consumed;                   /* woken by whoever processes item 0 */
+	_Atomic uint32_t done[MaxItems]; /* times item i was processed */
+};
+
+static int rs_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
+{
+	struct rsctx *x = vctx;
+	x->nitems = p->p[0] != 0 ? (int)p->p[0] : 2;
+	if (x->nitems < 1 || x->nitems > MaxItems)
+		return GCRT_ERANGE;
+	if (p->mutant == 1 && gcrt_test_set_mutant(rt, "getfull_partial") != GCRT_OK)
+		return GCRT_ESTATE;
+	note_init(&x->consumed);
+	noteclear(&x->consumed);
+	workbegin(rt, (uint32_t)p->n_ms);
+	return GCRT_OK;
+}
+
+/* Take items one at a time, giving the rest of a buffer back to partial
+ * after each, until the barrier ends. */
+static void rs_drain(struct gcrt_runtime *rt, struct rsctx *x)
+{
+	workbuf *b = getfull(rt, NULL);
+	while (b != NULL) {
+		uintptr_t item = b->obj[--b->nobj];
+		SCHED_NOTE(rt, "rsscn.item", item);
+		atomic_fetch_add(&x->done[item], 1);
+		if (item == 0)
+			notewakeup(rt, &x->consumed);
+		if (b->nobj > 0) {
+			putpartial(rt, b);
+			b = NULL;
+		}
+		b = getfull(rt, b);
+	}
+}
+
+static void rs_body(struct gcrt_runtime *rt, void *vctx, int m)
+{
+	struct rsctx *x = vctx;
+	if (m == 0) {
+		workbuf *b = getempty(rt, NULL);
+		for (int i = 0; i < x->nitems; i++)
+			b->obj[b->nobj++] = (uintptr_t)i;
+		putpartial(rt, b);
+		notesleep(rt, &x->consumed);
+	}
+	rs_drain(rt, x);
+}
+
+static const char *rs_check(struct gcrt_runtime *rt, void *vctx, char *buf, size_t len)
+{
+	struct rsctx *x = vctx;
+	for (int i = 0; i < x->nitems; i++) {
+		uint32_t d = atomic_load(&x->done[i]);
+		if (d != 1) {
+			snprintf(buf, len, "rootscan: item %d processed %u times", i, d);
+			return buf;
+		}
+	}
+	if (!lfstackempty(rt, &rt->work.full) || !lfstackempty(rt, &rt->work.partial)) {
+		snprintf(buf, len, "rootscan: work left after every marker returned");
+		return buf;
+	}
+	return NULL;
+}
+
+static void rs_teardown(struct gcrt_runtime *rt, void *vctx)
+{
+	(void)rt;
+	note_destroy(&((struct rsctx *)vctx)->consumed);
+}
+
+SCHED_SCENARIO(rootscan) = {
+    .name = "rootscan",
+    .doc = "M0 leaves the only work on partial and waits until it is taken; the others "
+	   "wait in getfull (params: items)",
+    .min_ms = 2,
+    .max_ms = 4,
+    .mutants = (const char *const[]){"getfull_partial", NULL},
+    .ctxsize = sizeof(struct rsctx),
+    .setup = rs_setup,
+    .body = rs_body,
+    .check = rs_check,
+    .teardown = rs_teardown,
+};
+
+/* ---- parfor ---- */
+
+struct pfctx {
+	parfor *desc;
+	uint32_t n;
+	_Atomic uint32_t ran[MaxItems]; /* times iteration i ran */
+};
+
+static void pf_iter(parfor *desc, uint32_t i)
+{
+	struct pfctx *x = desc->ctx;
+	SCHED_NOTE(desc->rt, "pfscn.iter", i);
+	atomic_fetch_add(&x->ran[i], 1);
+}
+
+static int pf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
+{
+	struct pfctx *x = vctx;
+	int64_t n = p->p[0] != 0 ? p->p[0] : 6;
+	if (n < 1 || n > MaxItems || p->p[1] < 0)
+		return GCRT_ERANGE;
+	if (p->mutant == 1 && gcrt_test_set_mutant(rt, "parfor_blind_steal") != GCRT_OK)
+		return GCRT_ESTATE;
+	x->n = (uint32_t)n;
+	x->desc = parforalloc(rt, (uint32_t)p->n_ms);
+	parforsetup(x->desc, (uint32_t)p->n_ms, x->n, x, true, pf_iter);
+	x->desc->seed = (uint64_t)p->p[1];
+	return GCRT_OK;
+}
+
+static void pf_body(struct gcrt_runtime *rt, void *vctx, int m)
+{
+	(void)rt;
+	(void)m;
+	parfordo(((struct pfctx *)vctx)->desc);
+}
+
+static const char *pf_check(struct gcrt_runtime *rt, void *vctx, char *buf, size_t len)
+{
+	(void)rt;
+	struct pfctx *x = vctx;
+	for (uint32_t i = 0; i < x->n; i++) {
+		uint32_t r = atomic_load(&x->ran[i]);
+		if (r != 1) {
+			snprintf(buf, len, "parfor: iteration %u ran %u times", i, r);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+SCHED_SCENARIO(parfor) = {
+    .name = "parfor",
+    .doc = "threads claim and steal the iterations of one parfor (params: iterations, seed)",
+    .min_ms = 2,
+    .max_ms = 4,
+    .mutants = (const char *const[]){"parfor_blind_steal", NULL},
+    .ctxsize = sizeof(struct pfctx),
+    .setup = pf_setup,
+    .body = pf_body,
+    .check = pf_check,
 };

@@ -93,6 +93,10 @@ static const struct {
 } mutantnames[] = {
     {"getfull_partial", M_GETFULL_PARTIAL},
     {"lf_aba", M_LF_ABA},
+    {"lf_next_after_cas", M_LF_NEXT_AFTER_CAS},
+    {"lf_free_node", M_LF_FREE_NODE},
+    {"getfull_order", M_GETFULL_ORDER},
+    {"parfor_blind_steal", M_PARFOR_BLIND_STEAL},
 };
 
 GCRT_API int gcrt_test_set_mutant(gcrt_runtime *rt, const char *name)
@@ -725,9 +729,9 @@ static void drain(struct gcrt_runtime *rt, marker *m, rng *r, workbuf *b)
 /* Wait (at most 10 s) until the nproc-1 other markers wait in getfull. */
 static void awaitwaiters(struct gcrt_runtime *rt, uint32_t nproc)
 {
-	int64_t deadline = nanotime() + 10ll * 1000 * 1000 * 1000;
+	int64_t deadline = rt_nanotime(rt) + 10ll * 1000 * 1000 * 1000;
 	while (ATOMIC_LOAD(rt, "test.round.await_waiters", &rt->work.nwait) < nproc - 1 &&
-	       nanotime() < deadline) {
+	       rt_nanotime(rt) < deadline) {
 		SCHED_SPIN(rt, "test.round.await_waiters.spin");
 		osyield();
 	}
@@ -742,11 +746,11 @@ static workbuf *offerpartial(struct gcrt_runtime *rt, marker *m, workbuf *b)
 	awaitwaiters(rt, (uint32_t)sh->r->nproc);
 	uint64_t items = b->nobj;
 	putpartial(rt, b);
-	int64_t deadline = nanotime() + (int64_t)sh->r->hold_ms * 1000 * 1000;
+	int64_t deadline = rt_nanotime(rt) + (int64_t)sh->r->hold_ms * 1000 * 1000;
 	while (ATOMIC_LOAD(rt, "test.round.await_taken", &sh->processed) < items &&
-	       nanotime() < deadline) {
+	       rt_nanotime(rt) < deadline) {
 		SCHED_SPIN(rt, "test.round.await_taken.spin");
-		gcrt_usleep(50);
+		rt_usleep(rt, 50);
 	}
 	m->partial_taken = ATOMIC_LOAD(rt, "test.round.await_taken", &sh->processed) >= items;
 	return NULL;
@@ -925,7 +929,7 @@ static void pfbody(parfor *desc, uint32_t i)
 	pfctx *c = desc->ctx;
 	(void)ATOMIC_XADD(desc->rt, "test.parfor.body", &c->counts[i], 1);
 	if (i < c->slowend && c->slow_us > 0)
-		gcrt_usleep(c->slow_us);
+		rt_usleep(desc->rt, c->slow_us);
 }
 
 typedef struct pfworker {

@@ -20,12 +20,14 @@ Command line::
     python -m pygcrt.sched list
     python -m pygcrt.sched replay 'counter/S1....'
     python -m pygcrt.sched fuzz counter --mutant racy --strategy pct --depth 3 --runs 1000
+    python -m pygcrt.sched sweep getfull --mutant getfull_order --params 3 --max 2
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import sys
 import time
 from dataclasses import dataclass, field
@@ -211,6 +213,10 @@ class Result:
     def schedule_string(self) -> str:
         return str(self.schedule)
 
+    def steps_at(self, site: str) -> int:
+        """Steps taken at a point, in the kept trace (notes not counted)."""
+        return sum(1 for e in self.trace if e.site == site and not e.note)
+
     def preemption_sites(self) -> list[str]:
         """The point at which each preempted M was parked, in order."""
         out = []
@@ -349,22 +355,99 @@ def replay(text: str, **kw: Any) -> Result:
                params=s.params, **kw)
 
 
+def _simpler(tape: list[int]) -> list[list[int]]:
+    """Candidate tapes with fewer preemptions, simplest edits first."""
+    nz = [i for i, d in enumerate(tape) if d]
+    out = [tape[:i] + [0] + tape[i + 1:] for i in reversed(nz)]
+    out += [tape[:i] + tape[i + 1:] for i in reversed(nz)]
+    for i, j in itertools.combinations(nz, 2):
+        # A preemption and the switch back: undo both, or drop the detour
+        # (and the decisions taken inside it) so later decisions stay put.
+        out.append([0 if k in (i, j) else d for k, d in enumerate(tape)])
+        out.append(tape[:i] + tape[j + 1:])
+    return out
+
+
 def minimize(r: Result, **kw: Any) -> Result:
-    """Delta-debug a failing run's recorded tape: zero each nonzero decision
-    and truncate while the same outcome still happens."""
+    """Delta-debug a failing run's recorded tape towards fewer preemptions:
+    zero or delete one nonzero decision, or a preemption together with the
+    switch back (zeroing both, or deleting the detour between them); keep a
+    candidate when the same outcome happens with fewer preemptions (or as
+    many and a shorter tape); repeat until nothing more goes."""
     if not r.failed:
         return r
     best = r
-    tape = list(best.schedule.tape)
     faults = list(best.schedule.faults)
-    for i in reversed(range(len(tape))):
-        if tape[i] == 0:
-            continue
-        trial = tape[:i] + [0] + tape[i + 1:]
-        t = run(r.scenario, r.n_ms, trial, faults=faults, mutant=r.mutant, params=r.params, **kw)
-        if t.outcome == r.outcome:
-            best, tape = t, trial
-    return best
+    while True:
+        for trial in _simpler(list(best.schedule.tape)):
+            t = run(r.scenario, r.n_ms, trial, faults=faults, mutant=r.mutant, params=r.params,
+                    **kw)
+            if t.outcome == r.outcome and (t.preemptions, len(t.schedule.tape)) < (
+                    best.preemptions, len(best.schedule.tape)):
+                best = t
+                break
+        else:
+            return best
+
+
+def sweep(scenario: str, n_ms: int, max_nonzero: int = 2, *, mutant: str | None = None,
+          params: Sequence[int] = (), max_runs: int = 0, stop: str | None = None,
+          **kw: Any) -> tuple[int, list[Result]]:
+    """Bounded-exhaustive search (CHESS's preemption bounding): run every
+    tape whose first decision (which M starts, a free choice) is anything
+    and with at most max_nonzero nonzero decisions after it.  Each nonzero
+    decision goes at every decision the run with the tape so far actually
+    takes, so none is missed.  With 2 Ms the first is the only free decision
+    (a switch away from an M that cannot go on has one candidate), so this
+    is every schedule with at most max_nonzero preemptions; with more Ms a
+    nonzero free choice also counts.  Returns (runs, failures); stops early
+    after max_runs runs (0: no limit) or at the first failure whose outcome
+    is stop."""
+    runs = 0
+    fails: list[Result] = []
+
+    def go(tape: list[int], left: int) -> bool:
+        nonlocal runs
+        if max_runs and runs >= max_runs:
+            return False
+        r = run(scenario, n_ms, tape, mutant=mutant, params=params, **kw)
+        runs += 1
+        if r.failed:
+            fails.append(r)
+            if r.outcome == stop:
+                return False
+        if left == 0:
+            return True
+        for p in range(len(tape), len(r.tape)):
+            for v in range(1, n_ms):
+                if not go(tape + [0] * (p - len(tape)) + [v], left - 1):
+                    return False
+        return True
+
+    for first in range(n_ms):
+        if not go([first], max_nonzero):
+            break
+    return runs, fails
+
+
+def simplest(r: Result, max_runs: int = 5000, **kw: Any) -> Result:
+    """A failing run with the same outcome and as few preemptions as a
+    bounded search finds: sweep with 0, 1, ... nonzero decisions (below r's
+    preemptions) until one fails the same way, within max_runs runs in all;
+    r itself if none does."""
+    if not r.failed:
+        return r
+    left = max_runs
+    for k in range(r.preemptions):
+        runs, fails = sweep(r.scenario, r.n_ms, k, mutant=r.mutant, params=r.params,
+                            max_runs=left, stop=r.outcome, **kw)
+        same = [f for f in fails if f.outcome == r.outcome]
+        if same:
+            return min(same, key=lambda f: f.preemptions)
+        left -= runs
+        if left <= 0:
+            break
+    return r
 
 
 # ---- command line ----
@@ -383,13 +466,26 @@ def _fuzz(a: argparse.Namespace) -> int:
         steps += 1
         points += r.steps
         if r.failed:
-            r = minimize(r) if a.minimize else r
+            r = simplest(minimize(r)) if a.minimize else r
             print(f"run {i} (seed {a.seed + i}) failed:\n{r.story(a.limit)}")
             return 1
     dt = time.perf_counter() - t0
     print(f"{steps} runs of {a.scenario} ({a.strategy}) passed: {points} points, "
           f"{points / dt:,.0f} points/s including Python")
     return 0
+
+
+def _sweep(a: argparse.Namespace) -> int:
+    params = tuple(int(x) for x in a.params.split(",")) if a.params else ()
+    runs, fails = sweep(a.scenario, a.n_ms, a.max, mutant=a.mutant, params=params,
+                        trace_cap=4096)
+    print(f"{runs} schedules of {a.scenario} with <= {a.max} nonzero decisions: "
+          f"{len(fails)} failed")
+    if not fails:
+        return 0
+    f = min(fails, key=lambda r: (r.preemptions, len(r.schedule.tape)))
+    print(f"simplest failure:\n{f.story(a.limit)}")
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -409,8 +505,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     fz.add_argument("--params", default="", help="comma-separated scenario parameters")
     fz.add_argument("--seed", type=int, default=1)
     fz.add_argument("--faults", type=int, default=0, help="fault chance per fault site, permille")
-    fz.add_argument("--minimize", action="store_true", help="delta-debug a failing tape")
+    fz.add_argument("--minimize", action="store_true",
+                    help="delta-debug a failing tape, then search for fewer preemptions")
     fz.add_argument("--limit", type=int, default=400)
+    sw = sub.add_parser("sweep", help="run every schedule with few preemptions (bounded-exhaustive)")
+    sw.add_argument("scenario")
+    sw.add_argument("--max", type=int, default=2, help="nonzero decisions after the first")
+    sw.add_argument("--n-ms", type=int, default=2)
+    sw.add_argument("--mutant", default=None)
+    sw.add_argument("--params", default="", help="comma-separated scenario parameters")
+    sw.add_argument("--limit", type=int, default=400)
     a = ap.parse_args(argv)
     try:
         if a.cmd == "list":
@@ -422,6 +526,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             r = replay(a.schedule)
             print(r.story(a.limit))
             return 1 if r.failed else 0
+        if a.cmd == "sweep":
+            return _sweep(a)
         return _fuzz(a)
     except errors.GcrtError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -445,6 +551,8 @@ __all__ = [
     "replay",
     "run",
     "scenarios",
+    "simplest",
+    "sweep",
     "site_hash",
     "sites",
 ]

@@ -4,10 +4,11 @@ A story lists each schedule step: step number, M, point name and the value
 the point observed (a point comes before its operation: an M switched back
 in first does the operation of the point it was parked at, which the story
 says as ``Mk did <point> first``), decoded by the point's subsystem (packed lfstack heads
-as ``node#i/cnt``, G statuses as ``Gwaiting|Gscan``, spans as
-``span#i sg=N``).  Switches are marked ``->``, preemptions (switches away
+as ``node#i/cnt``, work buffers as ``node#i nobj=n``, getfull's barrier as
+``nwait=1/2``, G statuses as ``Gwaiting|Gscan``, spans as ``span#i sg=N``).  Switches are marked ``->``, preemptions (switches away
 from an M that could have gone on) ``Mk preempted``, after-op notes are
-indented under their point, and the failure comes last.
+indented under their point, a block of events that repeats identically (a
+wait loop) is shown once with its repeat count, and the failure comes last.
 
 Decoders are looked up by the longest matching site-name prefix; a runtime
 piece registers its own with :func:`register_decoder`.
@@ -91,6 +92,33 @@ def lfstack_head(value: int, sym: Symbols) -> str:
     return f"{sym.name('node', node)}/{value & ((1 << LF_CNT_BITS) - 1)}"
 
 
+def workbuf_note(value: int, sym: Symbols) -> str:
+    """A work buffer and its fill level (mgcwork.c bufnote): ``node#i nobj=n``."""
+    node = (value >> LF_CNT_BITS) << 3
+    if node == 0:
+        return "nil"
+    return f"{sym.name('node', node)} nobj={value & ((1 << LF_CNT_BITS) - 1)}"
+
+
+def nwait_note(value: int, _: Symbols) -> str:
+    """getfull's barrier count ``nwait << 32 | nproc``: ``nwait=1/2``."""
+    return f"nwait={value >> 32}/{value & 0xFFFFFFFF}"
+
+
+def lists_note(value: int, _: Symbols) -> str:
+    """Which lists getfull's wait loop saw non-empty (mgcwork.c workvisible)."""
+    if value & 4:
+        return "full empty, partial not looked at"
+    if value & 1:
+        return "work on full"
+    return "work on partial" if value & 2 else "full and partial empty"
+
+
+def parfor_range(value: int, _: Symbols) -> str:
+    """A parfor range word ``begin | end << 32``: ``[b,e)``."""
+    return f"[{value & 0xFFFFFFFF},{value >> 32})"
+
+
 def span_sweepgen(value: int, _: Symbols) -> str:
     """A span and its sweepgen packed as ``index << 32 | sweepgen``."""
     return f"span#{value >> 32} sg={value & 0xFFFFFFFF}"
@@ -108,6 +136,13 @@ _DECODERS: dict[str, Decoder] = {
     "readgstatus": gstatus,
     "stopg": gstatus,
     "sweep.": span_sweepgen,
+    "work.put.": workbuf_note,
+    "work.got.": workbuf_note,
+    "getfull.nwait": nwait_note,
+    "getfull.visible": lists_note,
+    "parfor.claimed": parfor_range,
+    "parfor.steal.saw": parfor_range,
+    "parfor.stole": parfor_range,
 }
 
 
@@ -143,24 +178,65 @@ def _line(e: Event, prev: int, parked: str, sym: Symbols) -> str:
     return f"{e.step:>6} {mark}M{e.m:<2} {e.site:<30} {seen}{tail}".rstrip()
 
 
+def _fold(evs: list[Event], max_period: int = 32, min_reps: int = 3) -> list[tuple[int, int, int]]:
+    """Cut evs into segments (start, period, repeats): a block of period
+    events that recurs identically (same M, site, value, flags) at least
+    min_reps times in a row is one segment, e.g. a spinner's wait loop."""
+    keys = [hash((e.m, e.site, e.value, e.flags)) for e in evs]
+    n = len(keys)
+    out: list[tuple[int, int, int]] = []
+    i = 0
+    while i < n:
+        best_p, best_k = 1, 1
+        for p in range(1, max_period + 1):
+            if i + min_reps * p > n:
+                break
+            if keys[i] != keys[i + p]:
+                continue
+            k = 1
+            while i + (k + 1) * p <= n and keys[i + k * p:i + (k + 1) * p] == keys[i:i + p]:
+                k += 1
+            if k >= min_reps and p * k > best_p * best_k:
+                best_p, best_k = p, k
+        out.append((i, best_p, best_k) if best_k >= min_reps else (i, 1, 1))
+        i += best_p * best_k if best_k >= min_reps else 1
+    return out
+
+
 def tell(header: list[str], evs: list[Event], dropped: int, failure: str, limit: int) -> str:
-    """The story: header lines, the (last ``limit``) events, the failure."""
+    """The story: header lines, the (last ``limit``) events, the failure.
+
+    A block of events that repeats identically (a spin loop) is shown once,
+    followed by how often it recurred, so a livelock reads as its setup plus
+    one turn of each waiter's loop."""
     sym = Symbols()
+    segs = _fold(evs)
+    shown = 0
+    first_seg = len(segs)
+    while first_seg > 0 and shown + segs[first_seg - 1][1] <= limit:
+        first_seg -= 1
+        shown += segs[first_seg][1]
     lines = list(header)
     lines.append(f"{'step':>6}   M   {'site':<30} observed")
-    skipped = dropped + max(0, len(evs) - limit)
+    skipped = dropped + (segs[first_seg][0] if first_seg < len(segs) else len(evs))
     if skipped:
         lines.append(f"{'':>6}  ... {skipped} earlier events not shown")
     prev = -1
     last: dict[int, str] = {}
-    first = len(evs) - min(limit, len(evs))
-    for i, e in enumerate(evs):
-        if i >= first:
-            lines.append(_line(e, prev, last.get(e.m, "") if e.switched else "", sym))
-        if not e.note:
-            waited = e.flags & (EV_SPIN | EV_BLOCK)
-            last[e.m] = f"M{e.m} resumes from {e.site}" if waited else f"M{e.m} did {e.site} first"
-        prev = e.m
+    for n, (start, period, reps) in enumerate(segs):
+        for i in range(start, start + period * reps):
+            e = evs[i]
+            if n >= first_seg and i < start + period:
+                lines.append(_line(e, prev, last.get(e.m, "") if e.switched else "", sym))
+            if not e.note:
+                waited = e.flags & (EV_SPIN | EV_BLOCK)
+                last[e.m] = (f"M{e.m} resumes from {e.site}" if waited
+                             else f"M{e.m} did {e.site} first")
+            prev = e.m
+        if n >= first_seg and reps > 1:
+            end = evs[start + period * reps - 1].step
+            what = f"the {period} events above repeat" if period > 1 else "the event above repeats"
+            lines.append(f"{'':>6}  ... {what} {reps - 1} more times (to step {end})")
     if failure:
         lines.append(f"!! {failure}")
     return "\n".join(lines)

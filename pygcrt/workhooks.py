@@ -110,7 +110,9 @@ class HookRuntime:
 
 
 def set_mutant(rt: HookRuntime, name: str) -> None:
-    """Select a mutant by name ("getfull_partial", "lf_aba"), or "none"."""
+    """Select a mutant by name (csrc/mutants.h: "getfull_partial", "lf_aba",
+    "lf_next_after_cas", "lf_free_node", "getfull_order", "parfor_blind_steal"),
+    or "none"."""
     check(lib.gcrt_test_set_mutant(rt.ptr, name.encode()), rt.ptr, "set_mutant")
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -245,7 +247,11 @@ def test_cli_replay_fuzz_and_list() -> None:
     ok = _cli("fuzz", "counter", "--strategy", "random", "--runs", "50")
     assert ok.returncode == 0 and "50 runs of counter" in ok.stdout
     ls = _cli("list")
-    assert ls.returncode == 0 and "pingpong" in ls.stdout
+    assert ls.returncode == 0 and "pingpong" in ls.stdout and "rootscan" in ls.stdout
+    sw = _cli("sweep", "getfull", "--mutant", "getfull_order", "--params", "3", "--max", "2")
+    assert sw.returncode == 1 and "2 preemptions" in sw.stdout, sw.stdout
+    assert "early termination" in sw.stdout
+    assert _cli("sweep", "counter", "--max", "1").returncode == 0
     assert _cli("replay", "garbage").returncode == 2
 
 
@@ -281,22 +287,9 @@ def test_free_runs_are_a_baseline() -> None:
 
 def sparse_sweep(scenario: str, n_ms: int, mutant: str | None, max_pre: int = 2,
                  **kw: Any) -> tuple[int, list[sched.Result]]:
-    """Run every tape with at most max_pre nonzero decisions (values 1..n_ms-1)
-    over the whole run; the number of runs and the failures."""
-    n = max(len(sched.run(scenario, n_ms, [v] * 256, mutant=mutant, **kw).tape)
-            for v in range(n_ms)) + 8
-    runs, fails = 0, []
-    for k in range(max_pre + 1):
-        for pos in itertools.combinations(range(n), k):
-            for vals in itertools.product(range(1, n_ms), repeat=k):
-                tape = [0] * n
-                for p, v in zip(pos, vals):
-                    tape[p] = v
-                r = sched.run(scenario, n_ms, tape, mutant=mutant, **kw)
-                assert len(r.tape) <= n, "the sweep must cover every decision"
-                runs += 1
-                if r.failed:
-                    fails.append(r)
+    """sched.sweep, checking that no run preempts more than its tape says."""
+    runs, fails = sched.sweep(scenario, n_ms, max_pre, mutant=mutant, **kw)
+    assert all(f.preemptions <= max_pre for f in fails)
     return runs, fails
 
 
@@ -316,9 +309,14 @@ def test_hypothesis_finds_lfstack_aba() -> None:
     assert r is not None, "M_LF_ABA survived 500 examples"
     assert r.outcome in ("throw", "oracle"), r.story()
     assert "lfstack" in r.message
-    assert "lfstack.pop.cas" in r.story()
-    assert r.preemptions <= 4, r.story()
-    assert find("lfstack", 2, None, 500) is None
+    story = r.story()
+    # Every CAS point shows the packed head it expects, and the notes after
+    # loads and CASes show the heads they saw: the ABA is readable.
+    assert re.search(r"lfstack\.pop\.cas +node#\d+/\d+", story), story
+    assert re.search(r"\.\. lfstack\.pop\.now +(node#\d+/\d+|nil)", story), story
+    assert re.search(r"\.\. lfstack\.push\.saw +(node#\d+/\d+|nil)", story), story
+    assert r.preemptions <= 4, story
+    # The clean lfstack surviving the same budget: test_mutants.py.
 
 
 def test_lfstack_bounded_exhaustive() -> None:
@@ -327,12 +325,108 @@ def test_lfstack_bounded_exhaustive() -> None:
     runs, fails = sparse_sweep("lfstack", 2, "lf_aba")
     assert fails, f"no tape with <= 2 preemptions shows ABA in {runs} runs"
     assert min(f.preemptions for f in fails) == 2
+    runs, fails = sparse_sweep("lfstack", 2, "lf_next_after_cas", max_pre=1)
+    assert fails and min(f.preemptions for f in fails) == 1
 
 
 def test_getfull_bounded_exhaustive_and_searched() -> None:
     runs, fails = sparse_sweep("getfull", 2, None, params=(5,))
     assert runs > 100 and fails == [], fails[0].story() if fails else ""
     assert find("getfull", 3, None, 150, params=(7, 2)) is None
+
+
+def test_freed_workbuf_is_read_after_one_preemption() -> None:
+    # M_LF_FREE_NODE: one preemption between reading a head and reading its
+    # next lets the other marker take, drain and free that buffer.
+    runs, fails = sparse_sweep("getfull", 2, "lf_free_node", max_pre=1, params=(5,))
+    assert fails and min(f.preemptions for f in fails) == 1
+    assert all("next of a freed node" in f.message for f in fails)
+    assert all(f.preemption_sites() == ["lfstack.pop.next"] for f in fails if f.preemptions == 1)
+
+
+def test_getfull_order_needs_exactly_two_preemptions() -> None:
+    # Bounded-exhaustive: no schedule with one preemption ends the mark
+    # early under M_GETFULL_ORDER, some with two do (take work while
+    # counted, then let the other marker see nwait == nproc).
+    runs, fails = sparse_sweep("getfull", 2, "getfull_order", params=(3,))
+    assert fails, f"no schedule with <= 2 preemptions in {runs} runs"
+    assert min(f.preemptions for f in fails) == 2
+    assert all("early termination" in f.message for f in fails)
+
+
+def test_rootscan_bounded_exhaustive() -> None:
+    for n_ms, items in [(2, 2), (2, 3)]:
+        runs, fails = sparse_sweep("rootscan", n_ms, None, params=(items,))
+        assert runs > 100 and fails == [], fails[0].story() if fails else ""
+    # No preemption needed: the marker starts first, waits, and M0 then
+    # puts its work on partial and sleeps.
+    runs, fails = sparse_sweep("rootscan", 2, "getfull_partial", max_pre=1)
+    assert fails and min(f.preemptions for f in fails) == 0
+    assert all(f.outcome == "livelock" for f in fails)
+
+
+def test_parfor_bounded_exhaustive_and_searched() -> None:
+    # Every iteration runs exactly once under every schedule with <= 2
+    # preemptions of claims and steals; a blind steal needs exactly two.
+    runs, fails = sparse_sweep("parfor", 2, None, params=(5,))
+    assert runs > 500 and fails == [], fails[0].story() if fails else ""
+    runs, fails = sparse_sweep("parfor", 2, "parfor_blind_steal", params=(4,))
+    assert fails and min(f.preemptions for f in fails) == 2
+    assert all("ran 2 times" in f.message for f in fails)
+    assert find("parfor", 3, None, 150, params=(7, 1)) is None
+
+
+def test_parfor_story_shows_ranges() -> None:
+    r = sched.run("parfor", 2, [1, 0, 1] * 20, params=(6,))
+    assert r.outcome == "ok", r.story()
+    story = r.story(10000)
+    assert re.search(r"\.\. parfor\.claimed +\[\d+,\d+\)", story), story
+    assert re.search(r"\.\. parfor\.steal\.saw +\[\d+,\d+\)", story), story
+
+
+def test_rootscan_partial_work_is_taken_by_a_waiting_marker() -> None:
+    # M1 starts (the first decision is free), waits in getfull, and M0's
+    # buffer lands on partial: with the fix M1 takes it and wakes M0; the
+    # seed's loop never looks at partial, so M1 spins and M0 sleeps forever.
+    tape = [1]
+    r = sched.run("rootscan", 2, tape)
+    assert r.outcome == "ok", r.story()
+    story = r.story(10000)
+    assert re.search(r"M1 +\.\. getfull\.visible +work on partial", story), story
+    assert re.search(r"M1 +\.\. rsscn\.item +0", story), story
+    bad = sched.run("rootscan", 2, tape, mutant="getfull_partial")
+    assert bad.outcome == "livelock", bad.story()
+    assert "M0 blocked at note.wait; M1 spinning at getfull.wait" in bad.message
+
+
+def test_rootscan_runs_free_with_real_threads() -> None:
+    for seed in range(3):
+        r = sched.run("rootscan", 3, strategy="free", params=(4,), seed=seed)
+        assert r.outcome == "ok", (seed, r.message)
+
+
+def test_getfull_backoff_sleeps_in_virtual_time() -> None:
+    # Every wait-loop turn past the 20th sleeps 100 us; in a controlled run
+    # that advances the virtual clock only, so thousands of sleeps take
+    # far less wall time than they would for real.
+    r = sched.run("rootscan", 2, [1], mutant="getfull_partial", livelock_spins=4000)
+    assert r.outcome == "livelock"
+    sleeps = r.steps_at("getfull.nsleep")
+    assert sleeps > 3000, sleeps
+    assert r.wall_ns < sleeps * 100_000 // 2, (r.wall_ns, sleeps)
+
+
+def test_minimize_drops_detours() -> None:
+    # Random tapes fail with many needless preemptions; minimize removes
+    # them (a preemption and the switch back at once) and keeps the outcome.
+    rng = random.Random(7)
+    for scenario, mutant, want in [("counter", "racy", 1), ("lfstack", "lf_aba", 4)]:
+        r = next(r for r in (sched.run(scenario, 2, [rng.randrange(2) for _ in range(48)],
+                                       mutant=mutant) for _ in range(300))
+                 if r.failed and r.preemptions >= 6)
+        m = sched.minimize(r)
+        assert m.outcome == r.outcome and m.preemptions <= want, (r.story(), m.story())
+        assert sched.run(scenario, 2, m.tape, mutant=mutant).trace_hash == m.trace_hash
 
 
 def test_a_thread_outside_the_controller_fails_the_run() -> None:
@@ -357,3 +451,19 @@ def test_story_decoders() -> None:
     assert story.span_sweepgen((7 << 32) | 4, sym) == "span#7 sg=4"
     assert story.decode("casgstatus.cas", 0x1001, sym) == "Grunnable|Gscan"
     assert story.decode("counter.saw", 3, sym) == "3"
+    assert story.decode("work.put.partial", (0x7F0000002000 << 16) | 3, sym) == "node#1 nobj=3"
+    assert story.decode("work.got.full", 0, sym) == "nil"
+    assert story.decode("getfull.nwait", (1 << 32) | 2, sym) == "nwait=1/2"
+    assert story.decode("getfull.visible", 2, sym) == "work on partial"
+    assert story.decode("getfull.visible", 4, sym) == "full empty, partial not looked at"
+
+
+def test_getfull_story_shows_lists_and_the_barrier() -> None:
+    r = sched.run("getfull", 2, [1, 0, 1] * 20, params=(5,))
+    assert r.outcome == "ok", r.story()
+    story = r.story(10000)
+    for pat in [r"\.\. work\.put\.(partial|empty) +node#\d+ nobj=\d+",
+                r"\.\. work\.got\.full +(nil|node#\d+ nobj=\d+)",
+                r"\.\. getfull\.nwait +nwait=\d/2",
+                r"\.\. getfull\.visible +"]:
+        assert re.search(pat, story), f"{pat} not in\n{story}"

@@ -34,7 +34,8 @@ GCRT_API int gcrt_test_sched_site(int i, const char **name, const char **file, i
  * lists themselves (a bad node, a buffer on the wrong list, nproc out of
  * 1..nprocs) are throws (GCRT_EFAILED in record mode). */
 
-/* Mutants (csrc/mutants.h): "getfull_partial", "lf_aba"; "none" clears.
+/* Mutants (csrc/mutants.h): "getfull_partial", "lf_aba", "lf_next_after_cas",
+ * "lf_free_node", "getfull_order", "parfor_blind_steal"; "none" clears.
  * GCRT_EINVAL for an unknown name, GCRT_ESTATE in a release build. */
 GCRT_API int gcrt_test_set_mutant(gcrt_runtime *rt, const char *name);
 

@@ -109,6 +109,10 @@ TEST(mutant_names)
 	int expect = gcrt_test_sched_nsites() == 0 ? GCRT_ESTATE : GCRT_OK; /* release: none */
 	CHECK_EQ(gcrt_test_set_mutant(rt, "getfull_partial"), expect);
 	CHECK_EQ(gcrt_test_set_mutant(rt, "lf_aba"), expect);
+	CHECK_EQ(gcrt_test_set_mutant(rt, "lf_next_after_cas"), expect);
+	CHECK_EQ(gcrt_test_set_mutant(rt, "lf_free_node"), expect);
+	CHECK_EQ(gcrt_test_set_mutant(rt, "getfull_order"), expect);
+	CHECK_EQ(gcrt_test_set_mutant(rt, "parfor_blind_steal"), expect);
 	CHECK_EQ(gcrt_test_set_mutant(rt, "none"), GCRT_OK);
 	CHECK_EQ(gcrt_test_set_mutant(rt, "bogus"), GCRT_EINVAL);
 	CHECK_EQ(gcrt_test_set_mutant(rt, NULL), GCRT_EINVAL);
