@@ -5,8 +5,8 @@ stopg every round; copystack: the same G also grows its stack (newstack
 under Gcopystack) and has it shrunk while parked.  Their oracles (legal
 statuses, never running under the scan bit, exactly one phase work per
 round, a scan never seeing a stack mid-copy) must hold for every schedule
-with at most two preemptions (gstatus; one for copystack, whose runs take
-about 170 decisions) and for drawn shapes; a run is a pure function of its
+with at most two preemptions (copystack: over one cycle, about 90
+decisions; one preemption over two) and for drawn shapes; a run is a pure function of its
 inputs (the same tape twice gives the identical trace).
 """
 
@@ -51,7 +51,11 @@ def test_gstatus_bounded_exhaustive_two_preemptions() -> None:
     assert runs > 500 and fails == [], fails[0].story() if fails else ""
 
 
-def test_copystack_bounded_exhaustive_one_preemption() -> None:
+def test_copystack_bounded_exhaustive() -> None:
+    """Two preemptions over a whole one-cycle run (grow, scan, shrink, ready:
+    about 18k runs), one over a two-cycle run."""
+    runs, fails = sweep("copystack", 2, 2, params=(1,))
+    assert runs > 10000 and fails == [], fails[0].story() if fails else ""
     runs, fails = sweep("copystack", 2, 1)
     assert runs > 150 and fails == [], fails[0].story() if fails else ""
 
