@@ -18,12 +18,20 @@
  * stopg/restartg claim a G for the GC's per-G work and give it back, with
  * the seed's semantics (running Gs are asked to scan themselves at their
  * next safepoint: preemptscan, preempt, stackguard0 = StackPreempt).
+ *
+ * Test builds keep classic bugs of this protocol behind mutants (proc.h):
+ * a blind read-then-store claim (M_STOPG_BLIND_STORE) and a failed claim
+ * counted as done (M_SCAN_MISS).  After-op notes record the status each
+ * primitive read or installed, so stories show Gwaiting|Gscan, not
+ * numbers.
  */
 #include "runtime.h"
 
 uint32_t readgstatus(struct gcrt_runtime *rt, G *gp)
 {
-	return ATOMIC_LOAD(rt, "readgstatus", &gp->atomicstatus);
+	uint32_t s = ATOMIC_LOAD(rt, "readgstatus", &gp->atomicstatus);
+	SCHED_NOTE(rt, "readgstatus.saw", s);
+	return s;
 }
 
 bool isscanstatus(struct gcrt_runtime *rt, uint32_t status)
@@ -41,6 +49,17 @@ void casgstatus(struct gcrt_runtime *rt, G *gp, uint32_t oldval, uint32_t newval
 	 * thread holds oldval|Gscan. */
 	while (!ATOMIC_CAS32(rt, "casgstatus.cas", &gp->atomicstatus, oldval, newval))
 		SCHED_SPIN(rt, "casgstatus.spin");
+	SCHED_NOTE(rt, "casgstatus.set", newval);
+}
+
+/* Mutant M_STOPG_BLIND_STORE: the claim as a read, then a store that
+ * clobbers whatever the G did in between. */
+static bool blindclaim(struct gcrt_runtime *rt, G *gp, uint32_t oldval, uint32_t newval)
+{
+	if (readgstatus(rt, gp) != oldval)
+		return false;
+	ATOMIC_STORE(rt, "castogscanstatus.store", &gp->atomicstatus, newval);
+	return true;
 }
 
 bool castogscanstatus(struct gcrt_runtime *rt, G *gp, uint32_t oldval, uint32_t newval)
@@ -49,10 +68,11 @@ bool castogscanstatus(struct gcrt_runtime *rt, G *gp, uint32_t oldval, uint32_t 
 	case Grunnable:
 	case Gwaiting:
 	case Gsyscall:
-		if (newval == (oldval | Gscan))
-			return ATOMIC_CAS32(rt, "castogscanstatus.cas", &gp->atomicstatus, oldval,
-					    newval);
-		break;
+		if (newval != (oldval | Gscan))
+			break;
+		if (PROC_MUTANT(rt, M_STOPG_BLIND_STORE))
+			return blindclaim(rt, gp, oldval, newval);
+		return ATOMIC_CAS32(rt, "castogscanstatus.cas", &gp->atomicstatus, oldval, newval);
 	case Grunning:
 		if (newval == Gscanrunning || newval == Gscanenqueue)
 			return ATOMIC_CAS32(rt, "castogscanstatus.cas", &gp->atomicstatus, oldval,
@@ -82,6 +102,7 @@ void casfromgscanstatus(struct gcrt_runtime *rt, G *gp, uint32_t oldval, uint32_
 		legal = readgstatus(rt, gp) == oldval;
 	if (!legal)
 		throw(rt, "casfromgscanstatus: gp->status is not in scan state");
+	SCHED_NOTE(rt, "casfromgscanstatus.set", newval);
 }
 
 uint32_t casgcopystack(struct gcrt_runtime *rt, G *gp)
@@ -123,8 +144,15 @@ bool stopg(struct gcrt_runtime *rt, G *gp)
 		case Grunnable:
 		case Gsyscall:
 		case Gwaiting:
-			if (!castogscanstatus(rt, gp, s, s | Gscan))
+			if (!castogscanstatus(rt, gp, s, s | Gscan)) {
+				if (PROC_MUTANT(rt, M_SCAN_MISS)) {
+					/* The mutant: the G moved; call it done. */
+					ATOMIC_STORE(rt, "stopg.miss", &gp->gcworkdone, 1);
+					return false;
+				}
 				break;
+			}
+			SCHED_NOTE(rt, "stopg.claimed", s | Gscan);
 			gcphasework(rt, gp);
 			return true;
 		case Gscanrunnable:

@@ -11,7 +11,9 @@
  * wall-clock watchdog: an M stuck outside every schedule point cannot be
  * cancelled, so the watchdog prints the run's state and aborts.  After the
  * Ms are joined it runs the oracle (check) unless the run already failed,
- * and copies decisions, faults, trace and message into the result.
+ * and copies decisions, faults, trace and message into the result.  A
+ * mutant name that a runtime registry knows is switched on before setup
+ * (runtimemutant), so scenarios of any piece select mutants by name.
  *
  * The toy scenarios (each with a deliberate bug behind a mutant name):
  *   counter   Ms increment a shared counter with a CAS loop; "racy" does
@@ -260,6 +262,18 @@ static void keep(gcrt_schedrun *r, schedctl *c)
 	r->ntrace = (uint32_t)kept;
 }
 
+/* A scenario's mutant may name a runtime mutant of either registry: the
+ * work lists' (gcrt_test_set_mutant, mutants.h) or the goroutine side's
+ * (gcrt_test_proc_mutant, proc.h); the run switches it on before setup.
+ * A name neither knows is the scenario's own (its setup reads p->mutant). */
+static int runtimemutant(struct gcrt_runtime *rt, const char *name)
+{
+	int rc = gcrt_test_set_mutant(rt, name);
+	if (rc == GCRT_EINVAL)
+		rc = gcrt_test_proc_mutant(rt, name);
+	return rc == GCRT_EINVAL ? GCRT_OK : rc;
+}
+
 static void runscn(struct gcrt_runtime *rt, const sched_scenario *s, int32_t n_ms,
 		   const gcrt_sched_opts *o, schedctl *c, gcrt_schedrun *r)
 {
@@ -284,7 +298,9 @@ static void runscn(struct gcrt_runtime *rt, const sched_scenario *s, int32_t n_m
 		snprintf(r->msg, sizeof r->msg, "%.*s (on the caller)", (int)strcspn(rep, "\n"), rep);
 		goto out;
 	}
-	int rc = s->setup != NULL ? s->setup(rt, ctx, &p) : GCRT_OK;
+	int rc = p.mutant > 0 ? runtimemutant(rt, s->mutants[p.mutant - 1]) : GCRT_OK;
+	if (rc == GCRT_OK && s->setup != NULL)
+		rc = s->setup(rt, ctx, &p);
 	if (rc != GCRT_OK) {
 		uncatch(&tc);
 		r->info.outcome = rc;

@@ -24,7 +24,15 @@
  * Gwaiting or Grunnable G's stack when less than a quarter is used, only
  * with the world stopped.  Unlike Go 1.4, the old stack of a shrink is
  * freed at once: no scanner can hold a pointer into it with the world
- * stopped here.
+ * stopped here.  shrinkparked is that shrink without the world check, for
+ * a G no M runs (controlled scenarios shrink a parked G while a scanner
+ * runs, as later Go does when isShrinkStackSafe).
+ *
+ * Between adjusting the frames and swapping gp->stack the stack is
+ * inconsistent (the old frames already point into the new stack): the
+ * point stack.copystack.memmove sits there, so a scanner that could claim
+ * the G mid-copy (mutant M_COPY_NO_GCOPYSTACK, which skips Gcopystack)
+ * shows up in controlled runs.
  */
 #include <string.h>
 
@@ -343,6 +351,7 @@ int copystack(struct gcrt_runtime *rt, G *gp, uintptr_t newsize, stackcache *c)
 	adjustpointer(rt, &a, &gp->sched.fp);
 	adjustpointer(rt, &a, &gp->sched.ctxt);
 	adjustpointer(rt, &a, &gp->sched.param);
+	SCHED_POINT(rt, "stack.copystack.memmove");
 	memmove((void *)(new_.hi - used), (void *)gp->sched.sp, used);
 	gp->stack = new_;
 	gp->sched.sp = new_.hi - used;
@@ -359,9 +368,11 @@ int newstack(struct gcrt_runtime *rt, G *gp, uintptr_t newsize)
 		return GCRT_ESIZE;
 	P *p = gp_p(rt, gp);
 	casgstatus(rt, gp, Grunning, Gwaiting);
-	casgcopystack(rt, gp);
+	bool nocopystatus = PROC_MUTANT(rt, M_COPY_NO_GCOPYSTACK);
+	if (!nocopystatus)
+		casgcopystack(rt, gp);
 	int rc = copystack(rt, gp, newsize, p != NULL ? &p->stackcache : NULL);
-	casgstatus(rt, gp, Gcopystack, Grunning);
+	casgstatus(rt, gp, nocopystatus ? Gwaiting : Gcopystack, Grunning);
 	return rc;
 }
 
@@ -382,6 +393,11 @@ void shrinkstack(struct gcrt_runtime *rt, G *gp)
 		}
 		return;
 	}
+	shrinkparked(rt, gp);
+}
+
+void shrinkparked(struct gcrt_runtime *rt, G *gp)
+{
 	if (gp->stack.lo == 0)
 		throw(rt, "missing stack in shrinkstack");
 	uintptr_t oldsize = gp->stack.hi - gp->stack.lo;
@@ -389,6 +405,10 @@ void shrinkstack(struct gcrt_runtime *rt, G *gp)
 	uintptr_t used = gp->stack.hi - gp->sched.sp;
 	if (newsize < FixedStack || used >= oldsize / 4 || gp->syscallsp != 0)
 		return;
+	if (PROC_MUTANT(rt, M_COPY_NO_GCOPYSTACK)) {
+		copystack(rt, gp, newsize, NULL);
+		return;
+	}
 	uint32_t s = casgcopystack(rt, gp);
 	copystack(rt, gp, newsize, NULL);
 	casgstatus(rt, gp, Gcopystack, s);

@@ -95,6 +95,9 @@ int newstack(struct gcrt_runtime *rt, struct gcrt_g *gp, uintptr_t newsize);
 int copystack(struct gcrt_runtime *rt, struct gcrt_g *gp, uintptr_t newsize, stackcache *c);
 /* Halve gp's stack if less than a quarter is used; world stopped. */
 void shrinkstack(struct gcrt_runtime *rt, struct gcrt_g *gp);
+/* The same for a live G that no M runs and nobody else writes the stack
+ * of (Gwaiting or Grunnable), without the world check. */
+void shrinkparked(struct gcrt_runtime *rt, struct gcrt_g *gp);
 void stack_dump(struct gcrt_runtime *rt, struct dumpbuf *d);
 
 #endif

@@ -212,7 +212,9 @@ GCRT_API int gcrt_test_g_op(gcrt_runtime *rt, gcrt_g *g, int op, uint32_t oldval
  * throw's message ("fatal error: ...", first line) in msg. */
 GCRT_API int gcrt_test_gstatus_try(int op, uint32_t from, uint32_t oldval, uint32_t newval,
 				   uint32_t *after, int *result, char *msg, size_t msglen);
-/* Mutants of proc.c/gstatus.c: "copy_read_then_cas"; "none" clears. */
+/* Mutants of proc.c/gstatus.c/stack.c (proc.h): "copy_read_then_cas",
+ * "stopg_blind_store", "scan_miss", "copy_no_gcopystack"; "none" clears.
+ * GCRT_EINVAL for an unknown name, GCRT_ESTATE in the release build. */
 GCRT_API int gcrt_test_proc_mutant(gcrt_runtime *rt, const char *name);
 /* A goroutine that runs iters iterations, each adding 1 to *counter while
  * it is running, polling gcrt_safepoint each iteration, and at random
