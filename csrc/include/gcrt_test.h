@@ -28,6 +28,137 @@ GCRT_API int gcrt_test_sched_nsites(void);
 GCRT_API int gcrt_test_sched_site(int i, const char **name, const char **file, int *line);
 
 /* ---- lock-free stacks, work buffers, parfor (lfstack.c, mgcwork.c, parfor.c) ---- */
+/* Hooks of worktest.c.  Each scenario runs in C on threads the runtime
+ * starts; results come back in the structs below.  Argument ranges are
+ * checked (GCRT_EINVAL / GCRT_ERANGE, no throw); violated invariants of the
+ * lists themselves (a bad node, a buffer on the wrong list, nproc out of
+ * 1..nprocs) are throws (GCRT_EFAILED in record mode). */
+
+/* Mutants (csrc/mutants.h): "getfull_partial", "lf_aba"; "none" clears.
+ * GCRT_EINVAL for an unknown name, GCRT_ESTATE in a release build. */
+GCRT_API int gcrt_test_set_mutant(gcrt_runtime *rt, const char *name);
+
+/* lfstack.  Test nodes (32 bytes, 8-aligned) come from a pool of 4096 in
+ * the runtime's persistent memory (GCRT_ENOMEM once used up).  head is an
+ * 8-aligned word of the caller, 0 = empty, written only by these hooks.  Pushing an address that is
+ * not a pool node, or is not a node boundary, throws. */
+#define GCRT_TEST_LFNODES 4096
+GCRT_API int gcrt_test_lfnodes(gcrt_runtime *rt, int n, uintptr_t *nodes);
+GCRT_API int gcrt_test_lfstack_push(gcrt_runtime *rt, uint64_t *head, uintptr_t node);
+GCRT_API int gcrt_test_lfstack_pop(gcrt_runtime *rt, uint64_t *head, uintptr_t *node);
+/* The packing of a head word: packed = pack(node, cnt), unpacked = unpack(packed). */
+GCRT_API int gcrt_test_lfstack_pack(uintptr_t node, uint64_t cnt, uint64_t *packed, uintptr_t *unpacked);
+
+/* TestLFStackStress: nnodes nodes with seeded data spread over nstacks
+ * stacks; nthreads threads each do rounds of pop-from-random-stack,
+ * push-to-random-stack.  Afterwards every stack is drained (at most
+ * 2*nnodes pops): seen[i] counts how often node i came out. */
+typedef struct gcrt_lfstress {
+	int32_t nthreads;  /* 1..64 */
+	int32_t nstacks;   /* 1..16 */
+	int32_t nnodes;    /* 1..4096 */
+	uint32_t rounds;   /* per thread, <= 10000000 */
+	uint64_t seed;
+	uint64_t sum_before;  /* out: sum of node data at the start */
+	uint64_t sum_after;   /* out: sum of the data of the drained nodes */
+	uint64_t found;       /* out: nodes drained */
+	uint64_t owned_twice; /* out: pops of a node some thread already owned */
+	uint64_t pops[64], emptypops[64], pushes[64]; /* out: per thread */
+} gcrt_lfstress;
+GCRT_API int gcrt_test_lfstack_stress(gcrt_runtime *rt, gcrt_lfstress *s, uint32_t *seen);
+/* Benchmark: nthreads threads each do iters pop+push pairs on one shared
+ * stack (mutex = 1: a pthread-mutex-protected list instead).  Wall time. */
+GCRT_API int gcrt_test_lfstack_bench(gcrt_runtime *rt, int nthreads, uint64_t iters, int mutex,
+			    uint64_t *elapsed_ns);
+
+/* Work buffers. */
+enum { GCRT_WB_NONE = -1, GCRT_WB_EMPTY = 0, GCRT_WB_PARTIAL = 1, GCRT_WB_FULL = 2 };
+enum {
+	GCRT_WB_PUTEMPTY = 0,
+	GCRT_WB_PUTFULL = 1,
+	GCRT_WB_PUTPARTIAL = 2,
+	GCRT_WB_GCWORKBUFFREE = 3,
+	GCRT_WB_HANDOFF = 4
+};
+GCRT_API int gcrt_test_workbuf_layout(size_t *size, size_t *nobjs);
+/* Take an empty buffer, fill it with 1..nobj, apply op, then drain the
+ * three lists (emptying every buffer back onto empty) to see where it went. */
+typedef struct gcrt_wbput {
+	int32_t op;       /* GCRT_WB_PUT*, GCRT_WB_GCWORKBUFFREE or GCRT_WB_HANDOFF */
+	int32_t nobj;     /* 0..509 */
+	int32_t list;     /* out: GCRT_WB_* list the buffer was found on */
+	int32_t listnobj; /* out: its nobj there */
+	uint64_t listsum; /* out: sum of its entries */
+	int32_t kept;     /* out (handoff): entries of the buffer handoff returned */
+	uint64_t keptsum; /* out (handoff): their sum */
+	uint64_t keptmin; /* out (handoff): their smallest entry */
+	uint64_t others;  /* out: buffers found on full or partial besides this one */
+} gcrt_wbput;
+GCRT_API int gcrt_test_workbuf_put(gcrt_runtime *rt, gcrt_wbput *p);
+/* Producers and consumers across the three lists: nthreads threads each do
+ * rounds steps, either filling a buffer from getpartialorempty (new unique
+ * items) or taking one with trygetfull and consuming items, then routing it
+ * with putpartial / putfull / putempty / gcworkbuffree / handoff.  At the
+ * end the lists are drained and each buffer's membership is checked. */
+typedef struct gcrt_wbstress {
+	int32_t nthreads;  /* 1..64 */
+	uint32_t rounds;   /* per thread */
+	uint32_t maxbatch; /* 1..2000 items per step; nthreads*rounds*maxbatch <= 2^24 */
+	uint64_t seed;
+	uint64_t produced;   /* out: items made by the threads */
+	uint64_t consumed;   /* out: items consumed by the threads and the final drain */
+	uint64_t dup, lost;          /* out: items consumed twice / never (by item id) */
+	uint64_t on_empty, on_partial, on_full;      /* out: buffers per list at the end */
+	uint64_t bad_empty, bad_partial, bad_full;   /* out: buffers violating their list */
+	uint64_t nbuf;       /* out: buffers the runtime ever allocated (all must be on a list) */
+	uint64_t ops[64];    /* out: steps done per thread */
+} gcrt_wbstress;
+GCRT_API int gcrt_test_workbuf_stress(gcrt_runtime *rt, gcrt_wbstress *s);
+
+/* A getfull barrier round with nproc markers (a throw unless 1..nprocs).
+ * GCRT_ROUND_RANDOM: items initial items spread over the markers; each
+ * processed item makes up to maxfan new ones (seeded) until budget items
+ * exist; markers hand off, put buffers on partial, and drain with getfull.
+ * GCRT_ROUND_PARTIAL_ONLY (nproc >= 2): marker 0 holds all items; the others
+ * wait in getfull; once they all wait, marker 0 puts its buffer on partial
+ * and holds back up to hold_ms for a waiter to take and process it, then
+ * enters getfull itself.  After all markers return, the lists must be
+ * empty (else the gc() throws "runtime·work.full != nil" / "...partial..."). */
+enum { GCRT_ROUND_RANDOM = 0, GCRT_ROUND_PARTIAL_ONLY = 1 };
+typedef struct gcrt_getfull_round {
+	int32_t nproc;
+	int32_t scenario;  /* GCRT_ROUND_* */
+	uint32_t items;    /* 1..budget */
+	uint32_t budget;   /* <= 2^24 */
+	uint32_t maxfan;   /* 0..8 */
+	uint32_t hold_ms;  /* 0..10000 */
+	uint64_t seed;
+	uint64_t generated, processed;  /* out: items made / processed (by the markers) */
+	uint64_t dup, lost;             /* out: items processed twice / never (by item id) */
+	uint64_t per_marker[32];        /* out: items processed by each marker */
+	uint64_t partial_taken;         /* out (partial-only): a waiter took marker 0's buffer */
+	uint64_t left_full, left_partial; /* out: buffers on the lists after the round */
+	uint64_t nwait, ndone;          /* out: work.nwait and work.ndone at the end */
+	uint64_t nhandoff;              /* out: handoffs during the round */
+} gcrt_getfull_round;
+GCRT_API int gcrt_test_getfull_round(gcrt_runtime *rt, gcrt_getfull_round *r);
+
+/* parfor.  ranges[i] = begin | end << 32 of thread i after parforsetup. */
+GCRT_API int gcrt_test_parforsetup(gcrt_runtime *rt, uint32_t nthr, uint32_t n, uint64_t *ranges);
+/* Run parfordo on nthr threads over n iterations; counts[i] = times body(i)
+ * ran.  Iterations in thread 0's initial range sleep slow_us (skew that
+ * makes the others steal). */
+typedef struct gcrt_parfor_run {
+	uint32_t nthr;     /* 1..32 */
+	uint32_t n;        /* <= 2^24 */
+	int32_t wait;      /* parforsetup's wait flag */
+	uint32_t slow_us;  /* 0..10000 */
+	uint64_t seed;
+	uint64_t nsteal, nstealcnt, nprocyield, nosyield, nsleep; /* out: parfor stats */
+	uint64_t ranges[32]; /* out: per-thread ranges after setup */
+} gcrt_parfor_run;
+GCRT_API int gcrt_test_parfor_run(gcrt_runtime *rt, gcrt_parfor_run *r, uint32_t *counts);
+
 
 
 /* ---- heap (msize.c, mbitmap.c, mheap.c: mheaptest.c) ---- */
