@@ -10,13 +10,17 @@
  * then sweep: eagerly for gcrt_gc (Go's runtime.GC), else in the
  * background sweeper and lazily by allocation.
  *
- * The world: until the proc branch's stoptheworld lands, "stopped" means
- * no mutator is inside the runtime.  API calls that change the object
- * graph or the roots count themselves in nmutators (mutator_enter); an
- * allocation sets its mcache's busy flag (cache_enter).  Both then check
- * stopping and, if it is set, back out and wait on gclock.  The collector
- * sets stopping and waits until nmutators is 0 and no cache is busy.  A
- * host must not change registered global regions while a collection runs.
+ * The world: proc's stoptheworld (with worldsema) stops every P, so no
+ * goroutine and no attached host G runs.  Host threads that call the API
+ * without a P are stopped by a second protocol: API calls that change the
+ * object graph or the roots count themselves in nmutators
+ * (mutator_enter); an allocation sets its mcache's busy flag
+ * (cache_enter).  Both then check stopping and, if it is set, back out and
+ * wait on gclock.  After the Ps are stopped the collector sets stopping
+ * and waits until nmutators is 0 and no cache is busy (in that order, so
+ * an M holding a P never waits on gclock while the collector waits for
+ * its P).  A host must not change registered global regions while a
+ * collection runs.
  *
  * Pacing: heap_live counts bytes of large objects, of cached spans (all
  * their slots) and of small objects in uncached spans.  After a mark,
@@ -24,7 +28,9 @@
  * bytes * (100 + GOGC) / 100 off it, so it converges to live * (1 +
  * GOGC/100).  An allocation that refills its cache or allocates a large
  * object sets pending when heap_live >= max(next_gc, 4 MB); the next
- * allocation entry collects first (its own result is then never at risk).
+ * allocation through gcrt_alloc or gcrt_alloc_pinned collects first (its
+ * own result is then never at risk).  Allocation on a P does not collect
+ * (it would wait for its own P to stop).
  * Collection by pacing is off until the host enables it (Go's enablegc),
  * and GOGC = -1 turns it off.
  */
@@ -84,7 +90,7 @@ void cache_exit(mcache *c)
 	atomic_store_explicit(&c->busy, 0, memory_order_release);
 }
 
-static void stoptheworld(struct gcrt_runtime *rt)
+static void world_stop(struct gcrt_runtime *rt)
 {
 	struct gcstate *gc = &rt->gc;
 	ATOMIC_STORE(rt, "world.stop", &gc->stopping, 1);
@@ -99,7 +105,7 @@ static void stoptheworld(struct gcrt_runtime *rt)
 		}
 }
 
-static void starttheworld(struct gcrt_runtime *rt)
+static void world_start(struct gcrt_runtime *rt)
 {
 	ATOMIC_STORE(rt, "world.start", &rt->gc.stopping, 0);
 }
@@ -216,6 +222,31 @@ static uint64_t unixnanotime(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The Gs to scan (world stopped, so allg is stable). */
+static void snapshotallg(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	struct schedt *s = &rt->sched;
+	LOCK(rt, &s->allglock, "sched.allglock");
+	uint32_t n = 0;
+	for (G *g = s->allg; g != NULL; g = g->alllink)
+		n++;
+	if (n > gc->allgscap) {
+		G **a = realloc(gc->allgs, n * sizeof *a);
+		if (a == NULL) {
+			UNLOCK(rt, &s->allglock, "sched.allgunlock");
+			throw(rt, "gc: out of memory for the goroutine snapshot");
+		}
+		gc->allgs = a;
+		gc->allgscap = n;
+	}
+	n = 0;
+	for (G *g = s->allg; g != NULL; g = g->alllink)
+		gc->allgs[n++] = g;
+	gc->nallgs = n;
+	UNLOCK(rt, &s->allglock, "sched.allgunlock");
+}
+
 /* The world is stopped and every span swept: mark, then hand over to the
  * sweepers.  Returns the markers used. */
 static uint32_t gc_m(struct gcrt_runtime *rt, gctimes *t, uint64_t *heap0, uint64_t *heap1)
@@ -226,6 +257,7 @@ static uint32_t gc_m(struct gcrt_runtime *rt, gctimes *t, uint64_t *heap0, uint6
 	gc->spans = h->allspans;
 	gc->nspan = h->nspan;
 	UNLOCK(rt, &h->lock, "mheap.unlock");
+	snapshotallg(rt);
 	uint32_t nproc = gcprocs(rt);
 	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCmark);
 	t->t2 = nanotime();
@@ -261,7 +293,12 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 	}
 	gctimes t;
 	t.t0 = nanotime();
-	stoptheworld(rt);
+	int rc = gcrt_stoptheworld(rt);
+	if (rc != GCRT_OK) {
+		UNLOCK(rt, &gc->gclock, "gc.unlock");
+		return rc;
+	}
+	world_stop(rt);
 	ATOMIC_STORE(rt, "gc.owner.set", &gc->owner, self);
 	t.t1 = nanotime();
 	finishsweep_m(rt);
@@ -279,11 +316,12 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 		gctrace(rt, &t, nproc, heap0, heap1);
 	sweepstart(rt, eager);
 	ATOMIC_STORE(rt, "gc.owner.clear", &gc->owner, 0);
-	starttheworld(rt);
-	if (eager)
+	world_start(rt);
+	rc = gcrt_starttheworld(rt);
+	if (eager && rc == GCRT_OK)
 		finishsweep_m(rt);
 	UNLOCK(rt, &gc->gclock, "gc.unlock");
-	return GCRT_OK;
+	return rc;
 }
 
 /* ---- public entry points ---- */
@@ -411,6 +449,7 @@ void gcfini(struct gcrt_runtime *rt)
 		free(gc->roots[i].mask);
 	free(gc->roots);
 	free(gc->pins);
+	free(gc->allgs);
 	for (int i = 0; i < MaxGcproc; i++)
 		note_destroy(&gc->helpers[i].park);
 	note_destroy(&gc->bgnote);

@@ -123,6 +123,10 @@ struct gcstate {
 	_Atomic uint32_t bgexit;   /* set once at destroy */
 	note bgnote;
 
+	/* goroutines of this mark: allg snapshot, world stopped (malloc'd) */
+	G **allgs;
+	uint32_t nallgs, allgscap;
+
 	/* helpers */
 	gchelper helpers[MaxGcproc];
 	uint32_t nhelpers;       /* started */
