@@ -254,3 +254,42 @@ def test_parallel_markers_mark_a_wide_graph(nprocs: int) -> None:
         rt.gc()
         assert not rt.failed
         assert rt.stats().heap_objects == count + 2**9
+
+
+@pytest.mark.parametrize("nms", [2, 3, 4])
+def test_collections_while_ms_run_mutator_programs(nms: int) -> None:
+    """Goroutines build linked lists held only by their stack frames and
+    walk them back (the VM checks every node's canary on each load, and
+    freed memory is poisoned) while the host collects with checkmark on."""
+    import random
+    import time
+
+    from pygcrt.mutator import ProgramBuilder, start, wait
+
+    seed = random.randrange(1 << 30)
+    rnd = random.Random(seed)
+    n = 400
+    with Runtime(nprocs=nms, on_throw="record", arena_size=64 << 20) as rt:
+        rt.gc_options(checkmark=True)
+        b = ProgramBuilder(rt)
+        node = b.type(2, ptr_fields=[1])
+        main = b.func(4, [0, 1])
+        main.seti(2, n).label("build").alloc(1, node).store(1, 1, 0).move(0, 1)
+        main.syscall(0).loop("build", 2)
+        main.seti(3, n - 1).label("walk").check(0).load(0, 0, 1).yield_().loop("walk", 3)
+        main.check(0).exit()
+        prog = b.build()
+        gs = prog.go(2 * nms)
+        start(rt, nms)
+        for _ in range(12):
+            time.sleep(rnd.uniform(0.0002, 0.002))
+            rt.gc()
+            assert not rt.failed, f"seed={seed}: {rt.last_throw[:300]}"
+        wait(rt, 60000)
+        for g in gs:
+            s = prog.stats(g)
+            assert (s.exitcode, s.allocs, s.stores, s.loads) == (0, n, n, n - 1), f"seed={seed}"
+        assert not rt.failed, f"seed={seed}: {rt.last_throw[:300]}"
+        rt.gc()
+        st = rt.stats()
+        assert st.heap_alloc == 0 and st.numgc == 13, f"seed={seed}"
