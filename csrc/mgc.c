@@ -1,7 +1,11 @@
 /* mgc.c: the collection cycle (Go's gogc and gc(), dev.garbage 6184f46).
  *
  * A collection (gogc): take gclock (Go's worldsema), stop the world,
- * finishsweep_m (every span at the current sweepgen), snapshot the spans,
+ * finishsweep_m (every span at the current sweepgen), then (the seed's
+ * cycle, unless GCRT_GC_STW selects the plain stop-the-world mode) start
+ * the world, gcscan_m (phase GCscan, roots and stopped goroutines greyed
+ * one level, with the write barrier shading), stop the world again; then
+ * snapshot the spans,
  * phase GCmark, mark with nproc markers (this thread and nproc-1 helper
  * threads parked on notes; markroot under parfor, then drain through the
  * getfull barrier; full and partial asserted empty), optionally the
@@ -108,6 +112,25 @@ static void world_stop(struct gcrt_runtime *rt)
 static void world_start(struct gcrt_runtime *rt)
 {
 	ATOMIC_STORE(rt, "world.start", &rt->gc.stopping, 0);
+}
+
+/* Both stops: Ps first (proc's stoptheworld, under worldsema), then the
+ * host API calls; self becomes the owner (gcrt_gc inside is ESTATE). */
+static int stopworld(struct gcrt_runtime *rt, uint64_t self)
+{
+	int rc = gcrt_stoptheworld(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	world_stop(rt);
+	ATOMIC_STORE(rt, "gc.owner.set", &rt->gc.owner, self);
+	return GCRT_OK;
+}
+
+static int startworld(struct gcrt_runtime *rt)
+{
+	ATOMIC_STORE(rt, "gc.owner.clear", &rt->gc.owner, 0);
+	world_start(rt);
+	return gcrt_starttheworld(rt);
 }
 
 /* ---- helpers ---- */
@@ -247,6 +270,32 @@ static void snapshotallg(struct gcrt_runtime *rt)
 	UNLOCK(rt, &s->allglock, "sched.allgunlock");
 }
 
+/* The seed's concurrent scan, world running (Go's gcscan_m): roots and
+ * the stacks of goroutines that are not running are greyed one level
+ * deep by this thread alone; running goroutines are skipped (the
+ * stop-the-world mark rescans everything).  What is greyed stays marked
+ * on work.partial/full for the mark to drain. */
+static void gcscan_m(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	struct workdata *w = &rt->work;
+	mheap *h = &rt->heap;
+	LOCK(rt, &h->lock, "mheap.lock");
+	gc->spans = h->allspans;
+	gc->nspan = h->nspan;
+	UNLOCK(rt, &h->lock, "mheap.unlock");
+	snapshotallg(rt);
+	while (!ATOMIC_CAS32(rt, "gc.markfor.acquire", &w->markfor_busy, 0, 1))
+		SCHED_SPIN(rt, "gc.markfor.wait");
+	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCscan);
+	workbegin(rt, 1);
+	w->markfor->seed = (uint64_t)w->tstart | 1;
+	parforsetup(w->markfor, 1, RootCount + gc->nallgs, NULL, false, markroot);
+	parfordo(w->markfor);
+	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCoff);
+	ATOMIC_STORE(rt, "gc.markfor.release", &w->markfor_busy, 0);
+}
+
 /* The world is stopped and every span swept: mark, then hand over to the
  * sweepers.  Returns the markers used. */
 static uint32_t gc_m(struct gcrt_runtime *rt, gctimes *t, uint64_t *heap0, uint64_t *heap1)
@@ -293,21 +342,34 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 	}
 	gctimes t;
 	t.t0 = nanotime();
-	int rc = gcrt_stoptheworld(rt);
+	int rc = stopworld(rt, self);
 	if (rc != GCRT_OK) {
 		UNLOCK(rt, &gc->gclock, "gc.unlock");
 		return rc;
 	}
-	world_stop(rt);
-	ATOMIC_STORE(rt, "gc.owner.set", &gc->owner, self);
-	t.t1 = nanotime();
 	finishsweep_m(rt);
+	int64_t pause = 0, tstw = t.t0;
+	if (!(ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptStw)) {
+		pause = nanotime() - t.t0;
+		rc = startworld(rt);
+		if (rc == GCRT_OK)
+			gcscan_m(rt);
+		tstw = nanotime();
+		if (rc == GCRT_OK)
+			rc = stopworld(rt, self);
+		if (rc != GCRT_OK) {
+			UNLOCK(rt, &gc->gclock, "gc.unlock");
+			return rc;
+		}
+	}
+	t.t1 = nanotime();
 	uint64_t heap0, heap1;
 	uint32_t nproc = gc_m(rt, &t, &heap0, &heap1);
 	t.t4 = nanotime();
+	pause += t.t4 - tstw;
 	LOCK(rt, &h->lock, "mheap.lock");
-	gc->pause_ns[gc->numgc % 256] = (uint64_t)(t.t4 - t.t0);
-	gc->pause_total_ns += (uint64_t)(t.t4 - t.t0);
+	gc->pause_ns[gc->numgc % 256] = (uint64_t)pause;
+	gc->pause_total_ns += (uint64_t)pause;
 	gc->last_gc = unixnanotime();
 	gc->lastnproc = nproc;
 	gc->numgc++;
@@ -315,9 +377,7 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 	if (ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptGctrace)
 		gctrace(rt, &t, nproc, heap0, heap1);
 	sweepstart(rt, eager);
-	ATOMIC_STORE(rt, "gc.owner.clear", &gc->owner, 0);
-	world_start(rt);
-	rc = gcrt_starttheworld(rt);
+	rc = startworld(rt);
 	if (eager && rc == GCRT_OK)
 		finishsweep_m(rt);
 	UNLOCK(rt, &gc->gclock, "gc.unlock");
@@ -349,7 +409,7 @@ GCRT_API int gcrt_gc_options(gcrt_runtime *rt, uint32_t opts, uint32_t *old)
 	int rc = rt_check(rt);
 	if (rc != GCRT_OK)
 		return rc;
-	if (opts & ~(uint32_t)(GCRT_GC_ENABLE | GCRT_GC_GCTRACE | GCRT_GC_CHECKMARK))
+	if (opts & ~(uint32_t)(GCRT_GC_ENABLE | GCRT_GC_GCTRACE | GCRT_GC_CHECKMARK | GCRT_GC_STW))
 		return GCRT_EINVAL;
 	uint32_t prev = ATOMIC_XCHG(rt, "gc.opts.set", &rt->gc.opts, opts);
 	if (old != NULL)

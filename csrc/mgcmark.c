@@ -440,7 +440,7 @@ static void specials_each(struct gcrt_runtime *rt, void (*fn)(struct gcrt_runtim
 		if (check && atomic_load(&s->sweepgen) != sg)
 			throwf(rt, "gc: unswept span (sweepgen %u, heap %u)", atomic_load(&s->sweepgen),
 			       sg);
-		if (s->specials == NULL)
+		if (s->specials == NULL || fn == NULL)
 			continue;
 		LOCK(rt, &s->speciallock, "gc.specials.lock");
 		for (special *sp = s->specials; sp != NULL; sp = sp->next) {
@@ -494,7 +494,9 @@ static workbuf *scanstack(struct gcrt_runtime *rt, G *gp, workbuf *wbuf, uint32_
 	return markptr(rt, gp->sched.param, wbuf, nproc);
 }
 
-static void markrootg(struct gcrt_runtime *rt, G *gp, markctx *mc)
+/* In GCscan (world running) a running G is skipped and stacks are not
+ * shrunk; with the world stopped no G may be running. */
+static void markrootg(struct gcrt_runtime *rt, G *gp, markctx *mc, int scanphase)
 {
 	for (;;) {
 		uint32_t st = readgstatus(rt, gp);
@@ -503,11 +505,13 @@ static void markrootg(struct gcrt_runtime *rt, G *gp, markctx *mc)
 		case Gdead:
 			return;
 		case Grunning:
+			if (scanphase)
+				return;
 			throw(rt, "scanstack: - goroutine not stopped");
 		case Grunnable:
 		case Gwaiting:
 		case Gsyscall:
-			if (gp->kind == Gstep && st != Gsyscall)
+			if (!scanphase && gp->kind == Gstep && st != Gsyscall)
 				shrinkstack(rt, gp);
 			if (castogscanstatus(rt, gp, st, st | Gscan)) {
 				mc->wbuf = scanstack(rt, gp, mc->wbuf, mc->nproc);
@@ -523,11 +527,16 @@ static void markrootg(struct gcrt_runtime *rt, G *gp, markctx *mc)
 	}
 }
 
-static void markroot(parfor *desc, uint32_t i)
+/* Root i, greyed into this marker's buffer.  In GCscan (one scanner,
+ * mutators shading concurrently) marks use the atomic form, span
+ * specials only check the sweep, and caches are not flushed. */
+void markroot(parfor *desc, uint32_t i)
 {
 	struct gcrt_runtime *rt = desc->rt;
 	struct gcstate *gc = &rt->gc;
-	markctx mc = {getpartialorempty(rt), ATOMIC_LOAD(rt, "markroot.nproc", &rt->work.nproc)};
+	int scanphase = ATOMIC_LOAD(rt, "markroot.phase", &gc->phase) == GCscan;
+	markctx mc = {getpartialorempty(rt),
+		      scanphase ? 2 : ATOMIC_LOAD(rt, "markroot.nproc", &rt->work.nproc)};
 	switch (i) {
 	case RootData:
 		LOCK(rt, &gc->rootlock, "gc.rootlock");
@@ -547,15 +556,16 @@ static void markroot(parfor *desc, uint32_t i)
 		finq_scan(rt, markfinobj, &mc);
 		break;
 	case RootSpans:
-		specials_each(rt, scanspecialobj, &mc, 1);
+		specials_each(rt, scanphase ? NULL : scanspecialobj, &mc, 1);
 		break;
 	case RootFlushCaches:
-		flushallmcaches(rt);
+		if (!scanphase)
+			flushallmcaches(rt);
 		break;
 	default:
 		if (i - RootCount >= gc->nallgs)
 			throw(rt, "markroot: bad index");
-		markrootg(rt, gc->allgs[i - RootCount], &mc);
+		markrootg(rt, gc->allgs[i - RootCount], &mc, scanphase);
 	}
 	putpartial(rt, mc.wbuf);
 }

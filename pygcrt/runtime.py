@@ -199,13 +199,19 @@ class Runtime:
         self._check(lib.gcrt_gc(self.ptr()), "gcrt_gc")
 
     def gc_options(
-        self, enable: bool = False, gctrace: bool = False, checkmark: bool = False
+        self,
+        enable: bool = False,
+        gctrace: bool = False,
+        checkmark: bool = False,
+        stw: bool = False,
     ) -> None:
-        """Collection by pacing (enable), gctrace lines on stderr, checkmark."""
+        """Collection by pacing (enable), gctrace lines on stderr, checkmark,
+        and the plain stop-the-world cycle instead of the seed's (stw)."""
         opts = (
             (lib.GCRT_GC_ENABLE if enable else 0)
             | (lib.GCRT_GC_GCTRACE if gctrace else 0)
             | (lib.GCRT_GC_CHECKMARK if checkmark else 0)
+            | (lib.GCRT_GC_STW if stw else 0)
         )
         self._check(lib.gcrt_gc_options(self.ptr(), opts, ffi.NULL), "gcrt_gc_options")
 

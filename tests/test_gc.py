@@ -256,11 +256,13 @@ def test_parallel_markers_mark_a_wide_graph(nprocs: int) -> None:
         assert rt.stats().heap_objects == count + 2**9
 
 
+@pytest.mark.parametrize("stw", [False, True], ids=["concurrent-scan", "stw"])
 @pytest.mark.parametrize("nms", [2, 3, 4])
-def test_collections_while_ms_run_mutator_programs(nms: int) -> None:
+def test_collections_while_ms_run_mutator_programs(nms: int, stw: bool) -> None:
     """Goroutines build linked lists held only by their stack frames and
     walk them back (the VM checks every node's canary on each load, and
-    freed memory is poisoned) while the host collects with checkmark on."""
+    freed memory is poisoned) while the host collects with checkmark on,
+    in the seed's cycle (concurrent scan) and in the plain STW mode."""
     import random
     import time
 
@@ -270,7 +272,7 @@ def test_collections_while_ms_run_mutator_programs(nms: int) -> None:
     rnd = random.Random(seed)
     n = 400
     with Runtime(nprocs=nms, on_throw="record", arena_size=64 << 20) as rt:
-        rt.gc_options(checkmark=True)
+        rt.gc_options(checkmark=True, stw=stw)
         b = ProgramBuilder(rt)
         node = b.type(2, ptr_fields=[1])
         main = b.func(4, [0, 1])

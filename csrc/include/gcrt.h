@@ -275,7 +275,10 @@ GCRT_API int gcrt_vm_stats_read(gcrt_runtime *rt, gcrt_g *g, gcrt_vm_stats *out)
  * only with GCRT_GC_ENABLE set (as Go's enablegc); GOGC -1 turns it off.
  * gctrace lines go to stderr (also with PYGCRT_DEBUG=gctrace=1);
  * checkmark re-marks from the roots after each mark and throws on an
- * unmarked reachable object.
+ * unmarked reachable object.  The cycle is the seed's (stop the world to
+ * finish sweeping, concurrent scan of roots and stopped goroutines with
+ * the world running, stop the world to mark); GCRT_GC_STW selects a plain
+ * stop-the-world cycle.  pause_ns counts stopped-world time only.
  * A finalizer runs once, on the runtime's finalizer thread, after obj is
  * found unreachable; obj and what it references stay intact until then.
  * Setting one on an interior pointer or with fn NULL is GCRT_EINVAL, on a
@@ -284,6 +287,7 @@ GCRT_API int gcrt_vm_stats_read(gcrt_runtime *rt, gcrt_g *g, gcrt_vm_stats *out)
 #define GCRT_GC_ENABLE 1
 #define GCRT_GC_GCTRACE 2
 #define GCRT_GC_CHECKMARK 4
+#define GCRT_GC_STW 8
 typedef void (*gcrt_finalizer_fn)(gcrt_runtime *rt, void *obj, void *arg);
 GCRT_API int gcrt_gc(gcrt_runtime *rt);
 GCRT_API int gcrt_gc_options(gcrt_runtime *rt, uint32_t opts, uint32_t *old);
