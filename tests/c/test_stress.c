@@ -1,0 +1,108 @@
+/* C stress host: several runtime threads allocating typed objects, passing
+ * them between each other and checking every canary (gcrt_test_stress_churn),
+ * attached to Ps and through the shared cache, with one slow M and, in the
+ * test build, chaos at the schedule points.  Short and seeded, so it runs
+ * under ThreadSanitizer and AddressSanitizer in CI.  The oracle is the
+ * hook's canary/structure check plus the heap walk; a planted corruption
+ * must be reported. */
+#include <string.h>
+
+#include "ctest.h"
+#include "gcrt.h"
+#include "gcrt_test.h"
+
+static gcrt_runtime *newrt(int nprocs)
+{
+	gcrt_config cfg;
+	gcrt_config_init(&cfg);
+	cfg.nprocs = nprocs;
+	cfg.on_throw = GCRT_THROW_RECORD;
+	cfg.arena_size = (uint64_t)256 << 20;
+	gcrt_runtime *rt = NULL;
+	if (gcrt_new(&cfg, &rt) != GCRT_OK)
+		return NULL;
+	return rt;
+}
+
+static void churnopts(gcrt_stress_churn *s, int nthreads, int attached, uint64_t seed)
+{
+	memset(s, 0, sizeof *s);
+	s->nthreads = nthreads;
+	s->attached = attached;
+	s->rounds = 60;
+	s->maxnodes = 200;
+	s->nslots = 3;
+	s->slow_m = nthreads - 1;
+	s->slow_us = 200;
+	s->seed = seed;
+}
+
+TEST(churn_threads_check_every_object)
+{
+	gcrt_runtime *rt = newrt(2);
+	CHECK(rt != NULL);
+	/* Chaos exists only where schedule points are compiled in. */
+	int expect = gcrt_test_sched_nsites() == 0 ? GCRT_ESTATE : GCRT_OK;
+	CHECK_EQ(gcrt_test_sched_mode(rt, 2, 7, 20), expect);
+	static gcrt_stress_churn s;
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		churnopts(&s, 4, (int)(seed % 2), seed);
+		CHECK_EQ(gcrt_test_stress_churn(rt, &s), GCRT_OK);
+		if (s.bad != 0)
+			fprintf(stderr, "  seed %llu: %s\n", (unsigned long long)seed, s.first_bad);
+		CHECK_EQ(s.bad, 0);
+		CHECK_EQ(s.error, 0);
+		CHECK(s.allocs >= 4 * 60);
+		CHECK(s.checked >= s.allocs);
+		CHECK(s.nattached == (seed % 2 ? 2 : 0));
+	}
+	CHECK_EQ(gcrt_test_sched_mode(rt, 0, 0, 0), GCRT_OK);
+	CHECK_EQ(gcrt_test_heap_check(rt), GCRT_OK);
+	gcrt_destroy(rt);
+}
+
+TEST(churn_reports_a_corrupted_canary)
+{
+	gcrt_runtime *rt = newrt(2);
+	CHECK(rt != NULL);
+	static gcrt_stress_churn s;
+	churnopts(&s, 2, 1, 11);
+	s.rounds = 3;
+	s.corrupt_round = 3; /* the last round, so the ring still holds it */
+	CHECK_EQ(gcrt_test_stress_churn(rt, &s), GCRT_OK);
+	CHECK(s.bad >= 1);
+	CHECK(strstr(s.first_bad, "canary") != NULL);
+	int corrupted = 0;
+	for (int i = 0; i < GCRT_STRESS_RING; i++)
+		corrupted |= s.ring[0][i].op == GCRT_STRESS_EV_CORRUPT;
+	CHECK(corrupted);
+	gcrt_destroy(rt);
+}
+
+TEST(churn_bad_arguments)
+{
+	gcrt_runtime *rt = newrt(2);
+	CHECK(rt != NULL);
+	static gcrt_stress_churn s;
+	CHECK_EQ(gcrt_test_stress_churn(rt, NULL), GCRT_EINVAL);
+	churnopts(&s, 0, 0, 1);
+	CHECK_EQ(gcrt_test_stress_churn(rt, &s), GCRT_ERANGE);
+	churnopts(&s, 2, 0, 1);
+	s.slow_m = 2;
+	CHECK_EQ(gcrt_test_stress_churn(rt, &s), GCRT_ERANGE);
+	churnopts(&s, 2, 0, 1);
+	s.nslots = 0;
+	CHECK_EQ(gcrt_test_stress_churn(rt, &s), GCRT_ERANGE);
+	churnopts(&s, 2, 0, 1);
+	CHECK_EQ(gcrt_test_stress_churn(rt, &s), GCRT_OK);
+	CHECK_EQ(s.bad, 0);
+	gcrt_destroy(rt);
+}
+
+int main(void)
+{
+	RUN(churn_threads_check_every_object);
+	RUN(churn_reports_a_corrupted_canary);
+	RUN(churn_bad_arguments);
+	return ctest_end();
+}
