@@ -1,0 +1,284 @@
+"""The stress scenarios: each runs in a trial's child process, cycle by cycle.
+
+A scenario owns its runtime(s) and, at every cycle, runs one seeded batch
+of work on runtime threads in C with chaos at the schedule points
+(``gcrt_test_sched_mode`` mode 2), then checks the batch against its own
+oracle: canaries, ids and shapes of the objects built (churn), node
+identities and data sums (lfstack), item ids and list membership
+(workbufs, getfull), or the controller's verdict (sched).  A cycle that
+breaks an oracle returns a :class:`Cycle` with ``failure`` set and, where
+the hook keeps them, the last events of each M.
+
+Collections: the collector is not in this build yet (no ``gcrt_gc``), so
+heaps only grow; churn starts a fresh runtime once its heap passes
+``HEAP_LIMIT`` and every cycle reports no pauses.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .. import sched as schedmod
+from .. import workhooks as wh
+from .._binding import check, ffi, lib, string
+
+HEAP_LIMIT = 256 << 20
+SLOW_US = 2000
+RUNTIME_MUTANTS = ("getfull_partial", "lf_aba")
+HOOK_MUTANTS = ("canary",)
+EVENT_NAMES = {
+    lib.GCRT_STRESS_EV_LIST: "built list of",
+    lib.GCRT_STRESS_EV_TREE: "built tree of depth",
+    lib.GCRT_STRESS_EV_ARRAY: "built array of bytes",
+    lib.GCRT_STRESS_EV_CHECK: "checked",
+    lib.GCRT_STRESS_EV_SWAP: "swapped slot",
+    lib.GCRT_STRESS_EV_REWIRE: "rewired",
+    lib.GCRT_STRESS_EV_SLEEP: "slow M slept us",
+    lib.GCRT_STRESS_EV_CORRUPT: "CORRUPTED object",
+    lib.GCRT_STRESS_EV_BAD: "found bad object",
+    lib.GCRT_STRESS_EV_ERROR: "allocation failed with",
+}
+KINDS = {1: "a list", 2: "a tree", 3: "an array"}
+
+
+def collector_available() -> bool:
+    """True once the runtime has a collector (the gc branch's gcrt_gc)."""
+    return hasattr(lib, "gcrt_gc")
+
+
+@dataclass
+class Options:
+    """What a trial runs; travels to the child as JSON."""
+
+    scenario: str
+    ms: int = 4
+    procs: int = 2
+    gogc: int = 100
+    seed: int = 1
+    chaos: int = 10
+    mutant: str | None = None
+    mode: str = "seed"
+    checkmark: bool = False
+    duration: float = 5.0
+    cycles: int = 0
+
+
+@dataclass
+class Cycle:
+    """One cycle's outcome and figures."""
+
+    failure: str = ""
+    allocs: int = 0
+    bytes: int = 0
+    heap: int = 0
+    numgc: int = 0
+    pauses_ns: list[int] = field(default_factory=list)
+    events: dict[str, list[str]] = field(default_factory=dict)
+    note: str = ""
+
+
+def _cycle_seed(seed: int, i: int) -> int:
+    return (seed * 0x9E3779B97F4A7C15 + i * 0xBF58476D1CE4E5B9 + 1) & (2**63 - 1)
+
+
+class Scenario:
+    """Base: a runtime in record mode with chaos at its schedule points."""
+
+    name = ""
+    doc = ""
+
+    def __init__(self, o: Options) -> None:
+        self.o = o
+        self.rng = random.Random(o.seed)
+
+    def cycle(self, i: int) -> Cycle:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the scenario holds."""
+
+    def _chaos(self, rt: Any, seed: int) -> None:
+        check(lib.gcrt_test_sched_mode(rt, 2, seed, self.o.chaos), rt, "sched_mode")
+
+    def _hookrt(self, seed: int) -> wh.HookRuntime:
+        rt = wh.HookRuntime(nprocs=self.o.procs)
+        if self.o.mutant in RUNTIME_MUTANTS:
+            wh.set_mutant(rt, self.o.mutant)
+        self._chaos(rt.ptr, seed)
+        return rt
+
+
+class Churn(Scenario):
+    name = "churn"
+    doc = "Ms build, swap, rewire and check canaried lists, trees and arrays (attached to Ps)"
+    attached = 1
+
+    def __init__(self, o: Options) -> None:
+        super().__init__(o)
+        self.rt: Any = None
+        self.s = ffi.new("gcrt_stress_churn *")
+
+    def _runtime(self) -> Any:
+        if self.rt is not None:
+            st = ffi.new("gcrt_stats *")
+            check(lib.gcrt_stats_read(self.rt, st), self.rt, "stats")
+            if st.heap_alloc < HEAP_LIMIT or collector_available():
+                return self.rt
+            lib.gcrt_destroy(self.rt)
+        cfg = ffi.new("gcrt_config *")
+        lib.gcrt_config_init(cfg)
+        cfg.nprocs, cfg.gogc = self.o.procs, self.o.gogc
+        cfg.on_throw = lib.GCRT_THROW_RECORD
+        out = ffi.new("gcrt_runtime **")
+        check(lib.gcrt_new(cfg, out), None, "gcrt_new")
+        self.rt = out[0]
+        return self.rt
+
+    def cycle(self, i: int) -> Cycle:
+        rt = self._runtime()
+        seed = _cycle_seed(self.o.seed, i)
+        self._chaos(rt, seed)
+        s = self.s
+        s.nthreads, s.attached = self.o.ms, self.attached
+        s.rounds, s.maxnodes, s.nslots = 40, 400, max(1, self.o.ms // 2)
+        s.slow_m = self.rng.randrange(self.o.ms)
+        s.slow_us = SLOW_US
+        s.corrupt_round = 1 + self.rng.randrange(s.rounds) if self.o.mutant == "canary" else 0
+        s.seed = seed
+        rc = lib.gcrt_test_stress_churn(rt, s)
+        c = Cycle(allocs=s.allocs, bytes=s.bytes)
+        st = ffi.new("gcrt_stats *")
+        if rc == 0 and lib.gcrt_stats_read(rt, st) == 0:
+            c.heap = st.heap_alloc
+        if rc != 0:
+            c.failure = f"gcrt_test_stress_churn returned {string(lib.gcrt_strerror(rc))}"
+            if rc == lib.GCRT_EFAILED:
+                c.failure += ": " + string(lib.gcrt_last_throw(rt)).split("\n", 1)[0]
+        elif s.error != 0:
+            c.failure = f"allocation failed: {string(lib.gcrt_strerror(s.error))}"
+        elif s.bad != 0:
+            c.failure = f"{s.bad} bad objects; first: {string(s.first_bad)}"
+        elif s.checked < s.allocs:
+            c.failure = f"checked {s.checked} objects of {s.allocs} allocated"
+        if c.failure:
+            c.events = self._events()
+        return c
+
+    def _events(self) -> dict[str, list[str]]:
+        s = self.s
+        out: dict[str, list[str]] = {}
+        ring = lib.GCRT_STRESS_RING
+        for m in range(self.o.ms):
+            pos = s.ring_pos[m]
+            evs = [s.ring[m][k % ring] for k in range(max(0, pos - ring), pos)]
+            out[f"M{m}"] = [
+                f"round {e.round}: {EVENT_NAMES.get(e.op, e.op)} {self._value(e)}" for e in evs
+            ]
+        return out
+
+    @staticmethod
+    def _value(e: Any) -> str:
+        if e.op in (lib.GCRT_STRESS_EV_CORRUPT, lib.GCRT_STRESS_EV_BAD):
+            return hex(e.value)
+        if e.op in (lib.GCRT_STRESS_EV_CHECK, lib.GCRT_STRESS_EV_REWIRE):
+            return KINDS.get(e.value, str(e.value))
+        if e.op == lib.GCRT_STRESS_EV_ERROR:
+            return string(lib.gcrt_strerror(ffi.cast("int64_t", e.value)))
+        return str(e.value)
+
+    def close(self) -> None:
+        if self.rt is not None:
+            lib.gcrt_destroy(self.rt)
+            self.rt = None
+
+
+class SharedChurn(Churn):
+    name = "shared"
+    doc = "the churn scenario allocating through the locked shared cache (gcrt_alloc)"
+    attached = 0
+
+
+class LFStack(Scenario):
+    name = "lfstack"
+    doc = "TestLFStackStress: nodes conserved across stacks popped and pushed by every M"
+
+    def cycle(self, i: int) -> Cycle:
+        seed = _cycle_seed(self.o.seed, i)
+        nnodes = 256
+        with self._hookrt(seed) as rt:
+            r = wh.lfstack_stress(rt, self.o.ms, 4, nnodes, 3000, seed)
+        c = Cycle(note=f"{sum(r.pops)} pops")
+        bad = [k for k, n in enumerate(r.seen) if n != 1]
+        if r.found != nnodes or bad or r.sum_before != r.sum_after or r.owned_twice:
+            c.failure = (f"lfstack: drained {r.found} of {nnodes} nodes, {len(bad)} seen != 1 "
+                         f"(first {bad[:5]}), data sum {r.sum_after} vs {r.sum_before}, "
+                         f"{r.owned_twice} pops of an owned node")
+        return c
+
+
+class Workbufs(Scenario):
+    name = "workbufs"
+    doc = "producers and consumers through the full/partial/empty work-buffer lists"
+
+    def cycle(self, i: int) -> Cycle:
+        seed = _cycle_seed(self.o.seed, i)
+        with self._hookrt(seed) as rt:
+            r = wh.workbuf_stress(rt, self.o.ms, 200, 64, seed)
+        c = Cycle(note=f"{r.produced} items")
+        lists = r.on_empty + r.on_partial + r.on_full
+        if (r.dup or r.lost or r.produced != r.consumed or r.bad_empty or r.bad_partial
+                or r.bad_full or lists != r.nbuf):
+            c.failure = (f"workbufs: {r.dup} items twice, {r.lost} lost, produced {r.produced} "
+                         f"consumed {r.consumed}, bad buffers {r.bad_empty}/{r.bad_partial}/"
+                         f"{r.bad_full}, {lists} of {r.nbuf} buffers on a list")
+        return c
+
+
+class Getfull(Scenario):
+    name = "getfull"
+    doc = "getfull barrier rounds: markers drain a growing tree of items and all leave"
+
+    def cycle(self, i: int) -> Cycle:
+        seed = _cycle_seed(self.o.seed, i)
+        nproc = max(1, min(self.o.ms, self.o.procs))
+        with self._hookrt(seed) as rt:
+            r = wh.getfull_round(rt, nproc, items=64, budget=20000, maxfan=3, seed=seed)
+        c = Cycle(note=f"{r.processed} items by {nproc} markers")
+        if (r.dup or r.lost or r.processed != r.generated or r.left_full or r.left_partial):
+            c.failure = (f"getfull: {r.dup} items twice, {r.lost} lost, processed {r.processed} "
+                         f"of {r.generated}, left {r.left_full} full / {r.left_partial} partial")
+        return c
+
+
+class Sched(Scenario):
+    name = "sched"
+    doc = "the interleaving controller's scenarios under random and PCT schedules"
+
+    def cycle(self, i: int) -> Cycle:
+        seed = _cycle_seed(self.o.seed, i)
+        scen = schedmod.scenarios()
+        names = sorted(scen)
+        c = Cycle()
+        for k in range(20):
+            sc = scen[names[self.rng.randrange(len(names))]]
+            n_ms = max(sc.min_ms, min(sc.max_ms, self.o.ms))
+            strategy = "pct" if k % 2 else "random"
+            mutant = self.o.mutant if self.o.mutant in sc.mutants else None
+            r = schedmod.run(sc.name, n_ms, strategy=strategy, seed=seed + k, mutant=mutant,
+                             trace_cap=256)
+            if r.failed:
+                c.failure = f"{sc.name} ({strategy}): {r.outcome}: {r.message}; replay: " \
+                            f"python -m pygcrt.sched replay '{r.schedule_string}'"
+                c.events = {f"M{m}": [f"{e.site} {e.value}" for e in r.trace if e.m == m][-8:]
+                            for m in range(r.ms_ran)}
+                return c
+        c.note = "20 controlled runs"
+        return c
+
+
+SCENARIOS: dict[str, Callable[[Options], Scenario]] = {
+    s.name: s for s in (Churn, SharedChurn, LFStack, Workbufs, Getfull, Sched)
+}
+DEFAULT_MIX = ("churn", "shared", "lfstack", "workbufs", "getfull", "sched")
