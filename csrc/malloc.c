@@ -49,12 +49,14 @@ static int largealloc(struct gcrt_runtime *rt, const typeinfo *ti, uint16_t idx,
 		heapbits_settype(rt, v, ti, s->elemsize);
 	SCHED_POINT(rt, "malloc.large.settype");
 	atomic_store_explicit(&s->type1, idx, memory_order_release);
+	(void)ATOMIC_XADD(rt, "malloc.large.heap_live", &rt->gc.heap_live, s->elemsize);
+	gcpace_alloc(rt);
 	uncatch(&tc);
 	*out = v;
 	return GCRT_OK;
 }
 
-int malloc_typed(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
+int mallocgc(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
 {
 	if (out == NULL)
 		return GCRT_EINVAL;
@@ -72,6 +74,7 @@ int malloc_typed(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
 		int rc = refill_slow(rt, c, cl);
 		if (rc != GCRT_OK)
 			return rc;
+		gcpace_alloc(rt);
 		s = c->alloc[cl];
 		v = s->freelist;
 	}
@@ -92,6 +95,16 @@ int malloc_typed(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
 			      memory_order_relaxed);
 	*out = v;
 	return GCRT_OK;
+}
+
+int malloc_typed(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
+{
+	if (c != rt->heap.extcache)
+		gcpoll(rt);
+	cache_enter(rt, c);
+	int rc = mallocgc(rt, c, t, out);
+	cache_exit(c);
+	return rc;
 }
 
 int objectof(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, uintptr_t *slotp)
@@ -158,6 +171,7 @@ GCRT_API int gcrt_alloc(gcrt_runtime *rt, gcrt_type t, void **out)
 	if (rc != GCRT_OK)
 		return rc;
 	mheap *h = &rt->heap;
+	gcpoll(rt);
 	throwcatch tc;
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
@@ -230,6 +244,12 @@ GCRT_API int gcrt_write_ptr(gcrt_runtime *rt, void *obj, size_t i, void *p)
 	uintptr_t slot;
 	if (p != NULL && objectof(rt, p, &b, &s, &slot) != GCRT_OK)
 		return GCRT_EBADOBJ;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	mutator_enter(rt);
 	writebarrierptr(rt, (void *_Atomic *)obj + i, p);
+	mutator_exit(rt);
+	uncatch(&tc);
 	return GCRT_OK;
 }

@@ -1,13 +1,18 @@
-/* mbarrier.c: the pointer write barrier.
+/* mbarrier.c: the pointer write barrier (Go's markwb / gcmarkwb_m).
  *
  * Every pointer store into a heap object goes through writebarrierptr.
- * With no collector yet it is the store itself, one atomic store at the
- * point "markwb.store"; the collector issue adds Dijkstra-style shading
- * of the new pointer here (Go's writebarrierptr / gcmarkwb_m).
+ * While a collection greys objects with the world running (GCscan, GCmark,
+ * GCmarktermination) the new pointer is shaded before the store, the Dec
+ * 2014 form (shade unconditionally, no slot test: Dijkstra's barrier
+ * coarsened to avoid the IRIW race of reading the slot's mark).  In GCoff
+ * and GCsweep it is the store itself, at the point "markwb.store".
  */
 #include "runtime.h"
 
 void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr)
 {
+	uint32_t phase = ATOMIC_LOAD(rt, "markwb.phase", &rt->gc.phase);
+	if (ptr != NULL && (phase == GCscan || phase == GCmark || phase == GCmarktermination))
+		shade(rt, ptr);
 	ATOMIC_STORE(rt, "markwb.store", slot, ptr);
 }

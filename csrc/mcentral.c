@@ -8,9 +8,11 @@
  * a span is cached (incache) only its cache touches its freelist, which is
  * what makes the mcache fast path lock-free.
  *
- * Sweeping is not implemented yet (there is no collector): every span
- * reachable here carries the heap's sweepgen, as Go requires of spans it
- * allocates from.  Lock order: central lock, then heap lock.
+ * Sweeping (mgcsweep.c): a span is swept before a cache takes it
+ * (lazily here, or by another sweeper); swept spans go to the back of
+ * their list, so a scan of empty stops at the first swept one.  The
+ * central lock is not held while growing, so reclaiming sweeps may free
+ * spans of this class.  Lock order: central lock, then heap lock.
  */
 #include <string.h>
 
@@ -64,29 +66,74 @@ static mspan *mcentral_grow(struct gcrt_runtime *rt, mcentral *c)
 	}
 	*tail = NULL;
 	markspan(rt, s);
-	c->nspans++;
 	return s;
 }
 
+/* Account a span's free slots as in use while a cache holds it. */
+static void cachedbytes(struct gcrt_runtime *rt, mspan *s, int sign)
+{
+	uint64_t n = (uint64_t)(s->nelems - s->ref) * s->elemsize;
+	(void)ATOMIC_XADD(rt, "mcentral.heap_live", &rt->gc.heap_live, sign > 0 ? n : -n);
+}
+
+/* A span with free objects for an mcache (MCentral_CacheSpan): a swept
+ * span of nonempty, or one we sweep first (lazy sweep, with preserve so
+ * its free list stays ours), or a span of empty whose sweep freed
+ * something, else a new span. */
 mspan *mcentral_cachespan(struct gcrt_runtime *rt, mcentral *c)
 {
+	mheap *h = &rt->heap;
+	mspan *s;
 	LOCK(rt, &c->lock, "mcentral.lock");
-	mspan *s = NULL;
-	if (c->nonempty.next != &c->nonempty) {
-		s = c->nonempty.next;
+	uint32_t sg = ATOMIC_LOAD(rt, "mcentral.sweepgen", &h->sweepgen);
+retry:
+	for (s = c->nonempty.next; s != &c->nonempty; s = s->next) {
+		if (ATOMIC_CAS32(rt, "sweep.cas_sweepgen", &s->sweepgen, sg - 2, sg - 1)) {
+			clist_remove(s);
+			clist_insertback(&c->empty, s);
+			UNLOCK(rt, &c->lock, "mcentral.unlock");
+			mspan_sweep(rt, s, 1);
+			goto havespan;
+		}
+		if (atomic_load(&s->sweepgen) != sg)
+			continue; /* being swept by someone else */
 		clist_remove(s);
-	} else {
-		s = mcentral_grow(rt, c);
-	}
-	if (s != NULL) {
-		if (s->freelist == NULL)
-			throw(rt, "MCentral_CacheSpan: empty span");
-		if (atomic_load(&s->sweepgen) != atomic_load(&rt->heap.sweepgen))
-			throw(rt, "MCentral_CacheSpan: unswept span");
 		clist_insertback(&c->empty, s);
-		s->incache = 1;
+		UNLOCK(rt, &c->lock, "mcentral.unlock");
+		goto havespan;
+	}
+	for (s = c->empty.next; s != &c->empty; s = s->next) {
+		if (ATOMIC_CAS32(rt, "sweep.cas_sweepgen", &s->sweepgen, sg - 2, sg - 1)) {
+			clist_remove(s);
+			clist_insertback(&c->empty, s);
+			UNLOCK(rt, &c->lock, "mcentral.unlock");
+			mspan_sweep(rt, s, 1);
+			if (s->freelist != NULL)
+				goto havespan;
+			LOCK(rt, &c->lock, "mcentral.lock");
+			goto retry;
+		}
+		if (atomic_load(&s->sweepgen) == sg - 1)
+			continue;
+		break;
 	}
 	UNLOCK(rt, &c->lock, "mcentral.unlock");
+	s = mcentral_grow(rt, c);
+	if (s == NULL)
+		return NULL;
+	LOCK(rt, &c->lock, "mcentral.lock");
+	clist_insertback(&c->empty, s);
+	c->nspans++;
+	UNLOCK(rt, &c->lock, "mcentral.unlock");
+havespan:
+	if (s->freelist == NULL || s->ref >= s->nelems)
+		throw(rt, "MCentral_CacheSpan: empty span");
+	if (atomic_load(&s->sweepgen) != atomic_load(&h->sweepgen))
+		throw(rt, "MCentral_CacheSpan: unswept span");
+	LOCK(rt, &c->lock, "mcentral.lock");
+	s->incache = 1;
+	UNLOCK(rt, &c->lock, "mcentral.unlock");
+	cachedbytes(rt, s, 1);
 	return s;
 }
 
@@ -101,6 +148,47 @@ void mcentral_uncachespan(struct gcrt_runtime *rt, mcentral *c, mspan *s)
 		clist_insertback(&c->nonempty, s);
 	}
 	UNLOCK(rt, &c->lock, "mcentral.unlock");
+	cachedbytes(rt, s, -1);
+}
+
+/* Give n freed objects [head..end] back to s (MCentral_FreeSpan) and
+ * publish s as swept; an empty span goes back to the heap (returns 1). */
+int mcentral_freespan(struct gcrt_runtime *rt, mcentral *c, mspan *s, uintptr_t n, mlink *head,
+		      mlink *end, int preserve)
+{
+	mheap *h = &rt->heap;
+	uint32_t sg = atomic_load(&h->sweepgen);
+	if (s->incache)
+		throw(rt, "freespan into cached span");
+	int wasempty = s->freelist == NULL;
+	end->next = s->freelist;
+	s->freelist = head;
+	if (n > s->ref)
+		throw(rt, "MCentral_FreeSpan: freed more objects than allocated");
+	s->ref = (uint16_t)(s->ref - n);
+	if (preserve) {
+		if (s->next == NULL)
+			throw(rt, "can't preserve unlinked span");
+		ATOMIC_STORE(rt, "sweep.store_sweepgen", &s->sweepgen, sg);
+		return 0;
+	}
+	LOCK(rt, &c->lock, "mcentral.lock");
+	if (wasempty) {
+		clist_remove(s);
+		clist_insertback(&c->nonempty, s);
+	}
+	ATOMIC_STORE(rt, "sweep.store_sweepgen", &s->sweepgen, sg);
+	if (s->ref != 0) {
+		UNLOCK(rt, &c->lock, "mcentral.unlock");
+		return 0;
+	}
+	clist_remove(s);
+	s->freelist = NULL;
+	UNLOCK(rt, &c->lock, "mcentral.unlock");
+	s->needzero = 1;
+	unmarkspan(rt, s);
+	mheap_free(rt, s);
+	return 1;
 }
 
 static int capclass(uintptr_t n, uintptr_t *cap)

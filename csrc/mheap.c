@@ -259,6 +259,8 @@ static mspan *allocspanlocked(struct gcrt_runtime *rt, uintptr_t npages)
 	if (s->state != MSpanFree)
 		throw(rt, "MHeap_AllocLocked - MSpan not free");
 	list_remove(s);
+	/* sweepgen first: sweepone claims only in-use spans, under this lock */
+	atomic_store(&s->sweepgen, atomic_load(&h->sweepgen));
 	s->state = MSpanInUse; /* so the split-off rest does not merge back */
 	uintptr_t rest = s->npages - npages;
 	s->npages = npages;
@@ -278,6 +280,8 @@ mspan *mheap_alloc(struct gcrt_runtime *rt, uintptr_t npages, int32_t sizeclass,
 		   uintptr_t largesize)
 {
 	mheap *h = &rt->heap;
+	if (!ATOMIC_LOAD(rt, "mheap.alloc.sweepdone", &rt->gc.sweepdone))
+		mheap_reclaim(rt, npages);
 	LOCK(rt, &h->lock, "mheap.lock");
 	mspan *s = allocspanlocked(rt, npages);
 	if (s != NULL) {
@@ -304,6 +308,22 @@ mspan *mheap_alloc(struct gcrt_runtime *rt, uintptr_t npages, int32_t sizeclass,
 	}
 	UNLOCK(rt, &h->lock, "mheap.unlock");
 	return s;
+}
+
+void mheap_free(struct gcrt_runtime *rt, mspan *s)
+{
+	mheap *h = &rt->heap;
+	LOCK(rt, &h->lock, "mheap.lock");
+	if (s->state != MSpanInUse || s->incache)
+		throw(rt, "MHeap_Free: bad span state");
+	if (s->sizeclass == 0)
+		list_remove(s);
+	h->pages_inuse -= s->npages;
+	s->freelist = NULL;
+	s->ref = 0;
+	s->specials = NULL;
+	freespanlocked(rt, s);
+	UNLOCK(rt, &h->lock, "mheap.unlock");
 }
 
 mspan *mheap_allocstack(struct gcrt_runtime *rt, uintptr_t npages)

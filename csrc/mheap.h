@@ -77,6 +77,7 @@ typedef struct mspan {
 	uint8_t incache;           /* owned by an mcache */
 	uint8_t state;             /* MSpan* */
 	uint8_t needzero;          /* memory must be zeroed before use */
+	uint32_t sweptgen;         /* heap sweepgen of its last sweep (at most once a cycle) */
 	uintptr_t elemsize;        /* class size, or npages<<PageShift for large */
 	uintptr_t nelems;          /* object slots */
 	uint32_t divmul;           /* slot = (off * divmul) >> 32 for off < span size */
@@ -107,6 +108,7 @@ typedef struct mcentral {
  * read by gcrt_stats_read from any thread. */
 typedef struct mcache {
 	struct mcache *allnext; /* link in mheap.allmcache, under mheap.lock */
+	_Atomic uint32_t busy;  /* 1 while its owner allocates (the world waits for 0) */
 	mspan *alloc[NumSizeClasses];
 	_Atomic uint64_t local_nsmallalloc[NumSizeClasses];
 } mcache;
@@ -134,7 +136,6 @@ typedef struct mheap {
 	mspan **gcspans;  /* the copy a marker or sweeper iterates (later) */
 	uint32_t nspan, nspancap;
 	_Atomic uint32_t sweepgen; /* +2 per GC; spans at sweepgen are swept */
-	uint32_t sweepdone;
 	mspan *freespans; /* recycled span records (FixAlloc free list) */
 
 	/* The reservation: [spans map | bitmap | arena].  arena_used grows
@@ -185,6 +186,8 @@ void mallocfini(struct gcrt_runtime *rt);
 mspan *mheap_alloc(struct gcrt_runtime *rt, uintptr_t npages, int32_t sizeclass,
 		   uintptr_t largesize);
 mspan *mheap_allocstack(struct gcrt_runtime *rt, uintptr_t npages);
+/* Give an in-use span (not on any central list) back to the heap. */
+void mheap_free(struct gcrt_runtime *rt, mspan *s);
 void mheap_freestack(struct gcrt_runtime *rt, mspan *s);
 /* The span holding p: exact for in-use and stack spans; for a page of a
  * free span, that span or NULL; NULL outside the used arena. */
@@ -199,6 +202,8 @@ int32_t sizetoclass(const mheap *h, uintptr_t size);
 void mcentral_init(mcentral *c, int32_t sizeclass);
 mspan *mcentral_cachespan(struct gcrt_runtime *rt, mcentral *c);
 void mcentral_uncachespan(struct gcrt_runtime *rt, mcentral *c, mspan *s);
+int mcentral_freespan(struct gcrt_runtime *rt, mcentral *c, mspan *s, uintptr_t n, mlink *head,
+		      mlink *end, int preserve);
 /* Zeroed types[] arrays, recycled by capacity; under mheap.lock. */
 _Atomic uint16_t *typesalloc(struct gcrt_runtime *rt, uintptr_t n, uintptr_t *cap);
 void typesfree(struct gcrt_runtime *rt, _Atomic uint16_t *p, uintptr_t cap);
@@ -211,6 +216,8 @@ int mcache_refill(struct gcrt_runtime *rt, mcache *c, int32_t sizeclass);
 /* malloc.c: allocate one object of type t from cache c (the caller owns
  * c).  Lock-free unless the cache must be refilled. */
 int malloc_typed(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out);
+/* The allocation itself, for callers already inside the world protocol. */
+int mallocgc(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out);
 /* The allocated object containing p: base, span and slot, or 0. */
 int objectof(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, uintptr_t *slot);
 

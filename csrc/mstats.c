@@ -5,8 +5,9 @@
  * in the heap under its lock, the counts of freed caches folded into
  * mheap.nsmallalloc.  gcrt_stats_read sums them under the heap lock (which
  * also keeps the list of caches stable), so with no allocation in flight
- * the record is exact.  No collector yet: nothing is ever freed, so nfree
- * is 0 and alloc == total_alloc.
+ * the record is exact.  Frees are counted by the sweepers (mgcsweep.c):
+ * alloc = total_alloc - freed bytes; the pause ring, numgc and last_gc
+ * are written by the collector under the heap lock.
  */
 #include <string.h>
 
@@ -21,22 +22,28 @@ static void smallcounts(mheap *h, uint64_t n[NumSizeClasses])
 			n[i] += atomic_load_explicit(&c->local_nsmallalloc[i], memory_order_relaxed);
 }
 
-static void fill(struct gcrt_runtime *rt, gcrt_stats *st)
+void stats_fill(struct gcrt_runtime *rt, gcrt_stats *st)
 {
 	mheap *h = &rt->heap;
-	uint64_t n[NumSizeClasses];
+	struct gcstate *gc = &rt->gc;
+	uint64_t n[NumSizeClasses], freed = 0;
 	memset(st, 0, sizeof *st);
 	smallcounts(h, n);
 	for (int i = 0; i < NumSizeClasses; i++) {
+		uint64_t nf = i == 0 ? 0 : atomic_load(&gc->nsmallfree[i]);
 		st->by_size[i].size = (uint32_t)h->class_to_size[i];
 		st->by_size[i].nmalloc = i == 0 ? 0 : n[i];
+		st->by_size[i].nfree = nf;
 		st->total_alloc += i == 0 ? 0 : n[i] * (uint64_t)h->class_to_size[i];
 		st->nmalloc += i == 0 ? 0 : n[i];
+		st->nfree += nf;
+		freed += nf * (uint64_t)h->class_to_size[i];
 	}
 	st->total_alloc += h->largealloc;
 	st->nmalloc += h->nlargealloc;
-	st->nfree = 0;
-	st->alloc = st->total_alloc;
+	st->nfree += atomic_load(&gc->nlargefree);
+	freed += atomic_load(&gc->largefree);
+	st->alloc = st->total_alloc - freed;
 	st->heap_alloc = st->alloc;
 	st->heap_objects = st->nmalloc - st->nfree;
 	st->heap_sys = atomic_load(&h->arena_used) - h->arena_start;
@@ -46,13 +53,18 @@ static void fill(struct gcrt_runtime *rt, gcrt_stats *st)
 	st->heap_released = 0;
 	st->mspan_inuse = atomic_load(&h->mspan_sys);
 	st->mcache_inuse = atomic_load(&h->mcache_sys);
-	st->gc_sys = h->bitmap_mapped;
+	st->gc_sys = h->bitmap_mapped + atomic_load(&rt->work.sys);
 	LOCK(rt, &rt->pers.lock, "persistentalloc.lock");
 	uint64_t pers = rt->pers.sys;
 	UNLOCK(rt, &rt->pers.lock, "persistentalloc.unlock");
-	st->other_sys = h->spans_mapped + pers - st->mspan_inuse - st->mcache_inuse;
-	st->sys = st->heap_sys + st->gc_sys + h->spans_mapped + pers;
-	st->next_gc = rt->cfg.gogc < 0 ? UINT64_MAX : (uint64_t)(4 << 20) * (uint64_t)rt->cfg.gogc / 100;
+	st->other_sys = h->spans_mapped + pers - st->mspan_inuse - st->mcache_inuse -
+			atomic_load(&rt->work.sys);
+	st->sys = st->heap_sys + h->bitmap_mapped + h->spans_mapped + pers;
+	st->next_gc = atomic_load(&gc->gcpercent) < 0 ? UINT64_MAX : atomic_load(&gc->next_gc);
+	st->last_gc = gc->last_gc;
+	st->pause_total_ns = gc->pause_total_ns;
+	memcpy(st->pause_ns, gc->pause_ns, sizeof st->pause_ns);
+	st->numgc = gc->numgc;
 }
 
 GCRT_API int gcrt_stats_read(gcrt_runtime *rt, gcrt_stats *out)
@@ -66,7 +78,7 @@ GCRT_API int gcrt_stats_read(gcrt_runtime *rt, gcrt_stats *out)
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
 	LOCK(rt, &rt->heap.lock, "mheap.lock");
-	fill(rt, out);
+	stats_fill(rt, out);
 	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
 	uncatch(&tc);
 	return GCRT_OK;

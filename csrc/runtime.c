@@ -61,6 +61,8 @@ int rt_check(struct gcrt_runtime *rt)
 
 static void teardown(struct gcrt_runtime *rt, int upto)
 {
+	if (upto >= 2)
+		gcfini(rt);
 	if (upto >= 3)
 		schedfini(rt);
 	if (upto >= 2)
@@ -106,6 +108,7 @@ GCRT_API int gcrt_new(const gcrt_config *cfg, gcrt_runtime **out)
 	if (rc == GCRT_OK) {
 		stage = 1;
 		gcworkinit(rt);
+		gcinit(rt);
 		stage = 2;
 		rc = schedinit(rt);
 		if (rc == GCRT_OK)

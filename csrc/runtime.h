@@ -97,6 +97,7 @@ void rtthread_join(rtthread *t);
 #include "mheap.h"
 #include "mgcwork.h"
 #include "proc.h"
+#include "mgc.h"
 
 #define GCRT_MAGIC 0x67637274696d6521ull /* "gcrtime!" */
 #define GCRT_DEAD 0xdeadd00ddeadd00dull
@@ -112,6 +113,7 @@ struct gcrt_runtime {
 	struct mheap heap;
 	struct workdata work;
 	struct schedt sched;
+	struct gcstate gc;
 };
 
 /* throw: a violated invariant.  Never returns. */
@@ -155,6 +157,8 @@ void gcworkinit(struct gcrt_runtime *rt);
 void gcworkfini(struct gcrt_runtime *rt);
 int schedinit(struct gcrt_runtime *rt);
 void schedfini(struct gcrt_runtime *rt);
+void gcinit(struct gcrt_runtime *rt);
+void gcfini(struct gcrt_runtime *rt);
 
 void sched_points_init(struct gcrt_runtime *rt);
 void sched_points_fini(struct gcrt_runtime *rt);

@@ -152,8 +152,40 @@ GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out);
 /* ---- goroutines and the scheduler (proc.c) ---- */
 
 
-/* ---- collection (mgc.c) ---- */
-
+/* ---- collection (mgc.c, mgcmark.c, mgcsweep.c, mfinal.c) ----
+ * gcrt_gc runs a full collection from any thread and returns with every
+ * span swept (Go's runtime.GC); GCRT_ESTATE when called from inside a
+ * mark.  Roots: global regions (gcrt_root_add: size bytes from base,
+ * ptrmask one bit per word as for types; GCRT_EINVAL if it overlaps a
+ * registered region or the heap) and pins (gcrt_pin/gcrt_unpin, counted;
+ * gcrt_alloc_pinned allocates an object already pinned, so no collection
+ * can take it before the caller holds it).  A host must not store into a
+ * registered region while a collection runs.
+ * Collection by allocation pacing (next_gc = live * (1 + GOGC/100)) runs
+ * only with GCRT_GC_ENABLE set (as Go's enablegc); GOGC -1 turns it off.
+ * gctrace lines go to stderr (also with PYGCRT_DEBUG=gctrace=1);
+ * checkmark re-marks from the roots after each mark and throws on an
+ * unmarked reachable object.
+ * A finalizer runs once, on the runtime's finalizer thread, after obj is
+ * found unreachable; obj and what it references stay intact until then.
+ * Setting one on an interior pointer or with fn NULL is GCRT_EINVAL, on a
+ * non-object GCRT_EBADOBJ, a second one on the same object GCRT_ESTATE.
+ * gcrt_finalizers_wait returns when no finalizer is queued or running. */
+#define GCRT_GC_ENABLE 1
+#define GCRT_GC_GCTRACE 2
+#define GCRT_GC_CHECKMARK 4
+typedef void (*gcrt_finalizer_fn)(gcrt_runtime *rt, void *obj, void *arg);
+GCRT_API int gcrt_gc(gcrt_runtime *rt);
+GCRT_API int gcrt_gc_options(gcrt_runtime *rt, uint32_t opts, uint32_t *old);
+GCRT_API int gcrt_gc_percent(gcrt_runtime *rt, int32_t percent, int32_t *old);
+GCRT_API int gcrt_root_add(gcrt_runtime *rt, void *base, size_t size, const uint8_t *ptrmask,
+			   size_t nbits);
+GCRT_API int gcrt_root_remove(gcrt_runtime *rt, void *base);
+GCRT_API int gcrt_pin(gcrt_runtime *rt, void *obj);
+GCRT_API int gcrt_unpin(gcrt_runtime *rt, void *obj);
+GCRT_API int gcrt_alloc_pinned(gcrt_runtime *rt, gcrt_type t, void **out);
+GCRT_API int gcrt_set_finalizer(gcrt_runtime *rt, void *obj, gcrt_finalizer_fn fn, void *arg);
+GCRT_API int gcrt_finalizers_wait(gcrt_runtime *rt, uint64_t *nrun);
 
 
 /* cdef-end */

@@ -181,6 +181,24 @@ GCRT_API int gcrt_test_heap_freestack(gcrt_runtime *rt, void *base);
 /* Throw msg (record mode: GCRT_EFAILED and the report). */
 GCRT_API int gcrt_test_heap_throw(gcrt_runtime *rt, const char *msg);
 
+/* ---- collection (mgc.c) ---- */
+typedef struct gcrt_gc_counts {
+	uint64_t nsweeps;         /* MSpan_Sweep calls ever */
+	uint64_t nbgsweep_total;  /* spans swept by the background sweeper */
+	uint64_t heap_live;       /* pacing's live bytes */
+	uint32_t sweepgen;
+	uint32_t sweepdone;
+	uint32_t phase;
+	uint64_t nfinalizers_run;
+	uint32_t npins;           /* distinct pinned objects */
+	uint32_t nroots;          /* registered global regions */
+} gcrt_gc_counts;
+/* A collection; eager 0 leaves sweeping to the background and lazy sweepers. */
+GCRT_API int gcrt_test_gc_cycle(gcrt_runtime *rt, int eager);
+GCRT_API int gcrt_test_gc_counts(gcrt_runtime *rt, gcrt_gc_counts *out);
+/* fn(rt, arg) runs on the collecting thread in the middle of each mark. */
+GCRT_API int gcrt_test_gc_markhook(gcrt_runtime *rt, void (*fn)(gcrt_runtime *, void *), void *arg);
+
 /* ---- stress (stresstest.c) ---- */
 /* Allocation churn: nthreads runtime threads each build, for rounds
  * rounds, one structure of typed objects (a linked list, a complete binary

@@ -1,0 +1,422 @@
+/* mgc.c: the collection cycle (Go's gogc and gc(), dev.garbage 6184f46).
+ *
+ * A collection (gogc): take gclock (Go's worldsema), stop the world,
+ * finishsweep_m (every span at the current sweepgen), snapshot the spans,
+ * phase GCmark, mark with nproc markers (this thread and nproc-1 helper
+ * threads parked on notes; markroot under parfor, then drain through the
+ * getfull barrier; full and partial asserted empty), optionally the
+ * checkmark verification (phase GCmarktermination), phase GCoff, pacing,
+ * pause, gctrace, sweepgen += 2 with a fresh snapshot, start the world,
+ * then sweep: eagerly for gcrt_gc (Go's runtime.GC), else in the
+ * background sweeper and lazily by allocation.
+ *
+ * The world: until the proc branch's stoptheworld lands, "stopped" means
+ * no mutator is inside the runtime.  API calls that change the object
+ * graph or the roots count themselves in nmutators (mutator_enter); an
+ * allocation sets its mcache's busy flag (cache_enter).  Both then check
+ * stopping and, if it is set, back out and wait on gclock.  The collector
+ * sets stopping and waits until nmutators is 0 and no cache is busy.  A
+ * host must not change registered global regions while a collection runs.
+ *
+ * Pacing: heap_live counts bytes of large objects, of cached spans (all
+ * their slots) and of small objects in uncached spans.  After a mark,
+ * next_gc = heap_live * (100 + GOGC) / 100, and every swept free takes
+ * bytes * (100 + GOGC) / 100 off it, so it converges to live * (1 +
+ * GOGC/100).  An allocation that refills its cache or allocates a large
+ * object sets pending when heap_live >= max(next_gc, 4 MB); the next
+ * allocation entry collects first (its own result is then never at risk).
+ * Collection by pacing is off until the host enables it (Go's enablegc),
+ * and GOGC = -1 turns it off.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "runtime.h"
+#include "gcrt_test.h"
+
+enum { HeapMinimum = 4 << 20 };
+
+/* ---- the world ---- */
+
+static void waitworld(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	while (ATOMIC_LOAD(rt, "world.wait.stopping", &gc->stopping)) {
+		LOCK(rt, &gc->gclock, "world.wait.lock");
+		UNLOCK(rt, &gc->gclock, "world.wait.unlock");
+	}
+}
+
+void mutator_enter(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	for (;;) {
+		(void)ATOMIC_XADD(rt, "world.enter.inc", &gc->nmutators, 1);
+		if (!ATOMIC_LOAD(rt, "world.enter.stopping", &gc->stopping))
+			return;
+		(void)ATOMIC_XADD(rt, "world.enter.dec", &gc->nmutators, (uint32_t)-1);
+		waitworld(rt);
+	}
+}
+
+void mutator_exit(struct gcrt_runtime *rt)
+{
+	(void)ATOMIC_XADD(rt, "world.exit.dec", &rt->gc.nmutators, (uint32_t)-1);
+}
+
+void cache_enter(struct gcrt_runtime *rt, mcache *c)
+{
+	for (;;) {
+		ATOMIC_STORE(rt, "world.cache.busy", &c->busy, 1);
+		if (!ATOMIC_LOAD(rt, "world.cache.stopping", &rt->gc.stopping))
+			return;
+		ATOMIC_STORE(rt, "world.cache.idle", &c->busy, 0);
+		waitworld(rt);
+	}
+}
+
+void cache_exit(mcache *c)
+{
+	atomic_store_explicit(&c->busy, 0, memory_order_release);
+}
+
+static void stoptheworld(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	ATOMIC_STORE(rt, "world.stop", &gc->stopping, 1);
+	while (ATOMIC_LOAD(rt, "world.stop.nmutators", &gc->nmutators) != 0) {
+		SCHED_SPIN(rt, "world.stop.spin");
+		osyield();
+	}
+	for (mcache *c = rt->heap.allmcache; c != NULL; c = c->allnext)
+		while (ATOMIC_LOAD(rt, "world.stop.busy", &c->busy) != 0) {
+			SCHED_SPIN(rt, "world.stop.spin");
+			osyield();
+		}
+}
+
+static void starttheworld(struct gcrt_runtime *rt)
+{
+	ATOMIC_STORE(rt, "world.start", &rt->gc.stopping, 0);
+}
+
+/* ---- helpers ---- */
+
+static void helper_main(struct gcrt_runtime *rt, void *arg)
+{
+	gchelper *hp = arg;
+	struct gcstate *gc = &rt->gc;
+	for (;;) {
+		notesleep(rt, &hp->park);
+		noteclear(&hp->park);
+		if (ATOMIC_LOAD(rt, "gchelper.exit", &gc->helpexit))
+			return;
+		gchelper_run(rt, hp->id);
+	}
+}
+
+/* nproc-1 helpers exist (fewer markers if threads cannot be started). */
+static uint32_t gcprocs(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	uint32_t want = (uint32_t)rt->cfg.nprocs;
+	if (want > MaxGcproc)
+		want = MaxGcproc;
+	while (gc->nhelpers + 1 < want) {
+		gchelper *hp = &gc->helpers[gc->nhelpers];
+		hp->id = gc->nhelpers + 1;
+		if (rtthread_start(rt, &hp->t, helper_main, hp) != GCRT_OK)
+			break;
+		gc->nhelpers++;
+	}
+	return gc->nhelpers + 1 < want ? gc->nhelpers + 1 : want;
+}
+
+/* ---- pacing ---- */
+
+static uint64_t trigger(struct gcrt_runtime *rt)
+{
+	uint64_t n = ATOMIC_LOAD(rt, "gc.next_gc", &rt->gc.next_gc);
+	return n < HeapMinimum ? HeapMinimum : n;
+}
+
+void gcpace_alloc(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	if (ATOMIC_LOAD(rt, "gc.pace.live", &gc->heap_live) >= trigger(rt))
+		ATOMIC_STORE(rt, "gc.pace.pending", &gc->pending, 1);
+}
+
+void gcpace_free(struct gcrt_runtime *rt, uint64_t bytes)
+{
+	struct gcstate *gc = &rt->gc;
+	int32_t pct = ATOMIC_LOAD(rt, "gc.pace.percent", &gc->gcpercent);
+	if (pct < 0)
+		return;
+	uint64_t d = bytes * (uint64_t)(pct + 100) / 100;
+	uint64_t old = atomic_load(&gc->next_gc);
+	while (!ATOMIC_CAS64(rt, "gc.pace.next_gc", &gc->next_gc, old, old > d ? old - d : 0))
+		old = atomic_load(&gc->next_gc);
+}
+
+static int gogc(struct gcrt_runtime *rt, int force, int eager);
+
+void gcpoll(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	if (!ATOMIC_LOAD(rt, "gc.poll.pending", &gc->pending))
+		return;
+	if (!(ATOMIC_LOAD(rt, "gc.poll.opts", &gc->opts) & GCOptEnable) ||
+	    ATOMIC_LOAD(rt, "gc.poll.percent", &gc->gcpercent) < 0)
+		return;
+	gogc(rt, 0, 0);
+}
+
+/* ---- gctrace ---- */
+
+typedef struct gctimes {
+	int64_t t0, t1, t2, t3, t4;
+} gctimes;
+
+static void gctrace(struct gcrt_runtime *rt, const gctimes *t, uint32_t nproc, uint64_t heap0,
+		    uint64_t heap1)
+{
+	struct gcstate *gc = &rt->gc;
+	struct workdata *w = &rt->work;
+	gcrt_stats st;
+	LOCK(rt, &rt->heap.lock, "mheap.lock");
+	stats_fill(rt, &st);
+	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
+	parfor *pf = w->markfor;
+	fprintf(stderr,
+		"gc%u(%u): %" PRId64 "+%" PRId64 "+%" PRId64 "+%" PRId64 " us, %" PRIu64 " -> %" PRIu64
+		" MB, %" PRIu64 " (%" PRIu64 "-%" PRIu64 ") objects, %d goroutines, %u/%" PRIu64
+		"/%" PRIu64 " sweeps, %" PRIu64 "(%" PRIu64 ") handoff, %" PRIu64 "(%" PRIu64
+		") steal, %" PRIu64 "/%" PRIu64 "/%" PRIu64 " yields\n",
+		st.numgc, nproc, (t->t1 - t->t0) / 1000, (t->t2 - t->t1) / 1000, (t->t3 - t->t2) / 1000,
+		(t->t4 - t->t3) / 1000, heap0 >> 20, heap1 >> 20, st.nmalloc - st.nfree, st.nmalloc,
+		st.nfree, 0, gc->nspan, atomic_exchange(&gc->nbgsweep, 0),
+		atomic_exchange(&gc->npausesweep, 0), atomic_load(&w->nhandoff),
+		atomic_load(&w->nhandoffcnt), atomic_load(&pf->nsteal), atomic_load(&pf->nstealcnt),
+		atomic_load(&w->nprocyield) + atomic_load(&pf->nprocyield),
+		atomic_load(&w->nosyield) + atomic_load(&pf->nosyield),
+		atomic_load(&w->nsleep) + atomic_load(&pf->nsleep));
+}
+
+/* ---- the cycle ---- */
+
+static uint64_t unixnanotime(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The world is stopped and every span swept: mark, then hand over to the
+ * sweepers.  Returns the markers used. */
+static uint32_t gc_m(struct gcrt_runtime *rt, gctimes *t, uint64_t *heap0, uint64_t *heap1)
+{
+	struct gcstate *gc = &rt->gc;
+	mheap *h = &rt->heap;
+	LOCK(rt, &h->lock, "mheap.lock");
+	gc->spans = h->allspans;
+	gc->nspan = h->nspan;
+	UNLOCK(rt, &h->lock, "mheap.unlock");
+	uint32_t nproc = gcprocs(rt);
+	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCmark);
+	t->t2 = nanotime();
+	gcmark(rt, nproc);
+	t->t3 = nanotime();
+	if (ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptCheckmark) {
+		ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCmarktermination);
+		checkmark(rt);
+	}
+	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCoff);
+	int32_t pct = atomic_load(&gc->gcpercent);
+	uint64_t live = atomic_load(&gc->heap_live);
+	*heap0 = pct < 0 ? 0 : atomic_load(&gc->next_gc) * 100 / (uint64_t)(pct + 100);
+	*heap1 = live;
+	ATOMIC_STORE(rt, "gc.next_gc", &gc->next_gc,
+		     pct < 0 ? UINT64_MAX : live + live * (uint64_t)pct / 100);
+	ATOMIC_STORE(rt, "gc.pending", &gc->pending, 0);
+	return nproc;
+}
+
+static int gogc(struct gcrt_runtime *rt, int force, int eager)
+{
+	struct gcstate *gc = &rt->gc;
+	mheap *h = &rt->heap;
+	uint64_t self = (uint64_t)pthread_self();
+	if (ATOMIC_LOAD(rt, "gc.owner", &gc->owner) == self)
+		return GCRT_ESTATE;
+	LOCK(rt, &gc->gclock, "gc.lock");
+	if (!force && ATOMIC_LOAD(rt, "gc.heap_live", &gc->heap_live) < trigger(rt)) {
+		ATOMIC_STORE(rt, "gc.pending", &gc->pending, 0);
+		UNLOCK(rt, &gc->gclock, "gc.unlock");
+		return GCRT_OK;
+	}
+	gctimes t;
+	t.t0 = nanotime();
+	stoptheworld(rt);
+	ATOMIC_STORE(rt, "gc.owner.set", &gc->owner, self);
+	t.t1 = nanotime();
+	finishsweep_m(rt);
+	uint64_t heap0, heap1;
+	uint32_t nproc = gc_m(rt, &t, &heap0, &heap1);
+	t.t4 = nanotime();
+	LOCK(rt, &h->lock, "mheap.lock");
+	gc->pause_ns[gc->numgc % 256] = (uint64_t)(t.t4 - t.t0);
+	gc->pause_total_ns += (uint64_t)(t.t4 - t.t0);
+	gc->last_gc = unixnanotime();
+	gc->lastnproc = nproc;
+	gc->numgc++;
+	UNLOCK(rt, &h->lock, "mheap.unlock");
+	if (ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptGctrace)
+		gctrace(rt, &t, nproc, heap0, heap1);
+	sweepstart(rt, eager);
+	ATOMIC_STORE(rt, "gc.owner.clear", &gc->owner, 0);
+	starttheworld(rt);
+	if (eager)
+		finishsweep_m(rt);
+	UNLOCK(rt, &gc->gclock, "gc.unlock");
+	return GCRT_OK;
+}
+
+/* ---- public entry points ---- */
+
+static int collect(gcrt_runtime *rt, int eager)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	rc = gogc(rt, 1, eager);
+	uncatch(&tc);
+	return rc;
+}
+
+GCRT_API int gcrt_gc(gcrt_runtime *rt)
+{
+	return collect(rt, 1);
+}
+
+GCRT_API int gcrt_gc_options(gcrt_runtime *rt, uint32_t opts, uint32_t *old)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (opts & ~(uint32_t)(GCRT_GC_ENABLE | GCRT_GC_GCTRACE | GCRT_GC_CHECKMARK))
+		return GCRT_EINVAL;
+	uint32_t prev = ATOMIC_XCHG(rt, "gc.opts.set", &rt->gc.opts, opts);
+	if (old != NULL)
+		*old = prev;
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_gc_percent(gcrt_runtime *rt, int32_t percent, int32_t *old)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (percent < -1)
+		return GCRT_EINVAL;
+	int32_t prev = ATOMIC_XCHG(rt, "gc.percent.set", &rt->gc.gcpercent, percent);
+	if (old != NULL)
+		*old = prev;
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_test_gc_cycle(gcrt_runtime *rt, int eager)
+{
+	return collect(rt, eager != 0);
+}
+
+GCRT_API int gcrt_test_gc_counts(gcrt_runtime *rt, gcrt_gc_counts *out)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (out == NULL)
+		return GCRT_EINVAL;
+	struct gcstate *gc = &rt->gc;
+	out->nsweeps = atomic_load(&gc->nsweeps);
+	out->nbgsweep_total = atomic_load(&gc->nbgsweep_total);
+	out->heap_live = atomic_load(&gc->heap_live);
+	out->sweepgen = atomic_load(&rt->heap.sweepgen);
+	out->sweepdone = atomic_load(&gc->sweepdone);
+	out->phase = atomic_load(&gc->phase);
+	out->nfinalizers_run = atomic_load(&gc->nfinalizers_run);
+	LOCK(rt, &gc->rootlock, "gc.rootlock");
+	out->npins = gc->npins;
+	out->nroots = gc->nroots;
+	UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_test_gc_markhook(gcrt_runtime *rt, void (*fn)(gcrt_runtime *, void *), void *arg)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	LOCK(rt, &rt->gc.gclock, "gc.lock");
+	rt->gc.markhook = fn;
+	rt->gc.markhookarg = arg;
+	UNLOCK(rt, &rt->gc.gclock, "gc.unlock");
+	return GCRT_OK;
+}
+
+/* ---- lifecycle ---- */
+
+static int envgctrace(void)
+{
+	const char *d = getenv("PYGCRT_DEBUG");
+	const char *p = d != NULL ? strstr(d, "gctrace=") : NULL;
+	return p != NULL && atoi(p + strlen("gctrace=")) > 0;
+}
+
+void gcinit(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	lock_init(&gc->gclock);
+	lock_init(&gc->rootlock);
+	lock_init(&gc->finlock);
+	lock_init(&gc->sweeplock);
+	note_init(&gc->finnote);
+	note_init(&gc->bgnote);
+	for (int i = 0; i < MaxGcproc; i++)
+		note_init(&gc->helpers[i].park);
+	atomic_store(&gc->sweepdone, 1);
+	atomic_store(&gc->gcpercent, rt->cfg.gogc);
+	atomic_store(&gc->next_gc, HeapMinimum);
+	atomic_store(&gc->opts, envgctrace() ? GCOptGctrace : 0);
+}
+
+void gcfini(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	bgsweep_stop(rt);
+	fing_stop(rt);
+	atomic_store(&gc->helpexit, 1);
+	for (uint32_t i = 0; i < gc->nhelpers; i++) {
+		notewakeup(rt, &gc->helpers[i].park);
+		rtthread_join(&gc->helpers[i].t);
+	}
+	for (uint32_t i = 0; i < gc->nroots; i++)
+		free(gc->roots[i].mask);
+	free(gc->roots);
+	free(gc->pins);
+	for (int i = 0; i < MaxGcproc; i++)
+		note_destroy(&gc->helpers[i].park);
+	note_destroy(&gc->bgnote);
+	note_destroy(&gc->finnote);
+	lock_destroy(&gc->sweeplock);
+	lock_destroy(&gc->finlock);
+	lock_destroy(&gc->rootlock);
+	lock_destroy(&gc->gclock);
+}

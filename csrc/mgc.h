@@ -1,0 +1,185 @@
+/* mgc.h: collection state (mgc.c, mgcmark.c, mgcsweep.c, mfinal.c).
+ *
+ * One struct gcstate per runtime (rt->gc): the phase, the roots the host
+ * registered (global regions and pins), finalizer queue, sweep state, the
+ * world-stop protocol that stands in for stoptheworld until the proc
+ * branch provides it, pacing and the statistics the collector keeps.
+ */
+#ifndef GCRT_MGC_H
+#define GCRT_MGC_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Phases (the dev.garbage order). */
+enum {
+	GCoff = 0,
+	GCquiesce = 1,
+	GCstw = 2,
+	GCscan = 3,
+	GCmark = 4,
+	GCmarktermination = 5,
+	GCsweep = 6,
+};
+
+/* Root indices of markroot. */
+enum {
+	RootData = 0,       /* registered global regions */
+	RootPins = 1,       /* host-held references */
+	RootFinalizers = 2, /* finq: objects whose finalizer waits to run */
+	RootSpans = 3,      /* finalizer specials: the referents of their objects */
+	RootFlushCaches = 4,
+	RootCount = 5,
+};
+
+/* Option bits (gcrt_gc_options). */
+enum {
+	GCOptEnable = GCRT_GC_ENABLE,       /* collect when heap_live reaches next_gc */
+	GCOptGctrace = GCRT_GC_GCTRACE,     /* a gctrace line per collection on stderr */
+	GCOptCheckmark = GCRT_GC_CHECKMARK, /* verify every mark from the roots */
+};
+
+/* A registered global region: nbits words from base, mask 2 bits a word
+ * (Go's dense BitVector: BitsScalar / BitsPointer). */
+typedef struct gcroot {
+	uintptr_t base, size;
+	uint8_t *mask;
+	uint32_t nbits;
+} gcroot;
+
+/* A pin: a host-held reference, counted. */
+typedef struct gcpin {
+	uintptr_t obj; /* 0 = empty slot */
+	uint64_t count;
+} gcpin;
+
+/* A finalizer special on a span (kind KindSpecialFinalizer). */
+typedef struct specialfinalizer {
+	special sp; /* must be first */
+	void (*fn)(struct gcrt_runtime *, void *, void *);
+	void *arg;
+} specialfinalizer;
+
+enum { KindSpecialFinalizer = 1 };
+
+/* A finalizer waiting to run: obj is a root until it has run. */
+typedef struct finalizer {
+	struct finalizer *next;
+	void *obj;
+	void (*fn)(struct gcrt_runtime *, void *, void *);
+	void *arg;
+} finalizer;
+
+typedef struct gchelper {
+	rtthread t;
+	note park;       /* woken for a mark; cleared by the helper */
+	uint32_t id;     /* 1.. (the master is 0) */
+} gchelper;
+
+struct gcstate {
+	_Atomic uint32_t phase; /* GC*; written by the collector with the world stopped */
+	_Atomic uint32_t opts;  /* GCOpt* bits; any thread */
+
+	/* world: stands in for stoptheworld.  A mutator entry (API call or
+	 * allocation) counts itself in nmutators or sets its cache's busy
+	 * flag, then checks stopping; the collector sets stopping and waits
+	 * for both to drain.  gclock serializes collections (worldsema). */
+	rtlock gclock;
+	_Atomic uint32_t stopping;
+	_Atomic uint32_t nmutators;
+	_Atomic uint64_t owner; /* pthread id of the thread collecting, or 0 */
+
+	/* roots (under rootlock) */
+	rtlock rootlock;
+	gcroot *roots;
+	uint32_t nroots, rootscap;
+	gcpin *pins;      /* open-addressed by object address */
+	uint32_t npins, pinscap;
+
+	/* finalizers (under finlock) */
+	rtlock finlock;
+	specialfinalizer *freespecials;
+	finalizer *finq;     /* queued by sweep, run by fing */
+	finalizer *freefin;
+	finalizer *finrun;   /* the batch fing is running (still roots) */
+	uint32_t finparked;
+	_Atomic uint32_t finexit;
+	note finnote;        /* wakes fing */
+	rtthread fing;
+	uint32_t fingstarted;
+	_Atomic uint64_t nfinalizers_run;
+
+	/* sweep */
+	mspan **spans;         /* snapshot of allspans being swept */
+	uint32_t nspan;
+	_Atomic uint32_t spanidx;
+	_Atomic uint32_t sweepdone;
+	_Atomic uint64_t nsweeps;     /* MSpan_Sweep calls ever */
+	_Atomic uint64_t nbgsweep, npausesweep; /* since the last gctrace line */
+	_Atomic uint64_t nbgsweep_total;
+	rtthread bgsweep;
+	rtlock sweeplock;          /* guards bgstarted, bgparked */
+	uint32_t bgstarted, bgparked;
+	_Atomic uint32_t bgexit;   /* set once at destroy */
+	note bgnote;
+
+	/* helpers */
+	gchelper helpers[MaxGcproc];
+	uint32_t nhelpers;       /* started */
+	_Atomic uint32_t helpexit;
+
+	/* pacing and stats */
+	_Atomic uint64_t heap_live;  /* bytes in cached spans, large and swept-live objects */
+	_Atomic uint64_t next_gc;
+	_Atomic int32_t gcpercent;   /* GOGC; -1 = off */
+	_Atomic uint32_t pending;    /* heap_live reached next_gc */
+	_Atomic uint64_t nsmallfree[NumSizeClasses];
+	_Atomic uint64_t largefree, nlargefree;
+	uint32_t numgc;          /* under gclock (written), read under heap lock in stats */
+	uint64_t pause_ns[256];
+	uint64_t pause_total_ns;
+	uint64_t last_gc;
+	uint32_t lastnproc;
+	uint64_t *checkbits;     /* checkmark bitmap, one bit a heap word */
+	void (*markhook)(struct gcrt_runtime *, void *);
+	void *markhookarg;
+};
+
+void gcinit(struct gcrt_runtime *rt);
+void gcfini(struct gcrt_runtime *rt);
+
+/* world (mgc.c) */
+void mutator_enter(struct gcrt_runtime *rt);
+void mutator_exit(struct gcrt_runtime *rt);
+void cache_enter(struct gcrt_runtime *rt, mcache *c);
+void cache_exit(mcache *c);
+/* A collection if pacing asks for one (called before allocating). */
+void gcpoll(struct gcrt_runtime *rt);
+/* Pacing: an allocation slow path (may set pending), a swept free. */
+void gcpace_alloc(struct gcrt_runtime *rt);
+void gcpace_free(struct gcrt_runtime *rt, uint64_t bytes);
+/* The stats record (mstats.c), under the heap lock. */
+void stats_fill(struct gcrt_runtime *rt, gcrt_stats *st);
+
+/* mark (mgcmark.c) */
+void gcmark(struct gcrt_runtime *rt, uint32_t nproc);
+void gchelper_run(struct gcrt_runtime *rt, uint32_t id);
+void checkmark(struct gcrt_runtime *rt);
+void shade(struct gcrt_runtime *rt, void *p);
+int pinned_count(struct gcrt_runtime *rt, uintptr_t obj);
+
+/* sweep (mgcsweep.c) */
+uintptr_t sweepone(struct gcrt_runtime *rt);
+int mspan_sweep(struct gcrt_runtime *rt, mspan *s, int preserve);
+void mspan_ensureswept(struct gcrt_runtime *rt, mspan *s);
+void finishsweep_m(struct gcrt_runtime *rt);
+void mheap_reclaim(struct gcrt_runtime *rt, uintptr_t npages);
+void sweepstart(struct gcrt_runtime *rt, int eager);
+void bgsweep_stop(struct gcrt_runtime *rt);
+
+/* finalizers (mfinal.c) */
+void queuefinalizer(struct gcrt_runtime *rt, specialfinalizer *f, void *obj);
+void finq_scan(struct gcrt_runtime *rt, void (*fn)(struct gcrt_runtime *, void *, void *), void *ctx);
+void fing_stop(struct gcrt_runtime *rt);
+
+#endif

@@ -1,0 +1,596 @@
+/* mgcmark.c: roots and marking (Go's mgc0.c markroot, scanblock,
+ * scanobject, greyobject), and the checkmark verification.
+ *
+ * Roots, by markroot index: RootData (global regions the host registered
+ * with gcrt_root_add, one mask bit a word), RootPins (objects the host
+ * holds, gcrt_pin, counted), RootFinalizers (objects on the finalizer
+ * queue, or being finalized), RootSpans (for each finalizer special, the
+ * contents of its object, but not the object itself, so it can be found
+ * unreachable while what it references survives), RootFlushCaches (every
+ * mcache gives its spans back, so sweeping sees no cached span).
+ * Goroutine stacks join when the proc branch provides them.
+ *
+ * Mark: a pointer is kept if it lies in an in-use span below its limit;
+ * objectstart gives the object's first word (interior pointers); the
+ * object's mark bit in the heap bitmap is set (greyobject) and, unless its
+ * first word's type code is BitsDead (noscan), it is pushed on the
+ * marker's workbuf.  scanobject walks an object's nibbles until the next
+ * boundary or a BitsDead code and greys every BitsPointer word.  With
+ * nproc markers, a bitmap byte that holds two unmarked one-word objects
+ * is marked with an atomic OR; any other byte has one writer per nibble
+ * (the same value from every marker), so a relaxed store suffices.
+ * Markers run markroot under parfor, then drain through getfull, the
+ * termination barrier; afterwards full and partial must be empty.
+ *
+ * Checkmark: with the world still stopped, a single-threaded depth-first
+ * walk from the same roots records what it reaches in a separate bitmap
+ * and throws "checkmark found unmarked object" for any reachable object
+ * whose mark bit is clear.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime.h"
+
+/* ---- registered global regions ---- */
+
+GCRT_API int gcrt_root_add(gcrt_runtime *rt, void *base, size_t size, const uint8_t *ptrmask,
+			   size_t nbits)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	uintptr_t b = (uintptr_t)base;
+	if (base == NULL || b % PtrSize != 0 || size == 0 || size % PtrSize != 0 ||
+	    b + size < b || nbits > size / PtrSize || (ptrmask == NULL && nbits > 0))
+		return GCRT_EINVAL;
+	mheap *h = &rt->heap;
+	if (b < (uintptr_t)h->reserve + h->reserve_size && b + size > (uintptr_t)h->reserve)
+		return GCRT_EINVAL;
+	struct gcstate *gc = &rt->gc;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	mutator_enter(rt);
+	LOCK(rt, &gc->rootlock, "gc.rootlock");
+	rc = GCRT_OK;
+	for (uint32_t i = 0; i < gc->nroots; i++)
+		if (b < gc->roots[i].base + gc->roots[i].size && gc->roots[i].base < b + size)
+			rc = GCRT_EINVAL;
+	if (rc == GCRT_OK && gc->nroots == gc->rootscap) {
+		uint32_t cap = gc->rootscap ? gc->rootscap * 2 : 16;
+		gcroot *r = realloc(gc->roots, cap * sizeof *r);
+		if (r == NULL)
+			rc = GCRT_ENOMEM;
+		else {
+			gc->roots = r;
+			gc->rootscap = cap;
+		}
+	}
+	uint8_t *mask = NULL;
+	if (rc == GCRT_OK && (mask = calloc(1, nbits / 8 + 1)) == NULL)
+		rc = GCRT_ENOMEM;
+	if (rc == GCRT_OK) {
+		if (nbits > 0)
+			memcpy(mask, ptrmask, (nbits + 7) / 8);
+		if (nbits % 8 != 0)
+			mask[nbits / 8] &= (uint8_t)((1u << (nbits % 8)) - 1);
+		gc->roots[gc->nroots++] = (gcroot){b, size, mask, (uint32_t)nbits};
+	}
+	UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
+	mutator_exit(rt);
+	uncatch(&tc);
+	return rc;
+}
+
+GCRT_API int gcrt_root_remove(gcrt_runtime *rt, void *base)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	struct gcstate *gc = &rt->gc;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	mutator_enter(rt);
+	LOCK(rt, &gc->rootlock, "gc.rootlock");
+	rc = GCRT_EINVAL;
+	for (uint32_t i = 0; i < gc->nroots; i++) {
+		if (gc->roots[i].base == (uintptr_t)base) {
+			free(gc->roots[i].mask);
+			gc->roots[i] = gc->roots[--gc->nroots];
+			rc = GCRT_OK;
+			break;
+		}
+	}
+	UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
+	mutator_exit(rt);
+	uncatch(&tc);
+	return rc;
+}
+
+/* ---- pins: open addressing, linear probing, backward-shift deletion ---- */
+
+static uint32_t pinhash(uintptr_t obj, uint32_t cap)
+{
+	return (uint32_t)((obj >> 3) * 0x9E3779B97F4A7C15ull >> 32) & (cap - 1);
+}
+
+static gcpin *pinfind(struct gcstate *gc, uintptr_t obj)
+{
+	if (gc->pinscap == 0)
+		return NULL;
+	for (uint32_t i = pinhash(obj, gc->pinscap);; i = (i + 1) & (gc->pinscap - 1)) {
+		if (gc->pins[i].obj == obj)
+			return &gc->pins[i];
+		if (gc->pins[i].obj == 0)
+			return NULL;
+	}
+}
+
+static int pingrow(struct gcstate *gc)
+{
+	uint32_t cap = gc->pinscap ? gc->pinscap * 2 : 256;
+	gcpin *n = calloc(cap, sizeof *n);
+	if (n == NULL)
+		return GCRT_ENOMEM;
+	for (uint32_t i = 0; i < gc->pinscap; i++) {
+		if (gc->pins[i].obj == 0)
+			continue;
+		uint32_t j = pinhash(gc->pins[i].obj, cap);
+		while (n[j].obj != 0)
+			j = (j + 1) & (cap - 1);
+		n[j] = gc->pins[i];
+	}
+	free(gc->pins);
+	gc->pins = n;
+	gc->pinscap = cap;
+	return GCRT_OK;
+}
+
+static void pindelete(struct gcstate *gc, gcpin *e)
+{
+	uint32_t mask = gc->pinscap - 1, i = (uint32_t)(e - gc->pins);
+	for (uint32_t j = (i + 1) & mask; gc->pins[j].obj != 0; j = (j + 1) & mask) {
+		uint32_t home = pinhash(gc->pins[j].obj, gc->pinscap);
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			gc->pins[i] = gc->pins[j];
+			i = j;
+		}
+	}
+	gc->pins[i] = (gcpin){0, 0};
+	gc->npins--;
+}
+
+/* obj is an allocated object's base: GCRT_OK, else GCRT_EBADOBJ. */
+static int isobjectbase(struct gcrt_runtime *rt, void *obj)
+{
+	void *b;
+	mspan *s;
+	uintptr_t slot;
+	if (objectof(rt, obj, &b, &s, &slot) != GCRT_OK || b != obj)
+		return GCRT_EBADOBJ;
+	return GCRT_OK;
+}
+
+/* Pin under the world: the caller has entered as a mutator. */
+static int pinlocked(struct gcrt_runtime *rt, void *obj)
+{
+	struct gcstate *gc = &rt->gc;
+	int rc = GCRT_OK;
+	LOCK(rt, &gc->rootlock, "gc.rootlock");
+	gcpin *e = pinfind(gc, (uintptr_t)obj);
+	if (e == NULL && (gc->npins + 1) * 2 > gc->pinscap)
+		rc = pingrow(gc);
+	if (rc == GCRT_OK && e == NULL) {
+		uint32_t i = pinhash((uintptr_t)obj, gc->pinscap);
+		while (gc->pins[i].obj != 0)
+			i = (i + 1) & (gc->pinscap - 1);
+		e = &gc->pins[i];
+		e->obj = (uintptr_t)obj;
+		gc->npins++;
+	}
+	if (rc == GCRT_OK)
+		e->count++;
+	UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
+	return rc;
+}
+
+GCRT_API int gcrt_pin(gcrt_runtime *rt, void *obj)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	mutator_enter(rt);
+	rc = isobjectbase(rt, obj);
+	if (rc == GCRT_OK)
+		rc = pinlocked(rt, obj);
+	mutator_exit(rt);
+	uncatch(&tc);
+	return rc;
+}
+
+GCRT_API int gcrt_unpin(gcrt_runtime *rt, void *obj)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	struct gcstate *gc = &rt->gc;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	mutator_enter(rt);
+	LOCK(rt, &gc->rootlock, "gc.rootlock");
+	gcpin *e = pinfind(gc, (uintptr_t)obj);
+	rc = e == NULL ? GCRT_EINVAL : GCRT_OK;
+	if (e != NULL && --e->count == 0)
+		pindelete(gc, e);
+	UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
+	mutator_exit(rt);
+	uncatch(&tc);
+	return rc;
+}
+
+GCRT_API int gcrt_alloc_pinned(gcrt_runtime *rt, gcrt_type t, void **out)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (out == NULL)
+		return GCRT_EINVAL;
+	gcpoll(rt);
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	mutator_enter(rt);
+	mheap *h = &rt->heap;
+	LOCK(rt, &h->extlock, "mheap.extlock");
+	rc = mallocgc(rt, h->extcache, t, out);
+	UNLOCK(rt, &h->extlock, "mheap.extunlock");
+	if (rc == GCRT_OK)
+		rc = pinlocked(rt, *out);
+	mutator_exit(rt);
+	uncatch(&tc);
+	return rc;
+}
+
+int pinned_count(struct gcrt_runtime *rt, uintptr_t obj)
+{
+	struct gcstate *gc = &rt->gc;
+	LOCK(rt, &gc->rootlock, "gc.rootlock");
+	gcpin *e = pinfind(gc, obj);
+	int n = e == NULL ? 0 : (int)e->count;
+	UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
+	return n;
+}
+
+/* ---- marking ---- */
+
+/* The object p points into, or 0: p must lie in an in-use span below
+ * its limit (a stale or foreign word is ignored). */
+static inline uintptr_t findobject(struct gcrt_runtime *rt, uintptr_t p, mspan **sp)
+{
+	mheap *h = &rt->heap;
+	if (p < h->arena_start || p >= atomic_load_explicit(&h->arena_used, memory_order_relaxed))
+		return 0;
+	mspan *s = atomic_load_explicit(&h->spans[(p >> PageShift) - (h->arena_start >> PageShift)],
+					memory_order_relaxed);
+	if (s == NULL || s->state != MSpanInUse || (p >> PageShift) < s->start || p >= s->limit)
+		return 0;
+	*sp = s;
+	if (heapbits_get(h, (void *)(p & ~(uintptr_t)(PtrSize - 1))) & bitBoundary)
+		return p & ~(uintptr_t)(PtrSize - 1);
+	return (uintptr_t)objectstart(rt, (void *)p);
+}
+
+/* Mark obj; push it if it has pointers.  Returns the (maybe new) wbuf. */
+static inline workbuf *greyobject(struct gcrt_runtime *rt, uintptr_t obj, workbuf *wbuf,
+				  uint32_t nproc)
+{
+	mheap *h = &rt->heap;
+	if (obj % PtrSize != 0)
+		throw(rt, "greyobject: obj not pointer-aligned");
+	uint32_t shift;
+	_Atomic uint8_t *bp = (_Atomic uint8_t *)heapbits_byte(h, (void *)obj, &shift);
+	uint8_t byte = atomic_load_explicit(bp, memory_order_relaxed);
+	uint32_t bits = (byte >> shift) & 0xF;
+	if (bits & bitMarked)
+		return wbuf;
+	uint32_t other = (byte >> (shift ^ gcBits)) & 0xF;
+	if (nproc > 1 && (other & bitMask) == bitBoundary)
+		ATOMIC_OR8(rt, "greyobject.or8", bp, (uint8_t)(bitMarked << shift));
+	else
+		atomic_store_explicit(bp, (uint8_t)(byte | bitMarked << shift), memory_order_relaxed);
+	if (((bits >> 2) & BitsMask) == BitsDead)
+		return wbuf;
+	if (wbuf->nobj == WorkbufObjs)
+		wbuf = getempty(rt, wbuf);
+	wbuf->obj[wbuf->nobj++] = obj;
+	return wbuf;
+}
+
+static inline workbuf *markptr(struct gcrt_runtime *rt, uintptr_t p, workbuf *wbuf, uint32_t nproc)
+{
+	mspan *s;
+	uintptr_t obj = findobject(rt, p, &s);
+	return obj == 0 ? wbuf : greyobject(rt, obj, wbuf, nproc);
+}
+
+/* The bytes of the object at b that can hold pointers. */
+static inline uintptr_t objectsize(struct gcrt_runtime *rt, uintptr_t b)
+{
+	mheap *h = &rt->heap;
+	mspan *s = atomic_load_explicit(&h->spans[(b >> PageShift) - (h->arena_start >> PageShift)],
+					memory_order_relaxed);
+	return s->sizeclass == 0 ? s->limit - b : s->elemsize;
+}
+
+/* Grey the pointers of the object at b, read from the heap bitmap. */
+static workbuf *scanobject(struct gcrt_runtime *rt, uintptr_t b, workbuf *wbuf, uint32_t nproc)
+{
+	mheap *h = &rt->heap;
+	uintptr_t nw = objectsize(rt, b) / PtrSize;
+	uint32_t shift;
+	const _Atomic uint8_t *bp = (const _Atomic uint8_t *)heapbits_byte(h, (void *)b, &shift);
+	uint8_t byte = atomic_load_explicit(bp, memory_order_relaxed) >> shift;
+	uint32_t left = shift == 0 ? 2 : 1;
+	for (uintptr_t i = 0; i < nw; i++) {
+		if (left == 0) {
+			bp--;
+			byte = atomic_load_explicit(bp, memory_order_relaxed);
+			left = 2;
+		}
+		uint32_t nib = byte & 0xF;
+		byte >>= gcBits;
+		left--;
+		if (i > 0 && (nib & bitBoundary))
+			break;
+		uint32_t code = (nib >> 2) & BitsMask;
+		if (code == BitsDead)
+			break;
+		if (code == BitsScalar)
+			continue;
+		if (code != BitsPointer)
+			throw(rt, "unexpected garbage collection bits");
+		wbuf = markptr(rt, ((uintptr_t *)b)[i], wbuf, nproc);
+	}
+	return wbuf;
+}
+
+/* Grey the pointer words of [b, b+nbits words) named by a one-bit mask. */
+static workbuf *scanblock(struct gcrt_runtime *rt, uintptr_t b, const uint8_t *mask, uint32_t nbits,
+			  workbuf *wbuf, uint32_t nproc)
+{
+	for (uint32_t i = 0; i < nbits; i++)
+		if ((mask[i / 8] >> (i % 8)) & 1)
+			wbuf = markptr(rt, ((uintptr_t *)b)[i], wbuf, nproc);
+	return wbuf;
+}
+
+/* Drain grey objects until the getfull barrier says every marker is done. */
+static void drain(struct gcrt_runtime *rt, uint32_t nproc)
+{
+	struct workdata *w = &rt->work;
+	workbuf *wbuf = getfull(rt, NULL);
+	while (wbuf != NULL) {
+		if (wbuf->nobj == 0) {
+			wbuf = getfull(rt, wbuf);
+			if (wbuf != NULL && wbuf->nobj == 0)
+				throw(rt, "runtime:scanblock getfull returns empty buffer");
+			continue;
+		}
+		if (nproc > 1 && wbuf->nobj > 4 && ATOMIC_LOAD(rt, "drain.nwait", &w->nwait) > 0 &&
+		    lfstackempty(rt, &w->full))
+			wbuf = handoff(rt, wbuf);
+		uintptr_t obj = wbuf->obj[--wbuf->nobj];
+		wbuf = scanobject(rt, obj, wbuf, nproc);
+	}
+}
+
+static void flushallmcaches(struct gcrt_runtime *rt)
+{
+	mheap *h = &rt->heap;
+	for (mcache *c = h->allmcache; c != NULL; c = c->allnext)
+		for (int i = 0; i < NumSizeClasses; i++) {
+			if (c->alloc[i] != &h->emptymspan)
+				mcentral_uncachespan(rt, &h->central[i], c->alloc[i]);
+			c->alloc[i] = &h->emptymspan;
+		}
+}
+
+/* Every finalizer special of the spans being marked: fn(obj) for its object. */
+static void specials_each(struct gcrt_runtime *rt, void (*fn)(struct gcrt_runtime *, uintptr_t, void *),
+			  void *ctx, int check)
+{
+	struct gcstate *gc = &rt->gc;
+	uint32_t sg = atomic_load(&rt->heap.sweepgen);
+	for (uint32_t i = 0; i < gc->nspan; i++) {
+		mspan *s = gc->spans[i];
+		if (s->state != MSpanInUse)
+			continue;
+		if (check && atomic_load(&s->sweepgen) != sg)
+			throwf(rt, "gc: unswept span (sweepgen %u, heap %u)", atomic_load(&s->sweepgen),
+			       sg);
+		if (s->specials == NULL)
+			continue;
+		LOCK(rt, &s->speciallock, "gc.specials.lock");
+		for (special *sp = s->specials; sp != NULL; sp = sp->next) {
+			uintptr_t obj = (s->start << PageShift) + sp->offset / s->elemsize * s->elemsize;
+			fn(rt, obj, ctx);
+		}
+		UNLOCK(rt, &s->speciallock, "gc.specials.unlock");
+	}
+}
+
+typedef struct markctx {
+	workbuf *wbuf;
+	uint32_t nproc;
+} markctx;
+
+static void markfinobj(struct gcrt_runtime *rt, void *obj, void *ctx)
+{
+	markctx *mc = ctx;
+	mc->wbuf = markptr(rt, (uintptr_t)obj, mc->wbuf, mc->nproc);
+}
+
+static void scanspecialobj(struct gcrt_runtime *rt, uintptr_t obj, void *ctx)
+{
+	markctx *mc = ctx;
+	mc->wbuf = scanobject(rt, obj, mc->wbuf, mc->nproc);
+}
+
+static void markroot(parfor *desc, uint32_t i)
+{
+	struct gcrt_runtime *rt = desc->rt;
+	struct gcstate *gc = &rt->gc;
+	markctx mc = {getpartialorempty(rt), ATOMIC_LOAD(rt, "markroot.nproc", &rt->work.nproc)};
+	switch (i) {
+	case RootData:
+		LOCK(rt, &gc->rootlock, "gc.rootlock");
+		for (uint32_t k = 0; k < gc->nroots; k++)
+			mc.wbuf = scanblock(rt, gc->roots[k].base, gc->roots[k].mask, gc->roots[k].nbits,
+					    mc.wbuf, mc.nproc);
+		UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
+		break;
+	case RootPins:
+		LOCK(rt, &gc->rootlock, "gc.rootlock");
+		for (uint32_t k = 0; k < gc->pinscap; k++)
+			if (gc->pins[k].obj != 0)
+				mc.wbuf = markptr(rt, gc->pins[k].obj, mc.wbuf, mc.nproc);
+		UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
+		break;
+	case RootFinalizers:
+		finq_scan(rt, markfinobj, &mc);
+		break;
+	case RootSpans:
+		specials_each(rt, scanspecialobj, &mc, 1);
+		break;
+	case RootFlushCaches:
+		flushallmcaches(rt);
+		break;
+	default:
+		throw(rt, "markroot: bad index");
+	}
+	putpartial(rt, mc.wbuf);
+}
+
+void gchelper_run(struct gcrt_runtime *rt, uint32_t id)
+{
+	struct workdata *w = &rt->work;
+	(void)id;
+	parfordo(w->markfor);
+	uint32_t nproc = ATOMIC_LOAD(rt, "gchelper.nproc", &w->nproc);
+	drain(rt, nproc);
+	if (ATOMIC_XADD(rt, "gchelper.ndone", &w->ndone, 1) == nproc - 1)
+		notewakeup(rt, &w->alldone);
+}
+
+/* The mark of gc(): nproc markers (this thread and nproc-1 helpers, which
+ * the caller has woken after this sets up the parfor). */
+void gcmark(struct gcrt_runtime *rt, uint32_t nproc)
+{
+	struct workdata *w = &rt->work;
+	struct gcstate *gc = &rt->gc;
+	while (!ATOMIC_CAS32(rt, "gc.markfor.acquire", &w->markfor_busy, 0, 1))
+		SCHED_SPIN(rt, "gc.markfor.wait");
+	workbegin(rt, nproc);
+	w->markfor->seed = (uint64_t)w->tstart | 1;
+	parforsetup(w->markfor, nproc, RootCount, NULL, false, markroot);
+	for (uint32_t i = 1; i < nproc; i++)
+		notewakeup(rt, &gc->helpers[i - 1].park);
+	parfordo(w->markfor);
+	if (gc->markhook != NULL)
+		gc->markhook(rt, gc->markhookarg);
+	drain(rt, nproc);
+	workcheckempty(rt);
+	if (nproc > 1)
+		notesleep(rt, &w->alldone);
+	ATOMIC_STORE(rt, "gc.markfor.release", &w->markfor_busy, 0);
+}
+
+/* The write barrier's shade: grey p's object (the world may be running). */
+void shade(struct gcrt_runtime *rt, void *p)
+{
+	workbuf *wbuf = getpartialorempty(rt);
+	wbuf = markptr(rt, (uintptr_t)p, wbuf, 2);
+	putpartial(rt, wbuf);
+}
+
+/* ---- checkmark ---- */
+
+typedef struct checkctx {
+	uint64_t *bits;
+	uintptr_t *stack;
+	size_t n, cap;
+} checkctx;
+
+static void checkpush(struct gcrt_runtime *rt, uintptr_t p, void *ctxp)
+{
+	checkctx *cc = ctxp;
+	mspan *s;
+	uintptr_t obj = findobject(rt, p, &s);
+	if (obj == 0)
+		return;
+	uintptr_t w = (obj - rt->heap.arena_start) / PtrSize;
+	if (cc->bits[w / 64] >> (w % 64) & 1)
+		return;
+	cc->bits[w / 64] |= 1ull << (w % 64);
+	if (!ismarked(rt, (void *)obj))
+		throwf(rt, "checkmark found unmarked object %#lx", (unsigned long)obj);
+	if (((heapbits_get(&rt->heap, (void *)obj) >> 2) & BitsMask) == BitsDead)
+		return;
+	if (cc->n == cc->cap) {
+		cc->cap = cc->cap ? cc->cap * 2 : 1024;
+		cc->stack = realloc(cc->stack, cc->cap * sizeof *cc->stack);
+		if (cc->stack == NULL)
+			throw(rt, "checkmark: out of memory");
+	}
+	cc->stack[cc->n++] = obj;
+}
+
+/* The pointer words of the object at b, by the heap bitmap. */
+static void checkscan(struct gcrt_runtime *rt, uintptr_t b, void *ctx)
+{
+	mheap *h = &rt->heap;
+	uintptr_t nw = objectsize(rt, b) / PtrSize;
+	for (uintptr_t i = 0; i < nw; i++) {
+		uint32_t nib = heapbits_get(h, (void *)(b + i * PtrSize));
+		if ((i > 0 && (nib & bitBoundary)) || ((nib >> 2) & BitsMask) == BitsDead)
+			break;
+		if (((nib >> 2) & BitsMask) == BitsPointer)
+			checkpush(rt, ((uintptr_t *)b)[i], ctx);
+	}
+}
+
+static void checkfinobj(struct gcrt_runtime *rt, void *obj, void *ctx)
+{
+	checkpush(rt, (uintptr_t)obj, ctx);
+}
+
+void checkmark(struct gcrt_runtime *rt)
+{
+	mheap *h = &rt->heap;
+	struct gcstate *gc = &rt->gc;
+	uintptr_t words = (atomic_load(&h->arena_used) - h->arena_start) / PtrSize;
+	checkctx cc = {calloc(words / 64 + 1, sizeof(uint64_t)), NULL, 0, 0};
+	if (cc.bits == NULL)
+		throw(rt, "checkmark: out of memory");
+	LOCK(rt, &gc->rootlock, "gc.rootlock");
+	for (uint32_t k = 0; k < gc->nroots; k++)
+		for (uint32_t i = 0; i < gc->roots[k].nbits; i++)
+			if ((gc->roots[k].mask[i / 8] >> (i % 8)) & 1)
+				checkpush(rt, ((uintptr_t *)gc->roots[k].base)[i], &cc);
+	for (uint32_t k = 0; k < gc->pinscap; k++)
+		if (gc->pins[k].obj != 0)
+			checkpush(rt, gc->pins[k].obj, &cc);
+	UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
+	finq_scan(rt, checkfinobj, &cc);
+	specials_each(rt, checkscan, &cc, 0);
+	while (cc.n > 0)
+		checkscan(rt, cc.stack[--cc.n], &cc);
+	free(cc.stack);
+	free(cc.bits);
+}

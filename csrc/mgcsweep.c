@@ -1,0 +1,279 @@
+/* mgcsweep.c: sweeping (Go 1.4 mgc0.c sweepone, MSpan_Sweep,
+ * MSpan_EnsureSwept, bgsweep, finishsweep_m; mheap.c MHeap_Reclaim).
+ *
+ * The sweepgen protocol: mheap.sweepgen (h) grows by 2 after each mark.
+ * A span at h-2 needs sweeping, at h-1 is being swept, at h is swept.  A
+ * sweeper claims a span with CAS h-2 -> h-1 ("sweep.cas_sweepgen") and
+ * publishes it with a store of h ("sweep.store_sweepgen") once the span is
+ * consistent and relinked.  Spans made during the cycle start at h.
+ * sweepone claims under the heap lock, where span states change, so it
+ * never claims a record that is being reused for a new span.
+ *
+ * MSpan_Sweep: objects on the free list are marked first, so only
+ * allocated, unmarked objects are freed.  An unmarked object with a
+ * finalizer special has its finalizer queued and is marked instead: it
+ * survives this cycle.  Freed small objects get type index 0, their
+ * nibble reset to boundary+BitsDead, their memory poisoned
+ * (0xdeaddeaddeaddead in every word but the free-list link; malloc zeroes
+ * the slot because the span now needs zeroing) and go to the span's free
+ * list through mcentral_freespan, which returns an empty span to the
+ * heap.  A dead large object's span is poisoned, its bits cleared, and
+ * freed.  Each span is swept at most once per cycle (checked: sweptgen).
+ *
+ * Sweepers: the background sweeper thread (parks on a note when all is
+ * swept), mcentral_cachespan (lazy, before caching a span), mheap_reclaim
+ * (before mheap_alloc takes pages, while sweeping is not done), gcrt_gc's
+ * eager sweep, and finishsweep_m at the start of the next collection.
+ */
+#include <string.h>
+
+#include "runtime.h"
+
+#define POISON 0xdeaddeaddeaddeadull
+
+/* Claim and sweep the next span of the snapshot: pages freed to the
+ * heap, or (uintptr_t)-1 when none is left. */
+uintptr_t sweepone(struct gcrt_runtime *rt)
+{
+	mheap *h = &rt->heap;
+	struct gcstate *gc = &rt->gc;
+	for (;;) {
+		LOCK(rt, &h->lock, "mheap.lock");
+		uint32_t idx = atomic_load(&gc->spanidx);
+		if (idx >= gc->nspan) {
+			ATOMIC_STORE(rt, "sweep.sweepdone", &gc->sweepdone, 1);
+			UNLOCK(rt, &h->lock, "mheap.unlock");
+			return (uintptr_t)-1;
+		}
+		atomic_store(&gc->spanidx, idx + 1);
+		mspan *s = gc->spans[idx];
+		uint32_t sg = atomic_load(&h->sweepgen);
+		int claimed = 0;
+		if (s->state != MSpanInUse)
+			ATOMIC_STORE(rt, "sweep.store_sweepgen", &s->sweepgen, sg);
+		else
+			claimed = ATOMIC_CAS32(rt, "sweep.cas_sweepgen", &s->sweepgen, sg - 2, sg - 1);
+		uintptr_t npages = s->npages;
+		UNLOCK(rt, &h->lock, "mheap.unlock");
+		if (claimed)
+			return mspan_sweep(rt, s, 0) ? npages : 0;
+	}
+}
+
+static void poison(uintptr_t v, uintptr_t n, uintptr_t from)
+{
+	for (uintptr_t i = from; i < n / PtrSize; i++)
+		((uint64_t *)v)[i] = POISON;
+}
+
+static void freespecials(struct gcrt_runtime *rt, mspan *s)
+{
+	uintptr_t base = s->start << PageShift;
+	LOCK(rt, &s->speciallock, "sweep.specials.lock");
+	for (special **pp = &s->specials; *pp != NULL;) {
+		special *sp = *pp;
+		uintptr_t obj = base + sp->offset / s->elemsize * s->elemsize;
+		if (ismarked(rt, (void *)obj)) {
+			pp = &sp->next;
+			continue;
+		}
+		*pp = sp->next;
+		queuefinalizer(rt, (specialfinalizer *)sp, (void *)obj);
+		setmarked(rt, (void *)obj);
+	}
+	UNLOCK(rt, &s->speciallock, "sweep.specials.unlock");
+}
+
+static int sweeplarge(struct gcrt_runtime *rt, mspan *s, uint32_t sg)
+{
+	struct gcstate *gc = &rt->gc;
+	uintptr_t base = s->start << PageShift;
+	if (ismarked(rt, (void *)base)) {
+		clearmarked(rt, (void *)base);
+		ATOMIC_STORE(rt, "sweep.store_sweepgen", &s->sweepgen, sg);
+		return 0;
+	}
+	atomic_store_explicit(&s->type1, 0, memory_order_release);
+	poison(base, s->limit - base, 0);
+	unmarkspan(rt, s);
+	s->needzero = 1;
+	(void)ATOMIC_XADD(rt, "sweep.largefree", &gc->largefree, s->elemsize);
+	(void)ATOMIC_XADD(rt, "sweep.nlargefree", &gc->nlargefree, 1);
+	(void)ATOMIC_XADD(rt, "sweep.heap_live", &gc->heap_live, -(uint64_t)s->elemsize);
+	gcpace_free(rt, s->elemsize);
+	ATOMIC_STORE(rt, "sweep.store_sweepgen", &s->sweepgen, sg);
+	mheap_free(rt, s);
+	return 1;
+}
+
+int mspan_sweep(struct gcrt_runtime *rt, mspan *s, int preserve)
+{
+	mheap *h = &rt->heap;
+	struct gcstate *gc = &rt->gc;
+	uint32_t sg = atomic_load(&h->sweepgen);
+	if (s->state != MSpanInUse || atomic_load(&s->sweepgen) != sg - 1)
+		throwf(rt, "MSpan_Sweep: bad span state (state %u sweepgen %u heap %u)", s->state,
+		       atomic_load(&s->sweepgen), sg);
+	if (s->sweptgen == sg)
+		throw(rt, "MSpan_Sweep: span swept twice in one cycle");
+	s->sweptgen = sg;
+	(void)ATOMIC_XADD(rt, "sweep.nsweeps", &gc->nsweeps, 1);
+	for (mlink *x = s->freelist; x != NULL; x = x->next)
+		setmarked(rt, x);
+	if (s->specials != NULL)
+		freespecials(rt, s);
+	if (s->sizeclass == 0) {
+		if (preserve)
+			throw(rt, "can't preserve large span");
+		return sweeplarge(rt, s, sg);
+	}
+	uintptr_t base = s->start << PageShift, size = s->elemsize;
+	mlink *head = NULL, *end = NULL;
+	uintptr_t nfree = 0;
+	for (uintptr_t i = 0; i < s->nelems; i++) {
+		uintptr_t p = base + i * size;
+		uint32_t shift;
+		_Atomic uint8_t *bp = (_Atomic uint8_t *)heapbits_byte(h, (void *)p, &shift);
+		uint8_t byte = atomic_load_explicit(bp, memory_order_relaxed);
+		if ((byte >> shift) & bitMarked) {
+			atomic_store_explicit(bp, (uint8_t)(byte & ~(bitMarked << shift)),
+					      memory_order_relaxed);
+			continue;
+		}
+		atomic_store_explicit(&s->types[i], 0, memory_order_release);
+		uint8_t nib = bitBoundary | BitsDead << 2;
+		atomic_store_explicit(bp, (uint8_t)((byte & ~(0xF << shift)) | nib << shift),
+				      memory_order_relaxed);
+		poison(p, size, 1);
+		((mlink *)p)->next = NULL;
+		if (end == NULL)
+			head = (mlink *)p;
+		else
+			end->next = (mlink *)p;
+		end = (mlink *)p;
+		nfree++;
+	}
+	if (nfree == 0) {
+		if (s->state != MSpanInUse || atomic_load(&s->sweepgen) != sg - 1)
+			throw(rt, "MSpan_Sweep: bad span state after sweep");
+		ATOMIC_STORE(rt, "sweep.store_sweepgen", &s->sweepgen, sg);
+		return 0;
+	}
+	s->needzero = 1;
+	(void)ATOMIC_XADD(rt, "sweep.nsmallfree", &gc->nsmallfree[s->sizeclass], nfree);
+	(void)ATOMIC_XADD(rt, "sweep.heap_live", &gc->heap_live, -(uint64_t)(nfree * size));
+	gcpace_free(rt, nfree * size);
+	return mcentral_freespan(rt, &h->central[s->sizeclass], s, nfree, head, end, preserve);
+}
+
+/* Return only when s (in use) is swept. */
+void mspan_ensureswept(struct gcrt_runtime *rt, mspan *s)
+{
+	uint32_t sg = ATOMIC_LOAD(rt, "ensureswept.load_heapgen", &rt->heap.sweepgen);
+	if (ATOMIC_LOAD(rt, "ensureswept.load_sweepgen", &s->sweepgen) == sg)
+		return;
+	if (ATOMIC_CAS32(rt, "ensureswept.cas_sweepgen", &s->sweepgen, sg - 2, sg - 1)) {
+		mspan_sweep(rt, s, 0);
+		return;
+	}
+	while (ATOMIC_LOAD(rt, "ensureswept.wait", &s->sweepgen) != sg) {
+		SCHED_SPIN(rt, "ensureswept.spin");
+		osyield();
+	}
+}
+
+/* Sweep everything left, then wait for spans other sweepers hold. */
+void finishsweep_m(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	mheap *h = &rt->heap;
+	while (sweepone(rt) != (uintptr_t)-1)
+		(void)ATOMIC_XADD(rt, "sweep.npausesweep", &gc->npausesweep, 1);
+	uint32_t sg = atomic_load(&h->sweepgen);
+	for (uint32_t i = 0; i < gc->nspan; i++) {
+		mspan *s = gc->spans[i];
+		LOCK(rt, &h->lock, "mheap.lock");
+		int pending = s->state == MSpanInUse && atomic_load(&s->sweepgen) != sg;
+		UNLOCK(rt, &h->lock, "mheap.unlock");
+		if (pending)
+			mspan_ensureswept(rt, s);
+	}
+}
+
+/* Sweep until npages pages went back to the heap or nothing is left. */
+void mheap_reclaim(struct gcrt_runtime *rt, uintptr_t npages)
+{
+	uintptr_t got = 0;
+	while (got < npages) {
+		uintptr_t n = sweepone(rt);
+		if (n == (uintptr_t)-1)
+			return;
+		got += n;
+	}
+}
+
+static void bgsweep(struct gcrt_runtime *rt, void *arg)
+{
+	struct gcstate *gc = &rt->gc;
+	(void)arg;
+	for (;;) {
+		while (!ATOMIC_LOAD(rt, "bgsweep.exit", &gc->bgexit) && sweepone(rt) != (uintptr_t)-1)
+		{
+			(void)ATOMIC_XADD(rt, "bgsweep.nbgsweep", &gc->nbgsweep, 1);
+			(void)ATOMIC_XADD(rt, "bgsweep.nbgsweep", &gc->nbgsweep_total, 1);
+		}
+		LOCK(rt, &gc->sweeplock, "bgsweep.lock");
+		if (atomic_load(&gc->bgexit)) {
+			UNLOCK(rt, &gc->sweeplock, "bgsweep.unlock");
+			return;
+		}
+		if (!ATOMIC_LOAD(rt, "bgsweep.sweepdone", &gc->sweepdone)) {
+			UNLOCK(rt, &gc->sweeplock, "bgsweep.unlock");
+			continue;
+		}
+		noteclear(&gc->bgnote);
+		gc->bgparked = 1;
+		UNLOCK(rt, &gc->sweeplock, "bgsweep.unlock");
+		notesleep(rt, &gc->bgnote);
+	}
+}
+
+/* After a mark (world stopped): a new generation and a fresh snapshot. */
+void sweepstart(struct gcrt_runtime *rt, int eager)
+{
+	mheap *h = &rt->heap;
+	struct gcstate *gc = &rt->gc;
+	LOCK(rt, &h->lock, "mheap.lock");
+	gc->spans = h->allspans;
+	gc->nspan = h->nspan;
+	atomic_store(&gc->spanidx, 0);
+	ATOMIC_STORE(rt, "sweep.sweepdone", &gc->sweepdone, 0);
+	ATOMIC_STORE(rt, "gc.sweepgen", &h->sweepgen, atomic_load(&h->sweepgen) + 2);
+	UNLOCK(rt, &h->lock, "mheap.unlock");
+	if (eager)
+		return;
+	LOCK(rt, &gc->sweeplock, "bgsweep.lock");
+	if (!gc->bgstarted) {
+		if (rtthread_start(rt, &gc->bgsweep, bgsweep, NULL) == GCRT_OK)
+			gc->bgstarted = 1;
+	} else if (gc->bgparked) {
+		gc->bgparked = 0;
+		notewakeup(rt, &gc->bgnote);
+	}
+	UNLOCK(rt, &gc->sweeplock, "bgsweep.unlock");
+}
+
+void bgsweep_stop(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	LOCK(rt, &gc->sweeplock, "bgsweep.lock");
+	ATOMIC_STORE(rt, "bgsweep.exit", &gc->bgexit, 1);
+	int started = gc->bgstarted;
+	if (gc->bgparked) {
+		gc->bgparked = 0;
+		notewakeup(rt, &gc->bgnote);
+	}
+	UNLOCK(rt, &gc->sweeplock, "bgsweep.unlock");
+	if (started)
+		rtthread_join(&gc->bgsweep);
+}
