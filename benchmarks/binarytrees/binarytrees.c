@@ -5,7 +5,8 @@
  * long-lived tree of depth max stays live; then for depths 4, 6, ..., max,
  * 2^(max - d + 4) trees of depth d are built bottom-up, checked (node
  * count) and dropped.  Nodes have two pointers and no payload.  The node
- * counts are verified against 2^(d+1) - 1.
+ * counts are verified against 2^(d+1) - 1.  Pointers held across an
+ * allocation are pushed on heap.h's shadow stack (roots for pygcrt).
  *
  * Prints "wall_ns N" and heap_report's lines.
  */
@@ -17,8 +18,12 @@ static Node *bottom_up(int depth)
 	if (depth <= 0)
 		return new_node(NULL, NULL);
 	Node *l = bottom_up(depth - 1);
+	push(l);
 	Node *r = bottom_up(depth - 1);
-	return new_node(l, r);
+	push(r);
+	Node *n = new_node(l, r);
+	pop(2);
+	return n;
 }
 
 static long check(const Node *n)
@@ -45,6 +50,7 @@ int main(int argc, char **argv)
 	int ok = expect(check(stretch), max + 1);
 	free_tree(stretch);
 	Node *longlived = bottom_up(max);
+	push(longlived);
 	for (int d = 4; d <= max && ok; d += 2) {
 		long iters = 1L << (max - d + 4), sum = 0;
 		for (long i = 0; i < iters; i++) {

@@ -6,7 +6,8 @@
  * depths 4, 6, ..., 16, NumIters(d) trees are built top-down (Populate)
  * and as many bottom-up (MakeTree) and dropped.  NumIters(d) =
  * 2 * TreeSize(18) / TreeSize(d), so every depth allocates about the same.
- * At the end the long-lived data must be intact.
+ * At the end the long-lived data must be intact.  Pointers held across an
+ * allocation are pushed on heap.h's shadow stack (roots for pygcrt).
  *
  * Prints "wall_ns N" and heap_report's lines.
  */
@@ -30,13 +31,14 @@ static long num_iters(int depth)
 	return 2 * tree_size(StretchTreeDepth) / tree_size(depth);
 }
 
-/* Build the tree below node top-down. */
+/* Build the tree below node (reachable from a root) top-down. */
 static void populate(int depth, Node *node)
 {
 	if (depth <= 0)
 		return;
 	depth--;
-	set_children(node, new_node(NULL, NULL), new_node(NULL, NULL));
+	set_child(node, 0, new_node(NULL, NULL));
+	set_child(node, 1, new_node(NULL, NULL));
 	populate(depth, node->left);
 	populate(depth, node->right);
 }
@@ -47,8 +49,12 @@ static Node *make_tree(int depth)
 	if (depth <= 0)
 		return new_node(NULL, NULL);
 	Node *l = make_tree(depth - 1);
+	push(l);
 	Node *r = make_tree(depth - 1);
-	return new_node(l, r);
+	push(r);
+	Node *n = new_node(l, r);
+	pop(2);
+	return n;
 }
 
 static long count(const Node *n)
@@ -61,7 +67,9 @@ static void time_construction(int depth)
 	long iters = num_iters(depth);
 	for (long i = 0; i < iters; i++) {
 		Node *t = new_node(NULL, NULL);
+		push(t);
 		populate(depth, t);
+		pop(1);
 		free_tree(t);
 	}
 	for (long i = 0; i < iters; i++)
@@ -74,8 +82,10 @@ int main(void)
 	uint64_t t0 = now_ns();
 	free_tree(make_tree(StretchTreeDepth));
 	Node *longlived = new_node(NULL, NULL);
+	push(longlived);
 	populate(LongLivedTreeDepth, longlived);
 	double *array = new_doubles(ArraySize);
+	push((Node *)array);
 	for (int i = 0; i < ArraySize / 2; i++)
 		array[i] = 1.0 / i;
 	for (int d = MinTreeDepth; d <= MaxTreeDepth; d += 2)

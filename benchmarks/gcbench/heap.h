@@ -7,8 +7,14 @@
  *                non-incremental collector stops the mutator throughout)
  *   HEAP_GCRT    libgcrt's public API: gcrt_new, gcrt_type_new,
  *                gcrt_attach + gcrt_g_alloc, pointer stores through
- *                gcrt_write_ptr (the write barrier), and gcrt_stats_read
- *                for collections and pauses (numgc, pause_ns)
+ *                gcrt_write_ptr (the write barrier), collection by pacing
+ *                (gcrt_gc_options GCRT_GC_ENABLE, GOGC 100), and
+ *                gcrt_stats_read for collections and pauses (numgc,
+ *                pause_ns).  The collector sees no C stack, so the
+ *                benchmarks keep every pointer they hold across an
+ *                allocation on a shadow stack, a root region registered
+ *                with gcrt_root_add (push/pop; no-ops in the other back
+ *                ends, which need no roots or scan the stack themselves).
  *
  * A Node has two pointer words and NSCALARS scalar words.  heap_report
  * prints "collections N", "pause_total_ns N" and "pause_max_ns N" lines
@@ -52,6 +58,8 @@ static inline void die(const char *what, int rc)
 #define HEAP_FREES 1
 
 static inline void heap_init(size_t arena_bytes) { (void)arena_bytes; }
+static inline void push(Node *n) { (void)n; }
+static inline void pop(int n) { (void)n; }
 
 static inline Node *new_node(Node *l, Node *r)
 {
@@ -63,10 +71,9 @@ static inline Node *new_node(Node *l, Node *r)
 	return n;
 }
 
-static inline void set_children(Node *n, Node *l, Node *r)
+static inline void set_child(Node *n, int i, Node *c)
 {
-	n->left = l;
-	n->right = r;
+	*(i == 0 ? &n->left : &n->right) = c;
 }
 
 static inline void free_tree(Node *n)
@@ -118,6 +125,9 @@ static inline void heap_init(size_t arena_bytes)
 	GC_set_on_collection_event(on_gc_event);
 }
 
+static inline void push(Node *n) { (void)n; }
+static inline void pop(int n) { (void)n; }
+
 static inline Node *new_node(Node *l, Node *r)
 {
 	Node *n = GC_MALLOC(sizeof *n);
@@ -128,10 +138,9 @@ static inline Node *new_node(Node *l, Node *r)
 	return n;
 }
 
-static inline void set_children(Node *n, Node *l, Node *r)
+static inline void set_child(Node *n, int i, Node *c)
 {
-	n->left = l;
-	n->right = r;
+	*(i == 0 ? &n->left : &n->right) = c;
 }
 
 static inline void free_tree(Node *n) { (void)n; }
@@ -160,9 +169,26 @@ static inline void heap_report(void)
 #define HEAP_NAME "pygcrt"
 #define HEAP_FREES 0
 
+enum { MaxShadow = 256 };
+
 static gcrt_runtime *rt;
 static gcrt_g *g;
 static gcrt_type nodetype;
+static Node *shadow[MaxShadow];
+static int nshadow;
+
+static inline void push(Node *n)
+{
+	if (nshadow == MaxShadow)
+		die("shadow stack overflow", 0);
+	shadow[nshadow++] = n;
+}
+
+static inline void pop(int n)
+{
+	while (n-- > 0)
+		shadow[--nshadow] = NULL;
+}
 
 static inline void heap_init(size_t arena_bytes)
 {
@@ -176,15 +202,20 @@ static inline void heap_init(size_t arena_bytes)
 	const uint8_t mask = 0x3;
 	if ((rc = gcrt_type_new(rt, sizeof(Node), &mask, 2, &nodetype)) != GCRT_OK)
 		die("gcrt_type_new", rc);
+	uint8_t allptrs[MaxShadow / 8];
+	for (size_t i = 0; i < sizeof allptrs; i++)
+		allptrs[i] = 0xff;
+	if ((rc = gcrt_root_add(rt, shadow, sizeof shadow, allptrs, MaxShadow)) != GCRT_OK)
+		die("gcrt_root_add", rc);
+	if ((rc = gcrt_gc_options(rt, GCRT_GC_ENABLE, NULL)) != GCRT_OK)
+		die("gcrt_gc_options", rc);
 	if ((rc = gcrt_attach(rt, &g)) != GCRT_OK)
 		die("gcrt_attach", rc);
 }
 
-static inline void set_children(Node *n, Node *l, Node *r)
+static inline void set_child(Node *n, int i, Node *c)
 {
-	int rc = gcrt_write_ptr(rt, n, 0, l);
-	if (rc == GCRT_OK)
-		rc = gcrt_write_ptr(rt, n, 1, r);
+	int rc = gcrt_write_ptr(rt, n, (size_t)i, c);
 	if (rc != GCRT_OK)
 		die("gcrt_write_ptr", rc);
 }
@@ -195,8 +226,10 @@ static inline Node *new_node(Node *l, Node *r)
 	int rc = gcrt_g_alloc(g, nodetype, &p);
 	if (rc != GCRT_OK)
 		die("gcrt_g_alloc", rc);
-	if (l != NULL || r != NULL)
-		set_children(p, l, r);
+	if (l != NULL)
+		set_child(p, 0, l);
+	if (r != NULL)
+		set_child(p, 1, r);
 	return p;
 }
 
