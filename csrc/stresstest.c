@@ -15,6 +15,14 @@
  * splitmix64 stream of (seed, thread); chaos at schedule points comes from
  * gcrt_test_sched_mode, the slow M from slow_m.
  *
+ * In gc mode a collection may start inside any allocation of any thread,
+ * and the collector sees no thread's C locals: objects come from
+ * gcrt_alloc_pinned, and each step keeps what it will touch again
+ * reachable from a pin (a child stays pinned until its parent points to
+ * it; while a list is reversed the unreversed rest is pinned; a subtree
+ * being swapped is pinned across the two stores).  A structure's root
+ * stays pinned while it is built, held or parked in a slot.
+ *
  * Layouts (words): list node {next*, canary, id, length}; tree node
  * {left*, right*, canary, id, depth}; array {canary, id, nwords, fill...}
  * with fill word i = canary + i.
@@ -104,7 +112,9 @@ static void bad(churner *c, const void *obj, const char *what, uint64_t want, ui
 static void *alloc(struct gcrt_runtime *rt, churner *c, gcrt_type t, size_t size)
 {
 	void *p = NULL;
-	int rc = c->g != NULL ? gcrt_g_alloc(c->g, t, &p) : gcrt_alloc(rt, t, &p);
+	int rc = c->sh->s->gc ? gcrt_alloc_pinned(rt, t, &p)
+		 : c->g != NULL ? gcrt_g_alloc(c->g, t, &p)
+				: gcrt_alloc(rt, t, &p);
 	if (rc != GCRT_OK) {
 		event(c, GCRT_STRESS_EV_ERROR, (uint64_t)(int64_t)rc);
 		LOCK(rt, &c->sh->badlock, "test.stress.errlock");
@@ -117,6 +127,31 @@ static void *alloc(struct gcrt_runtime *rt, churner *c, gcrt_type t, size_t size
 	c->allocs++;
 	c->bytes += size;
 	return p;
+}
+
+/* pin / unpin in gc mode; a failure is an oracle violation (the object
+ * must be live and pinned as the protocol says). */
+static void pin(struct gcrt_runtime *rt, churner *c, void *o, int on)
+{
+	if (!c->sh->s->gc || o == NULL)
+		return;
+	int rc = on ? gcrt_pin(rt, o) : gcrt_unpin(rt, o);
+	if (rc != GCRT_OK)
+		bad(c, o, on ? "gcrt_pin result" : "gcrt_unpin result", 0, (uint64_t)(int64_t)rc);
+}
+
+/* Pointer word i of o := p, through the write barrier.  In gc mode
+ * through gcrt_write_ptr, which also counts the store as a mutator (the
+ * world waits for it) and checks that o and p are live objects. */
+static void store(struct gcrt_runtime *rt, churner *c, void *o, int i, void *p)
+{
+	if (!c->sh->s->gc) {
+		writebarrierptr(rt, (void *_Atomic *)o + i, p);
+		return;
+	}
+	int rc = gcrt_write_ptr(rt, o, (size_t)i, p);
+	if (rc != GCRT_OK)
+		bad(c, o, "gcrt_write_ptr result", 0, (uint64_t)(int64_t)rc);
 }
 
 static void stamp(churner *c, uint64_t *w, uint64_t id)
@@ -136,7 +171,8 @@ static void *buildlist(struct gcrt_runtime *rt, churner *c, uint32_t n)
 			return head;
 		stamp(c, o + 1, c->nextid++);
 		o[3] = n;
-		writebarrierptr(rt, (void *_Atomic *)o, head);
+		store(rt, c, o, 0, head);
+		pin(rt, c, head, 0);
 		head = o;
 	}
 	return head;
@@ -149,9 +185,12 @@ static void *buildtree(struct gcrt_runtime *rt, churner *c, uint32_t depth)
 		return NULL;
 	stamp(c, o + 2, c->nextid++);
 	o[4] = depth;
-	if (depth > 0) {
-		writebarrierptr(rt, (void *_Atomic *)o, buildtree(rt, c, depth - 1));
-		writebarrierptr(rt, (void *_Atomic *)o + 1, buildtree(rt, c, depth - 1));
+	for (int i = 0; i < 2 && depth > 0; i++) {
+		void *child = buildtree(rt, c, depth - 1);
+		if (child == NULL)
+			return o;
+		store(rt, c, o, i, child);
+		pin(rt, c, child, 0);
 	}
 	return o;
 }
@@ -283,27 +322,35 @@ static void check(churner *c, uintptr_t tagged)
 
 /* ---- rewiring (pointer stores through the write barrier) ---- */
 
-static uintptr_t reverse(struct gcrt_runtime *rt, uint64_t *head)
+/* head is pinned; so is the new head returned.  In gc mode the node
+ * being turned around and the unreversed rest stay pinned. */
+static uintptr_t reverse(struct gcrt_runtime *rt, churner *c, uint64_t *head)
 {
 	uint64_t *prev = NULL;
 	while (head != NULL) {
 		uint64_t *next = (uint64_t *)head[0];
-		writebarrierptr(rt, (void *_Atomic *)head, prev);
+		pin(rt, c, next, 1);
+		store(rt, c, head, 0, prev);
+		pin(rt, c, prev, 0);
 		prev = head;
 		head = next;
 	}
 	return (uintptr_t)prev | KindList;
 }
 
-static void mirror(struct gcrt_runtime *rt, uint64_t *o)
+/* o is reachable from a pin; the subtree swapped out is pinned between
+ * the two stores. */
+static void mirror(struct gcrt_runtime *rt, churner *c, uint64_t *o)
 {
 	if (o == NULL || o[4] == 0)
 		return;
 	void *l = (void *)o[0], *r = (void *)o[1];
-	writebarrierptr(rt, (void *_Atomic *)o, r);
-	writebarrierptr(rt, (void *_Atomic *)o + 1, l);
-	mirror(rt, l);
-	mirror(rt, r);
+	pin(rt, c, l, 1);
+	store(rt, c, o, 0, r);
+	store(rt, c, o, 1, l);
+	pin(rt, c, l, 0);
+	mirror(rt, c, l);
+	mirror(rt, c, r);
 }
 
 static uintptr_t rewire(struct gcrt_runtime *rt, churner *c, uintptr_t tagged)
@@ -312,9 +359,9 @@ static uintptr_t rewire(struct gcrt_runtime *rt, churner *c, uintptr_t tagged)
 	event(c, GCRT_STRESS_EV_REWIRE, tagged & KindMask);
 	c->rewired++;
 	if ((tagged & KindMask) == KindList)
-		return reverse(rt, root);
+		return reverse(rt, c, root);
 	if ((tagged & KindMask) == KindTree)
-		mirror(rt, root);
+		mirror(rt, c, root);
 	return tagged;
 }
 
@@ -368,9 +415,11 @@ static void churnmain(struct gcrt_runtime *rt, void *arg)
 			k = below(c, (uint32_t)s->nslots);
 			event(c, GCRT_STRESS_EV_SWAP, k);
 			got = ATOMIC_XCHG(rt, "test.stress.swapback", &sh->slots[k], got);
-			if (got != 0)
-				check(c, got);
+			if (got == 0)
+				continue;
+			check(c, got);
 		}
+		pin(rt, c, (void *)(got & ~(uintptr_t)KindMask), 0); /* dropped: garbage */
 	}
 	if (c->g != NULL)
 		gcrt_detach(c->g);
@@ -382,7 +431,7 @@ static int churncheck(const gcrt_stress_churn *s)
 	if (s->nthreads < 1 || s->nthreads > GCRT_STRESS_MAXTHREADS || s->rounds > MaxRounds ||
 	    s->maxnodes < 1 || s->maxnodes > MaxNodes || s->nslots < 1 || s->nslots > MaxSlots ||
 	    s->slow_m < -1 || s->slow_m >= s->nthreads || s->slow_us > MaxSlowUs ||
-	    (s->attached != 0 && s->attached != 1))
+	    (s->attached != 0 && s->attached != 1) || (s->gc != 0 && s->gc != 1))
 		return GCRT_ERANGE;
 	return GCRT_OK;
 }
@@ -418,8 +467,10 @@ static int churnrun(gcrt_runtime *rt, churnshared *sh, churner *cs)
 		return rc;
 	for (int k = 0; k < s->nslots; k++) {
 		uintptr_t got = atomic_exchange(&sh->slots[k], 0);
-		if (got != 0)
+		if (got != 0) {
 			check(&cs[0], got);
+			pin(rt, &cs[0], (void *)(got & ~(uintptr_t)KindMask), 0);
+		}
 	}
 	return GCRT_OK;
 }

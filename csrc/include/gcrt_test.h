@@ -214,7 +214,11 @@ GCRT_API int gcrt_test_gc_markhook(gcrt_runtime *rt, void (*fn)(gcrt_runtime *, 
  * object in that round (to prove the oracle catches it).  The oracle is the
  * canaries, ids, lengths and depths; bad counts violations, first_bad says
  * where the first one was.  ring holds each thread's last events (oldest
- * first from ring_pos), GCRT_STRESS_EV_* in op. */
+ * first from ring_pos), GCRT_STRESS_EV_* in op.  With gc, collections may
+ * run at any moment (the caller enables pacing): every object comes from
+ * gcrt_alloc_pinned and everything a thread will touch again stays
+ * reachable from a pin (pins move along as structures are linked and
+ * rewired); at the end every structure is unpinned, so all is garbage. */
 #define GCRT_STRESS_MAXTHREADS 64
 #define GCRT_STRESS_RING 16
 #define GCRT_STRESS_EV_LIST 1
@@ -241,6 +245,7 @@ typedef struct gcrt_stress_churn {
 	int32_t slow_m;        /* -1..nthreads-1 */
 	uint32_t slow_us;      /* <= 100000 */
 	uint32_t corrupt_round; /* 0 = never */
+	int32_t gc;            /* 0/1: objects pinned, collections may run */
 	uint64_t seed;
 	uint64_t allocs, bytes;  /* out: objects and bytes allocated */
 	uint64_t checked;        /* out: object checks done */

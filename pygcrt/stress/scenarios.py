@@ -9,9 +9,14 @@ identities and data sums (lfstack), item ids and list membership
 breaks an oracle returns a :class:`Cycle` with ``failure`` set and, where
 the hook keeps them, the last events of each M.
 
-Collections: the collector is not in this build yet (no ``gcrt_gc``), so
-heaps only grow; churn starts a fresh runtime once its heap passes
-``HEAP_LIMIT`` and every cycle reports no pauses.
+Collections: the ``gc`` scenario runs the churn hook with pacing on
+(GOGC from the options), every object pinned as the hook's gc protocol
+says, so collections start inside any M's allocation while the others
+mutate; each cycle then reports the collections and pauses it saw (from
+the stats' pause ring) and, after a final ``gcrt_gc`` with nothing pinned,
+checks that no object survived.  The other churn scenarios do not collect
+(their objects are held in C locals the collector cannot see), so they
+start a fresh runtime once the heap passes ``HEAP_LIMIT``.
 """
 
 from __future__ import annotations
@@ -114,17 +119,20 @@ class Churn(Scenario):
     name = "churn"
     doc = "Ms build, swap, rewire and check canaried lists, trees and arrays (attached to Ps)"
     attached = 1
+    gc = 0
+    rounds = 40
 
     def __init__(self, o: Options) -> None:
         super().__init__(o)
         self.rt: Any = None
         self.s = ffi.new("gcrt_stress_churn *")
+        self.numgc = 0
 
     def _runtime(self) -> Any:
         if self.rt is not None:
             st = ffi.new("gcrt_stats *")
             check(lib.gcrt_stats_read(self.rt, st), self.rt, "stats")
-            if st.heap_alloc < HEAP_LIMIT or collector_available():
+            if st.heap_alloc < HEAP_LIMIT or self.gc:
                 return self.rt
             lib.gcrt_destroy(self.rt)
         cfg = ffi.new("gcrt_config *")
@@ -134,6 +142,10 @@ class Churn(Scenario):
         out = ffi.new("gcrt_runtime **")
         check(lib.gcrt_new(cfg, out), None, "gcrt_new")
         self.rt = out[0]
+        self.numgc = 0
+        if self.gc:
+            opts = lib.GCRT_GC_ENABLE | (lib.GCRT_GC_CHECKMARK if self.o.checkmark else 0)
+            check(lib.gcrt_gc_options(self.rt, opts, ffi.NULL), self.rt, "gc_options")
         return self.rt
 
     def cycle(self, i: int) -> Cycle:
@@ -142,16 +154,16 @@ class Churn(Scenario):
         self._chaos(rt, seed)
         s = self.s
         s.nthreads, s.attached = self.o.ms, self.attached
-        s.rounds, s.maxnodes, s.nslots = 40, 400, max(1, self.o.ms // 2)
+        s.rounds, s.maxnodes, s.nslots = self.rounds, 400, max(1, self.o.ms // 2)
         s.slow_m = self.rng.randrange(self.o.ms)
         s.slow_us = SLOW_US
         s.corrupt_round = 1 + self.rng.randrange(s.rounds) if self.o.mutant == "canary" else 0
         s.seed = seed
+        s.gc = self.gc
         rc = lib.gcrt_test_stress_churn(rt, s)
         c = Cycle(allocs=s.allocs, bytes=s.bytes)
-        st = ffi.new("gcrt_stats *")
-        if rc == 0 and lib.gcrt_stats_read(rt, st) == 0:
-            c.heap = st.heap_alloc
+        if rc == 0:
+            self._collections(rt, c)
         if rc != 0:
             c.failure = f"gcrt_test_stress_churn returned {string(lib.gcrt_strerror(rc))}"
             if rc == lib.GCRT_EFAILED:
@@ -162,9 +174,38 @@ class Churn(Scenario):
             c.failure = f"{s.bad} bad objects; first: {string(s.first_bad)}"
         elif s.checked < s.allocs:
             c.failure = f"checked {s.checked} objects of {s.allocs} allocated"
+        if not c.failure and self.gc:
+            c.failure = self._all_garbage(rt, c)
         if c.failure:
             c.events = self._events()
         return c
+
+    def _collections(self, rt: Any, c: Cycle) -> None:
+        """Heap size, and the collections and pauses since the last cycle."""
+        st = ffi.new("gcrt_stats *")
+        check(lib.gcrt_stats_read(rt, st), rt, "stats")
+        c.heap = st.heap_alloc
+        first = max(self.numgc, st.numgc - 256)
+        c.numgc = st.numgc - self.numgc
+        c.pauses_ns = [st.pause_ns[k % 256] for k in range(first, st.numgc)]
+        self.numgc = st.numgc
+
+    def _all_garbage(self, rt: Any, c: Cycle) -> str:
+        """After the hook nothing is pinned: a full collection must free
+        every object it allocated."""
+        rc = lib.gcrt_gc(rt)
+        if rc != 0:
+            return f"gcrt_gc returned {string(lib.gcrt_strerror(rc))}: " + \
+                string(lib.gcrt_last_throw(rt)).split("\n", 1)[0]
+        st = ffi.new("gcrt_stats *")
+        check(lib.gcrt_stats_read(rt, st), rt, "stats")
+        before, heap, pauses = c.numgc, c.heap, c.pauses_ns
+        self._collections(rt, c)
+        c.numgc, c.heap, c.pauses_ns = c.numgc + before, heap, pauses + c.pauses_ns
+        if st.heap_objects != 0:
+            return f"{st.heap_objects} objects ({st.heap_alloc} bytes) survived a collection " \
+                   "with nothing pinned"
+        return ""
 
     def _events(self) -> dict[str, list[str]]:
         s = self.s
@@ -198,6 +239,13 @@ class SharedChurn(Churn):
     name = "shared"
     doc = "the churn scenario allocating through the locked shared cache (gcrt_alloc)"
     attached = 0
+
+
+class GcChurn(Churn):
+    name = "gc"
+    doc = "the churn scenario with collections by pacing while Ms mutate (objects pinned)"
+    gc = 1
+    rounds = 150  # several MiB a cycle: past the first pacing goal
 
 
 class LFStack(Scenario):
@@ -279,6 +327,6 @@ class Sched(Scenario):
 
 
 SCENARIOS: dict[str, Callable[[Options], Scenario]] = {
-    s.name: s for s in (Churn, SharedChurn, LFStack, Workbufs, Getfull, Sched)
+    s.name: s for s in (GcChurn, Churn, SharedChurn, LFStack, Workbufs, Getfull, Sched)
 }
-DEFAULT_MIX = ("churn", "shared", "lfstack", "workbufs", "getfull", "sched")
+DEFAULT_MIX = ("gc", "churn", "shared", "lfstack", "workbufs", "getfull", "sched")

@@ -1,7 +1,8 @@
 /* C stress host: several runtime threads allocating typed objects, passing
  * them between each other and checking every canary (gcrt_test_stress_churn),
  * attached to Ps and through the shared cache, with one slow M and, in the
- * test build, chaos at the schedule points.  Short and seeded, so it runs
+ * test build, chaos at the schedule points; and with collections by pacing
+ * (checkmark on) while the Ms mutate pinned structures.  Short and seeded, so it runs
  * under ThreadSanitizer and AddressSanitizer in CI.  The oracle is the
  * hook's canary/structure check plus the heap walk; a planted corruption
  * must be reported. */
@@ -65,6 +66,34 @@ TEST(churn_threads_check_every_object)
 	gcrt_destroy(rt);
 }
 
+TEST(churn_with_collections_keeps_pinned_structures)
+{
+	gcrt_runtime *rt = newrt(2);
+	CHECK(rt != NULL);
+	CHECK_EQ(gcrt_gc_options(rt, GCRT_GC_ENABLE | GCRT_GC_CHECKMARK, NULL), GCRT_OK);
+	CHECK_EQ(gcrt_gc_percent(rt, 10, NULL), GCRT_OK); /* collect often */
+	static gcrt_stress_churn s;
+	static gcrt_stats st;
+	for (uint64_t seed = 1; seed <= 2; seed++) {
+		churnopts(&s, 4, 0, seed);
+		s.gc = 1;
+		s.rounds = 150;
+		CHECK_EQ(gcrt_test_stress_churn(rt, &s), GCRT_OK);
+		if (s.bad != 0)
+			fprintf(stderr, "  seed %llu: %s\n", (unsigned long long)seed, s.first_bad);
+		CHECK_EQ(s.bad, 0);
+		CHECK_EQ(s.error, 0);
+	}
+	CHECK_EQ(gcrt_stats_read(rt, &st), GCRT_OK);
+	CHECK(st.numgc >= 1);
+	/* Nothing is pinned any more: one collection frees everything. */
+	CHECK_EQ(gcrt_gc(rt), GCRT_OK);
+	CHECK_EQ(gcrt_stats_read(rt, &st), GCRT_OK);
+	CHECK_EQ(st.heap_objects, 0);
+	CHECK_EQ(gcrt_test_heap_check(rt), GCRT_OK);
+	gcrt_destroy(rt);
+}
+
 TEST(churn_reports_a_corrupted_canary)
 {
 	gcrt_runtime *rt = newrt(2);
@@ -95,6 +124,9 @@ TEST(churn_bad_arguments)
 	s.slow_m = 2;
 	CHECK_EQ(gcrt_test_stress_churn(rt, &s), GCRT_ERANGE);
 	churnopts(&s, 2, 0, 1);
+	s.gc = 2;
+	CHECK_EQ(gcrt_test_stress_churn(rt, &s), GCRT_ERANGE);
+	churnopts(&s, 2, 0, 1);
 	s.nslots = 0;
 	CHECK_EQ(gcrt_test_stress_churn(rt, &s), GCRT_ERANGE);
 	churnopts(&s, 2, 0, 1);
@@ -106,6 +138,7 @@ TEST(churn_bad_arguments)
 int main(void)
 {
 	RUN(churn_threads_check_every_object);
+	RUN(churn_with_collections_keeps_pinned_structures);
 	RUN(churn_reports_a_corrupted_canary);
 	RUN(churn_bad_arguments);
 	return ctest_end();
