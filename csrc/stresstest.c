@@ -21,7 +21,10 @@
  * reachable from a pin (a child stays pinned until its parent points to
  * it; while a list is reversed the unreversed rest is pinned; a subtree
  * being swapped is pinned across the two stores).  A structure's root
- * stays pinned while it is built, held or parked in a slot.
+ * stays pinned while it is built, held or parked in a slot.  Some dropped
+ * structures get a finalizer, which checks the whole structure on the
+ * finalizer thread (Go keeps an object and its referents intact until its
+ * finalizer has run); each must run exactly once after the final gcrt_gc.
  *
  * Layouts (words): list node {next*, canary, id, length}; tree node
  * {left*, right*, canary, id, depth}; array {canary, id, nwords, fill...}
@@ -56,6 +59,8 @@ typedef struct churnshared {
 	_Atomic uintptr_t slots[MaxSlots];
 	_Atomic uint64_t bad;
 	_Atomic int32_t nattached;
+	_Atomic uint64_t finset, finran;
+	struct churner *fin; /* the finalizer thread's checker (tid -1) */
 	rtlock badlock; /* guards s->first_bad and s->error */
 } churnshared;
 
@@ -94,6 +99,8 @@ static uint64_t canary(const churnshared *sh, uint64_t id)
 static void event(churner *c, uint32_t op, uint64_t value)
 {
 	gcrt_stress_churn *s = c->sh->s;
+	if (c->tid < 0)
+		return;
 	uint32_t i = s->ring_pos[c->tid]++ % GCRT_STRESS_RING;
 	s->ring[c->tid][i] = (gcrt_stress_event){op, c->round, value};
 }
@@ -387,6 +394,38 @@ static void slow(churner *c)
 	gcrt_usleep(us);
 }
 
+/* A finalizer: the structure rooted at obj must still be intact. */
+static void finalize(gcrt_runtime *rt, void *obj, void *arg)
+{
+	churnshared *sh = arg;
+	gcrt_type t;
+	uintptr_t kind = KindArray;
+	if (gcrt_object_of(rt, obj, NULL, &t, NULL) != GCRT_OK) {
+		bad(sh->fin, obj, "finalized object", 1, 0);
+	} else {
+		kind = t == sh->list ? KindList : t == sh->tree ? KindTree : KindArray;
+		check(sh->fin, (uintptr_t)obj | kind);
+	}
+	(void)ATOMIC_XADD(rt, "test.stress.finran", &sh->finran, 1);
+}
+
+/* The thread lets go of a structure: in gc mode it becomes garbage, a
+ * quarter of the time with a finalizer. */
+static void drop(struct gcrt_runtime *rt, churner *c, uintptr_t tagged)
+{
+	void *root = (void *)(tagged & ~(uintptr_t)KindMask);
+	if (!c->sh->s->gc)
+		return;
+	if (below(c, 4) == 0) {
+		int rc = gcrt_set_finalizer(rt, root, finalize, c->sh);
+		if (rc != GCRT_OK)
+			bad(c, root, "gcrt_set_finalizer result", 0, (uint64_t)(int64_t)rc);
+		else
+			(void)ATOMIC_XADD(rt, "test.stress.finset", &c->sh->finset, 1);
+	}
+	pin(rt, c, root, 0);
+}
+
 static void churnmain(struct gcrt_runtime *rt, void *arg)
 {
 	churner *c = arg;
@@ -419,7 +458,7 @@ static void churnmain(struct gcrt_runtime *rt, void *arg)
 				continue;
 			check(c, got);
 		}
-		pin(rt, c, (void *)(got & ~(uintptr_t)KindMask), 0); /* dropped: garbage */
+		drop(rt, c, got);
 	}
 	if (c->g != NULL)
 		gcrt_detach(c->g);
@@ -447,6 +486,21 @@ static int churntypes(gcrt_runtime *rt, churnshared *sh)
 	return rc;
 }
 
+/* Everything is garbage now: a collection queues every finalizer set,
+ * and each must run once. */
+static int finalizeall(gcrt_runtime *rt, churnshared *sh)
+{
+	int rc = gcrt_gc(rt);
+	if (rc == GCRT_OK)
+		rc = gcrt_finalizers_wait(rt, NULL);
+	if (rc != GCRT_OK)
+		return rc;
+	uint64_t set = atomic_load(&sh->finset), ran = atomic_load(&sh->finran);
+	if (ran != set)
+		bad(sh->fin, NULL, "finalizers run", set, ran);
+	return GCRT_OK;
+}
+
 /* Start the churners, join them, then check what the slots still hold. */
 static int churnrun(gcrt_runtime *rt, churnshared *sh, churner *cs)
 {
@@ -472,7 +526,7 @@ static int churnrun(gcrt_runtime *rt, churnshared *sh, churner *cs)
 			pin(rt, &cs[0], (void *)(got & ~(uintptr_t)KindMask), 0);
 		}
 	}
-	return GCRT_OK;
+	return s->gc ? finalizeall(rt, sh) : GCRT_OK;
 }
 
 GCRT_API int gcrt_test_stress_churn(gcrt_runtime *rt, gcrt_stress_churn *s)
@@ -496,6 +550,7 @@ GCRT_API int gcrt_test_stress_churn(gcrt_runtime *rt, gcrt_stress_churn *s)
 	sh->s = s;
 	lock_init(&sh->badlock);
 	s->allocs = s->bytes = s->checked = s->rewired = s->bad = 0;
+	s->finalizers_set = s->finalizers_run = 0;
 	s->nattached = s->error = 0;
 	s->first_bad[0] = '\0';
 	memset(s->ring_pos, 0, sizeof s->ring_pos);
@@ -504,8 +559,13 @@ GCRT_API int gcrt_test_stress_churn(gcrt_runtime *rt, gcrt_stress_churn *s)
 	for (int i = 0; i < s->nthreads && rc == GCRT_OK; i++)
 		cs[i] = (churner){.sh = sh, .tid = i, .rng = mix64(s->seed ^ mix64((uint64_t)i + 1)),
 				  .nextid = (uint64_t)(i + 1) << 40};
+	churner fin = {.sh = sh, .tid = -1};
+	sh->fin = &fin;
 	if (rc == GCRT_OK)
 		rc = churnrun(rt, sh, cs);
+	s->checked = fin.checked;
+	s->finalizers_set = atomic_load(&sh->finset);
+	s->finalizers_run = atomic_load(&sh->finran);
 	for (int i = 0; i < s->nthreads; i++) {
 		s->allocs += cs[i].allocs;
 		s->bytes += cs[i].bytes;

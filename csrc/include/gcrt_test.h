@@ -218,7 +218,10 @@ GCRT_API int gcrt_test_gc_markhook(gcrt_runtime *rt, void (*fn)(gcrt_runtime *, 
  * run at any moment (the caller enables pacing): every object comes from
  * gcrt_alloc_pinned and everything a thread will touch again stays
  * reachable from a pin (pins move along as structures are linked and
- * rewired); at the end every structure is unpinned, so all is garbage. */
+ * rewired); a quarter of the structures a thread drops get a finalizer
+ * that checks the whole structure is still intact when it runs.  At the
+ * end every structure is unpinned, one gcrt_gc runs and the hook waits for
+ * the finalizers: each one set must have run exactly once. */
 #define GCRT_STRESS_MAXTHREADS 64
 #define GCRT_STRESS_RING 16
 #define GCRT_STRESS_EV_LIST 1
@@ -251,6 +254,7 @@ typedef struct gcrt_stress_churn {
 	uint64_t checked;        /* out: object checks done */
 	uint64_t rewired;        /* out: structures rewired */
 	uint64_t bad;            /* out: oracle violations */
+	uint64_t finalizers_set, finalizers_run; /* out (gc mode) */
 	int32_t nattached;       /* out: threads that got a P */
 	int32_t error;           /* out: first GCRT_E* an allocation returned, 0 none */
 	char first_bad[160];     /* out: the first violation, "" if none */

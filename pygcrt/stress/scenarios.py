@@ -12,7 +12,8 @@ the hook keeps them, the last events of each M.
 Collections: the ``gc`` scenario runs the churn hook with pacing on
 (GOGC from the options), every object pinned as the hook's gc protocol
 says, so collections start inside any M's allocation while the others
-mutate; each cycle then reports the collections and pauses it saw (from
+mutate, and finalizers on dropped structures that check them when they
+run; each cycle then reports the collections and pauses it saw (from
 the stats' pause ring) and, after a final ``gcrt_gc`` with nothing pinned,
 checks that no object survived.  The other churn scenarios do not collect
 (their objects are held in C locals the collector cannot see), so they
@@ -174,6 +175,9 @@ class Churn(Scenario):
             c.failure = f"{s.bad} bad objects; first: {string(s.first_bad)}"
         elif s.checked < s.allocs:
             c.failure = f"checked {s.checked} objects of {s.allocs} allocated"
+        elif s.finalizers_run != s.finalizers_set:
+            c.failure = f"{s.finalizers_run} of {s.finalizers_set} finalizers ran"
+        c.note = f"{s.finalizers_run} finalizers ran" if self.gc else ""
         if not c.failure and self.gc:
             c.failure = self._all_garbage(rt, c)
         if c.failure:
@@ -243,7 +247,7 @@ class SharedChurn(Churn):
 
 class GcChurn(Churn):
     name = "gc"
-    doc = "the churn scenario with collections by pacing while Ms mutate (objects pinned)"
+    doc = "churn with collections by pacing while Ms mutate pinned objects, and finalizers"
     gc = 1
     rounds = 150  # several MiB a cycle: past the first pacing goal
 

@@ -2,7 +2,8 @@
  * them between each other and checking every canary (gcrt_test_stress_churn),
  * attached to Ps and through the shared cache, with one slow M and, in the
  * test build, chaos at the schedule points; and with collections by pacing
- * (checkmark on) while the Ms mutate pinned structures.  Short and seeded, so it runs
+ * (checkmark on) while the Ms mutate pinned structures, and finalizers
+ * that check the structures they finalize.  Short and seeded, so it runs
  * under ThreadSanitizer and AddressSanitizer in CI.  The oracle is the
  * hook's canary/structure check plus the heap walk; a planted corruption
  * must be reported. */
@@ -66,7 +67,7 @@ TEST(churn_threads_check_every_object)
 	gcrt_destroy(rt);
 }
 
-TEST(churn_with_collections_keeps_pinned_structures)
+TEST(churn_with_collections_and_finalizers)
 {
 	gcrt_runtime *rt = newrt(2);
 	CHECK(rt != NULL);
@@ -83,6 +84,8 @@ TEST(churn_with_collections_keeps_pinned_structures)
 			fprintf(stderr, "  seed %llu: %s\n", (unsigned long long)seed, s.first_bad);
 		CHECK_EQ(s.bad, 0);
 		CHECK_EQ(s.error, 0);
+		CHECK(s.finalizers_set > 0);
+		CHECK_EQ(s.finalizers_run, s.finalizers_set);
 	}
 	CHECK_EQ(gcrt_stats_read(rt, &st), GCRT_OK);
 	CHECK(st.numgc >= 1);
@@ -138,7 +141,7 @@ TEST(churn_bad_arguments)
 int main(void)
 {
 	RUN(churn_threads_check_every_object);
-	RUN(churn_with_collections_keeps_pinned_structures);
+	RUN(churn_with_collections_and_finalizers);
 	RUN(churn_reports_a_corrupted_canary);
 	RUN(churn_bad_arguments);
 	return ctest_end();
