@@ -3,7 +3,7 @@
 The child runs its scenario cycle after cycle until the trial's duration
 or cycle count is reached, and writes one JSON object per line to stdout:
 ``{"kind": "progress", ...}`` now and then (cumulative cycles, allocations
-and collections, the heap, new pauses), then ``{"kind": "end", ...}`` with
+and collections, the heap, new pauses and heap samples), then ``{"kind": "end", ...}`` with
 its peak RSS, or ``{"kind": "fail", ...}`` with the failure and the
 last events of each M.  Exit status 0 when every oracle held, 1 on a
 failure; an abort or a crash is seen by the parent as a signal or a
@@ -41,6 +41,7 @@ def run_trial(o: Options, out: TextIO, every: float = 0.1) -> int:
     t0 = last = time.monotonic()
     tot = {"cycles": 0, "allocs": 0, "bytes": 0, "numgc": 0}
     pauses: list[int] = []
+    samples: list[tuple[float, int]] = []
     heap = 0
     try:
         while (o.cycles and tot["cycles"] < o.cycles) or (
@@ -52,21 +53,23 @@ def run_trial(o: Options, out: TextIO, every: float = 0.1) -> int:
             tot["bytes"] += c.bytes
             tot["numgc"] += c.numgc
             pauses += c.pauses_ns
+            samples += [(round(t - t0, 4), b) for t, b in c.heap_samples]
             heap = c.heap or heap
             now = time.monotonic()
             if c.failure:
                 rec = asdict(c)
-                rec.update(tot, kind="fail", t=now - t0, pauses_ns=pauses, maxrss_kb=_maxrss())
+                rec.update(tot, kind="fail", t=now - t0, pauses_ns=pauses, maxrss_kb=_maxrss(),
+                           heap_samples=samples)
                 _emit(out, rec)
                 return 1
             if now - last >= every:
                 _emit(out, dict(tot, kind="progress", t=now - t0, heap=heap, pauses_ns=pauses,
-                                note=c.note))
-                pauses, last = [], now
+                                heap_samples=samples, note=c.note))
+                pauses, samples, last = [], [], now
     finally:
         scen.close()
     _emit(out, dict(tot, kind="end", t=time.monotonic() - t0, heap=heap, pauses_ns=pauses,
-                    maxrss_kb=_maxrss()))
+                    heap_samples=samples, maxrss_kb=_maxrss()))
     return 0
 
 

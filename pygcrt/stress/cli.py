@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"pygcrt stress: seed {seed}, {len(trials)} trials of "
           f"{', '.join(dict.fromkeys(t.scenario for t in trials))}; "
           f"replay: {PROG} {shlex.join(full)}", file=sys.stderr)
-    summary = report.Summary(seed=seed)
+    summary = report.Summary(seed=seed, mode=a.mode, checkmark=a.checkmark)
     done: list[tuple[float, Trial]] = []
     disp = Display(sys.stderr, live=not a.no_live)
     t0 = time.monotonic()

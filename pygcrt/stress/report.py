@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .runner import Trial
-from .scenarios import Options, collector_available
+from .scenarios import Options
+
+
+# What each --mode runs in this build (the collector marks with the world
+# stopped; the seed's concurrent scan phase is not in it yet).
+MODE_NOTE = {
+    "seed": "the seed's concurrent scan is not in this build yet: marks stop the world",
+    "stw": "stop-the-world mark, then lazy and background sweep",
+}
 
 
 def percentile(values: list[int], q: float) -> int:
@@ -55,7 +63,8 @@ class Summary:
     pauses_ns: list[int] = field(default_factory=list)
     by_scenario: dict[str, dict[str, int]] = field(default_factory=dict)
     failed: list[dict[str, Any]] = field(default_factory=list)
-    collector: bool = field(default_factory=collector_available)
+    mode: str = "seed"
+    checkmark: bool = False
 
     def add(self, t: Trial) -> None:
         self.trials += 1
@@ -105,7 +114,9 @@ class Summary:
             "bytes_allocated": self.bytes,
             "allocs_per_s": rate,
             "collections": self.collections,
-            "collector_in_build": self.collector,
+            "mode": self.mode,
+            "mode_note": MODE_NOTE[self.mode],
+            "checkmark": self.checkmark,
             "pauses_ns": self.pause_stats(),
             "peak_rss_kb": self.peak_rss_kb,
             "wall_s": self.wall_s,
@@ -131,9 +142,9 @@ def text(s: Summary) -> str:
     lines.append(f"  allocations: {s.allocs:,} objects, {s.bytes / 2**20:,.1f} MiB, "
                  f"{d['allocs_per_s']:,.0f} objects/s")
     ps = s.pause_stats()
-    if not s.collector:
-        lines.append("  gctrace: no collections (this build has no collector yet)")
-    elif ps is None:
+    lines.append(f"  collector: --mode {s.mode}: {MODE_NOTE[s.mode]}"
+                 + (", checkmark on" if s.checkmark else ""))
+    if ps is None:
         lines.append(f"  gctrace: {s.collections} collections, no pauses recorded")
     else:
         lines.append(f"  gctrace: {s.collections} collections, pauses total {_ms(ps['total'])}, "
@@ -165,9 +176,9 @@ def chrome_trace(trials: list[tuple[float, Trial]]) -> dict[str, Any]:
                    "args": {"ok": t.ok, "failure": t.failure}})
         for r in t.records:
             ts = base + r.get("t", 0.0) * 1e6
-            if r.get("heap"):
-                ev.append({"name": "heap", "ph": "C", "pid": 1, "ts": ts,
-                           "args": {"bytes": r["heap"]}})
+            for st, b in r.get("heap_samples", []):
+                ev.append({"name": "heap", "ph": "C", "pid": 1, "ts": base + st * 1e6,
+                           "args": {"bytes": b}})
             for p in r.get("pauses_ns", []):
                 ev.append({"name": "gc pause", "ph": "X", "pid": 1, "tid": tid,
                            "ts": ts, "dur": p / 1e3})
@@ -191,9 +202,9 @@ def plot(path: str, trials: list[tuple[float, Trial]]) -> None:
     for start, t in trials:
         for r in t.records:
             ts = start + r.get("t", 0.0)
-            if r.get("heap"):
-                ht.append(ts)
-                hv.append(r["heap"] / 2**20)
+            for st, b in r.get("heap_samples", []):
+                ht.append(start + st)
+                hv.append(b / 2**20)
             for p in r.get("pauses_ns", []):
                 pt.append(ts)
                 pv.append(p / 1e6)

@@ -23,6 +23,8 @@ start a fresh runtime once the heap passes ``HEAP_LIMIT``.
 from __future__ import annotations
 
 import random
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -47,11 +49,6 @@ EVENT_NAMES = {
     lib.GCRT_STRESS_EV_ERROR: "allocation failed with",
 }
 KINDS = {1: "a list", 2: "a tree", 3: "an array"}
-
-
-def collector_available() -> bool:
-    """True once the runtime has a collector (the gc branch's gcrt_gc)."""
-    return hasattr(lib, "gcrt_gc")
 
 
 @dataclass
@@ -81,12 +78,22 @@ class Cycle:
     heap: int = 0
     numgc: int = 0
     pauses_ns: list[int] = field(default_factory=list)
+    heap_samples: list[tuple[float, int]] = field(default_factory=list)  # (monotonic s, bytes)
     events: dict[str, list[str]] = field(default_factory=dict)
     note: str = ""
 
 
 def _cycle_seed(seed: int, i: int) -> int:
     return (seed * 0x9E3779B97F4A7C15 + i * 0xBF58476D1CE4E5B9 + 1) & (2**63 - 1)
+
+
+def _sample_heap(rt: Any, out: list[tuple[float, int]], stop: threading.Event) -> None:
+    """Sample heap_alloc every 10 ms while a hook runs (the C call releases
+    the GIL, and the stats may be read from any thread)."""
+    st = ffi.new("gcrt_stats *")
+    while not stop.wait(0.01):
+        if lib.gcrt_stats_read(rt, st) == 0:
+            out.append((time.monotonic(), st.heap_alloc))
 
 
 class Scenario:
@@ -161,10 +168,17 @@ class Churn(Scenario):
         s.corrupt_round = 1 + self.rng.randrange(s.rounds) if self.o.mutant == "canary" else 0
         s.seed = seed
         s.gc = self.gc
+        samples: list[tuple[float, int]] = []
+        stop = threading.Event()
+        sampler = threading.Thread(target=_sample_heap, args=(rt, samples, stop), daemon=True)
+        sampler.start()
         rc = lib.gcrt_test_stress_churn(rt, s)
-        c = Cycle(allocs=s.allocs, bytes=s.bytes)
+        stop.set()
+        sampler.join()
+        c = Cycle(allocs=s.allocs, bytes=s.bytes, heap_samples=samples)
         if rc == 0:
             self._collections(rt, c)
+            c.heap = max([c.heap] + [b for _, b in samples])
         if rc != 0:
             c.failure = f"gcrt_test_stress_churn returned {string(lib.gcrt_strerror(rc))}"
             if rc == lib.GCRT_EFAILED:
