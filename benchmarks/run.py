@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -24,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 BENCHES = {"gcbench": [], "binarytrees": ["18"]}
 VARIANTS = ("pygcrt", "bdwgc", "malloc")
 FIELDS = ("wall_ns", "collections", "pause_total_ns", "pause_max_ns", "maxrss_kb")
@@ -54,10 +52,6 @@ def missing_tools() -> tuple[list[str], bool]:
     bdw = shutil.which("pkg-config") is not None and subprocess.run(
         ["pkg-config", "--exists", "bdw-gc"]).returncode == 0
     return fatal, bdw
-
-
-def collector_in_build() -> bool:
-    return re.search(r"\bgcrt_gc\s*\(", (ROOT / "csrc/include/gcrt.h").read_text()) is not None
 
 
 def run_once(binary: Path, args: list[str]) -> Sample:
@@ -109,9 +103,6 @@ def main(argv: list[str] | None = None) -> int:
         for b in benches:
             subprocess.run(["make", "-s", "-C", str(HERE / b)], check=True,
                            stdout=subprocess.DEVNULL)
-    if not collector_in_build():
-        print("note: this libgcrt has no collector yet (no gcrt_gc): the pygcrt variants "
-              "allocate without collecting, so their heaps only grow", file=sys.stderr)
     results: dict[tuple[str, str], list[Sample]] = {}
     for b in benches:
         for _ in range(a.runs):

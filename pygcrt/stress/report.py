@@ -58,6 +58,7 @@ class Summary:
     bytes: int = 0
     collections: int = 0
     run_s: float = 0.0
+    alloc_s: float = 0.0  # run time of the trials that allocate (churn, gc)
     wall_s: float = 0.0
     peak_rss_kb: int = 0
     pauses_ns: list[int] = field(default_factory=list)
@@ -77,6 +78,8 @@ class Summary:
         self.bytes += last.get("bytes", 0)
         self.collections += last.get("numgc", 0)
         self.run_s += last.get("t", 0.0)
+        if last.get("allocs"):
+            self.alloc_s += last.get("t", 0.0)
         self.peak_rss_kb = max(self.peak_rss_kb, last.get("maxrss_kb", 0))
         sc = self.by_scenario.setdefault(t.options.scenario,
                                          {"trials": 0, "cycles": 0, "failures": 0})
@@ -103,7 +106,7 @@ class Summary:
                 "p99": percentile(p, 99), "max": max(p)}
 
     def as_dict(self) -> dict[str, Any]:
-        rate = self.allocs / self.run_s if self.run_s else 0.0
+        rate = self.allocs / self.alloc_s if self.alloc_s else 0.0
         return {
             "ok": self.failures == 0,
             "seed": self.seed,
@@ -140,7 +143,7 @@ def text(s: Summary) -> str:
     for name, v in s.by_scenario.items():
         lines.append(f"  {name:<10} {v['trials']:>7} {v['cycles']:>7} {v['failures']:>9}")
     lines.append(f"  allocations: {s.allocs:,} objects, {s.bytes / 2**20:,.1f} MiB, "
-                 f"{d['allocs_per_s']:,.0f} objects/s")
+                 f"{d['allocs_per_s']:,.0f} objects/s in the allocating trials")
     ps = s.pause_stats()
     lines.append(f"  collector: --mode {s.mode}: {MODE_NOTE[s.mode]}"
                  + (", checkmark on" if s.checkmark else ""))
