@@ -330,17 +330,27 @@ static void check(churner *c, uintptr_t tagged)
 /* ---- rewiring (pointer stores through the write barrier) ---- */
 
 /* head is pinned; so is the new head returned.  In gc mode the node
- * being turned around and the unreversed rest stay pinned. */
+ * being turned around and the unreversed rest stay pinned.  lose_rest
+ * keeps only the old head pinned until the end, so both the rest and the
+ * reversed part hang off no root meanwhile.  At most length steps, in case
+ * a lost node was reused. */
 static uintptr_t reverse(struct gcrt_runtime *rt, churner *c, uint64_t *head)
 {
-	uint64_t *prev = NULL;
-	while (head != NULL) {
+	int lose = c->sh->s->lose_rest;
+	uint64_t *prev = NULL, *first = head;
+	for (uint64_t n = head[3]; head != NULL && n > 0; n--) {
 		uint64_t *next = (uint64_t *)head[0];
-		pin(rt, c, next, 1);
+		if (!lose)
+			pin(rt, c, next, 1);
 		store(rt, c, head, 0, prev);
-		pin(rt, c, prev, 0);
+		if (!lose)
+			pin(rt, c, prev, 0);
 		prev = head;
 		head = next;
+	}
+	if (lose && prev != first) {
+		pin(rt, c, prev, 1);
+		pin(rt, c, first, 0);
 	}
 	return (uintptr_t)prev | KindList;
 }
@@ -470,7 +480,8 @@ static int churncheck(const gcrt_stress_churn *s)
 	if (s->nthreads < 1 || s->nthreads > GCRT_STRESS_MAXTHREADS || s->rounds > MaxRounds ||
 	    s->maxnodes < 1 || s->maxnodes > MaxNodes || s->nslots < 1 || s->nslots > MaxSlots ||
 	    s->slow_m < -1 || s->slow_m >= s->nthreads || s->slow_us > MaxSlowUs ||
-	    (s->attached != 0 && s->attached != 1) || (s->gc != 0 && s->gc != 1))
+	    (s->attached != 0 && s->attached != 1) || (s->gc != 0 && s->gc != 1) ||
+	    (s->lose_rest != 0 && s->lose_rest != 1))
 		return GCRT_ERANGE;
 	return GCRT_OK;
 }

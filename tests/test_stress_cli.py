@@ -62,6 +62,17 @@ def test_corrupted_canary_exits_1_naming_the_seed() -> None:
 
 
 @pytest.mark.timeout(60)
+def test_lost_root_in_the_gc_scenario_exits_1() -> None:
+    """A list being reversed is left unrooted while collections run: live
+    nodes are freed and reused, which the checks report (or the child dies
+    of it, which is reported the same way)."""
+    r = stress("--scenario", "gc", "--cycles", "3", "--seed", "11", "--mutant", "lose_rest")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "FAILED trial 0: scenario gc, seed 11" in r.stdout
+    assert "--mutant lose_rest" in r.stdout
+
+
+@pytest.mark.timeout(60)
 def test_lf_aba_mutant_is_found_by_lfstack_trials() -> None:
     r = stress("--scenario", "lfstack", "--duration", "2", "--seed", "5", "--mutant", "lf_aba",
                "--json")

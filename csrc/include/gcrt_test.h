@@ -221,7 +221,10 @@ GCRT_API int gcrt_test_gc_markhook(gcrt_runtime *rt, void (*fn)(gcrt_runtime *, 
  * rewired); a quarter of the structures a thread drops get a finalizer
  * that checks the whole structure is still intact when it runs.  At the
  * end every structure is unpinned, one gcrt_gc runs and the hook waits for
- * the finalizers: each one set must have run exactly once. */
+ * the finalizers: each one set must have run exactly once.  lose_rest = 1
+ * (gc mode) plants a rooting bug: a list being reversed leaves its
+ * unreversed rest unpinned, so a collection meanwhile frees live nodes and
+ * the checks must report it. */
 #define GCRT_STRESS_MAXTHREADS 64
 #define GCRT_STRESS_RING 16
 #define GCRT_STRESS_EV_LIST 1
@@ -249,6 +252,7 @@ typedef struct gcrt_stress_churn {
 	uint32_t slow_us;      /* <= 100000 */
 	uint32_t corrupt_round; /* 0 = never */
 	int32_t gc;            /* 0/1: objects pinned, collections may run */
+	int32_t lose_rest;     /* 0/1: the planted rooting bug (gc mode) */
 	uint64_t seed;
 	uint64_t allocs, bytes;  /* out: objects and bytes allocated */
 	uint64_t checked;        /* out: object checks done */

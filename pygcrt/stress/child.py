@@ -12,6 +12,7 @@ missing "end" line.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import resource
 import sys
@@ -74,6 +75,7 @@ def run_trial(o: Options, out: TextIO, every: float = 0.1) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    faulthandler.enable()  # a crash leaves its Python stack on stderr for the report
     args = sys.argv[1:] if argv is None else argv
     o = Options(**json.loads(args[0]))
     return run_trial(o, sys.stdout)

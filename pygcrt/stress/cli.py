@@ -95,8 +95,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--chaos", type=_ranged(0, 1000), default=10,
                     help="chance of a yield/spin/sleep per schedule point, permille")
     ap.add_argument("--mutant", choices=[*RUNTIME_MUTANTS, *HOOK_MUTANTS], default=None,
-                    help="switch a planted bug on (canary: corrupt a live object) to check "
-                         "that the stress catches it")
+                    help="switch a planted bug on to check that the stress catches it "
+                         "(canary: corrupt a live object; lose_rest: leave part of a list "
+                         "being rewired unrooted in the gc scenario)")
     ap.add_argument("--json", action="store_true", help="print the final report as JSON")
     ap.add_argument("--trace", type=_outfile, metavar="FILE", help="write a Chrome trace JSON")
     ap.add_argument("--plot", type=_outfile, metavar="FILE",

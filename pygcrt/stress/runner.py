@@ -93,7 +93,7 @@ def run_trial(index: int, o: Options, on_record: Callable[[Trial, dict[str, Any]
         how = f"timed out after {limit:.0f} s" if expired.is_set() else _status(t.returncode)
         t.failure = f"child {how} without finishing the trial"
         if t.stderr_tail:
-            fatal = [ln for ln in t.stderr_tail if "fatal error" in ln or "Error" in ln]
+            fatal = [ln for ln in t.stderr_tail if "error" in ln.lower()]
             t.failure += ": " + (fatal[0] if fatal else t.stderr_tail[-1])
     t.ok = not t.failure
     return t

@@ -10,8 +10,9 @@ breaks an oracle returns a :class:`Cycle` with ``failure`` set and, where
 the hook keeps them, the last events of each M.
 
 Collections: the ``gc`` scenario runs the churn hook with pacing on
-(GOGC from the options), every object pinned as the hook's gc protocol
-says, so collections start inside any M's allocation while the others
+(GOGC from the options) and a host thread forcing a collection every
+``FORCE_GC_S``, every object pinned as the hook's gc protocol says, so
+collections start inside any M's allocation or from outside while the Ms
 mutate, and finalizers on dropped structures that check them when they
 run; each cycle then reports the collections and pauses it saw (from
 the stats' pause ring) and, after a final ``gcrt_gc`` with nothing pinned,
@@ -34,8 +35,9 @@ from .._binding import check, ffi, lib, string
 
 HEAP_LIMIT = 256 << 20
 SLOW_US = 2000
+FORCE_GC_S = 0.02  # gc scenario: a forced collection this often, besides pacing
 RUNTIME_MUTANTS = ("getfull_partial", "lf_aba")
-HOOK_MUTANTS = ("canary",)
+HOOK_MUTANTS = ("canary", "lose_rest")
 EVENT_NAMES = {
     lib.GCRT_STRESS_EV_LIST: "built list of",
     lib.GCRT_STRESS_EV_TREE: "built tree of depth",
@@ -94,6 +96,14 @@ def _sample_heap(rt: Any, out: list[tuple[float, int]], stop: threading.Event) -
     while not stop.wait(0.01):
         if lib.gcrt_stats_read(rt, st) == 0:
             out.append((time.monotonic(), st.heap_alloc))
+
+
+def _force_gc(rt: Any, stop: threading.Event, every: float) -> None:
+    """Collect every ``every`` seconds while a hook runs, on top of pacing
+    (collections from a thread that is not an M, as a host would)."""
+    while not stop.wait(every):
+        if lib.gcrt_gc(rt) != 0:
+            return
 
 
 class Scenario:
@@ -168,13 +178,19 @@ class Churn(Scenario):
         s.corrupt_round = 1 + self.rng.randrange(s.rounds) if self.o.mutant == "canary" else 0
         s.seed = seed
         s.gc = self.gc
+        s.lose_rest = int(self.gc and self.o.mutant == "lose_rest")
         samples: list[tuple[float, int]] = []
         stop = threading.Event()
-        sampler = threading.Thread(target=_sample_heap, args=(rt, samples, stop), daemon=True)
-        sampler.start()
+        helpers = [threading.Thread(target=_sample_heap, args=(rt, samples, stop), daemon=True)]
+        if self.gc:
+            helpers.append(threading.Thread(target=_force_gc, args=(rt, stop, FORCE_GC_S),
+                                            daemon=True))
+        for h in helpers:
+            h.start()
         rc = lib.gcrt_test_stress_churn(rt, s)
         stop.set()
-        sampler.join()
+        for h in helpers:
+            h.join()
         c = Cycle(allocs=s.allocs, bytes=s.bytes, heap_samples=samples)
         if rc == 0:
             self._collections(rt, c)
