@@ -5,7 +5,8 @@
 CSRC := ../../csrc
 BUILD := build
 CC ?= cc
-CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -pthread -I../gcbench -I$(CSRC)/include
+CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -pthread \
+	-I../gcbench -I$(CSRC)/include
 HAVE_BDWGC := $(shell pkg-config --exists bdw-gc && echo yes)
 VARIANTS := malloc pygcrt $(if $(HAVE_BDWGC),bdwgc)
 
@@ -20,7 +21,8 @@ $(BUILD)/$(NAME)-malloc: $(NAME).c ../gcbench/heap.h
 
 $(BUILD)/$(NAME)-bdwgc: $(NAME).c ../gcbench/heap.h
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -DHEAP_BDWGC $(shell pkg-config --cflags bdw-gc) $< -o $@ $(shell pkg-config --libs bdw-gc)
+	$(CC) $(CFLAGS) -DHEAP_BDWGC $(shell pkg-config --cflags bdw-gc) $< -o $@ \
+		$(shell pkg-config --libs bdw-gc)
 
 $(BUILD)/$(NAME)-pygcrt: $(NAME).c ../gcbench/heap.h lib
 	@mkdir -p $(BUILD)

@@ -42,11 +42,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _ranged(lo: float, hi: float, kind: type = int) -> Any:
+    what = "an integer" if kind is int else "a number"
+
     def conv(text: str) -> Any:
         try:
             v = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if kind is int else ' number'}")
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
         if not lo <= v <= hi:
             raise argparse.ArgumentTypeError(f"{text} is out of range {lo:g}..{hi:g}")
         return v
