@@ -135,3 +135,24 @@ def test_a_child_that_dies_is_a_failure_with_its_stderr() -> None:
     assert not t.ok and t.returncode == 1 and not seen
     assert "without finishing the trial" in t.failure and "KeyError" in t.failure
     assert any("no-such-scenario" in ln for ln in t.stderr_tail)
+
+
+def test_plot_without_matplotlib_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert main(["--plot", str(tmp_path / "p.png")]) == 2
+        assert "argument --plot: matplotlib is not installed" in capsys.readouterr().err
+    else:
+        pytest.skip("matplotlib is installed")
+
+
+@pytest.mark.timeout(60)
+def test_plot_is_written(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "p.png"
+    r = stress("--scenario", "gc", "--cycles", "1", "--seed", "2", "--plot", str(png))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

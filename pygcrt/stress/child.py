@@ -3,7 +3,8 @@
 The child runs its scenario cycle after cycle until the trial's duration
 or cycle count is reached, and writes one JSON object per line to stdout:
 ``{"kind": "progress", ...}`` now and then (cumulative cycles, allocations
-and collections, the heap, new pauses and heap samples), then ``{"kind": "end", ...}`` with
+and collections, the heap, new pauses, and heap and pause samples with
+their times), then ``{"kind": "end", ...}`` with
 its peak RSS, or ``{"kind": "fail", ...}`` with the failure and the
 last events of each M.  Exit status 0 when every oracle held, 1 on a
 failure; an abort or a crash is seen by the parent as a signal or a
@@ -43,6 +44,7 @@ def run_trial(o: Options, out: TextIO, every: float = 0.1) -> int:
     tot = {"cycles": 0, "allocs": 0, "bytes": 0, "numgc": 0}
     pauses: list[int] = []
     samples: list[tuple[float, int]] = []
+    ptimes: list[tuple[float, int]] = []
     heap = 0
     try:
         while (o.cycles and tot["cycles"] < o.cycles) or (
@@ -55,22 +57,23 @@ def run_trial(o: Options, out: TextIO, every: float = 0.1) -> int:
             tot["numgc"] += c.numgc
             pauses += c.pauses_ns
             samples += [(round(t - t0, 4), b) for t, b in c.heap_samples]
+            ptimes += [(round(t - t0, 4), p) for t, p in c.pause_samples]
             heap = c.heap or heap
             now = time.monotonic()
             if c.failure:
                 rec = asdict(c)
                 rec.update(tot, kind="fail", t=now - t0, pauses_ns=pauses, maxrss_kb=_maxrss(),
-                           heap_samples=samples)
+                           heap_samples=samples, pause_samples=ptimes)
                 _emit(out, rec)
                 return 1
             if now - last >= every:
                 _emit(out, dict(tot, kind="progress", t=now - t0, heap=heap, pauses_ns=pauses,
-                                heap_samples=samples, note=c.note))
-                pauses, samples, last = [], [], now
+                                heap_samples=samples, pause_samples=ptimes, note=c.note))
+                pauses, samples, ptimes, last = [], [], [], now
     finally:
         scen.close()
     _emit(out, dict(tot, kind="end", t=time.monotonic() - t0, heap=heap, pauses_ns=pauses,
-                    heap_samples=samples, maxrss_kb=_maxrss()))
+                    heap_samples=samples, pause_samples=ptimes, maxrss_kb=_maxrss()))
     return 0
 
 

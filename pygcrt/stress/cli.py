@@ -86,7 +86,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--duration", type=_ranged(0.1, 86400, float), default=30.0,
                     help="seconds to run in all (default 30)")
     ap.add_argument("--cycles", type=_ranged(1, 10**9), default=0,
-                    help="run this many cycles of each scenario instead of a duration")
+                    help="run this many cycles of each scenario instead of a duration (a cycle "
+                         "is one batch of the scenario's work; in gc, one run of the Ms with "
+                         "the collections during it and a final one)")
     ap.add_argument("--seed", type=_ranged(0, 2**62), default=None,
                     help="base seed (default: random, printed)")
     ap.add_argument("--gogc", type=_ranged(-1, 100000), default=100, help="GOGC percent, -1 = off")

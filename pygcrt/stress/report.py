@@ -166,6 +166,14 @@ def text(s: Summary) -> str:
     return "\n".join(lines)
 
 
+def _timed_pauses(r: dict[str, Any]) -> list[tuple[float, int]]:
+    """A record's pauses with their times in the trial: sampled times where
+    the scenario timed them (to 10 ms), else the record's time."""
+    timed = [(t, p) for t, p in r.get("pause_samples", [])]
+    rest = r.get("pauses_ns", [])[len(timed):]
+    return timed + [(r.get("t", 0.0), p) for p in rest]
+
+
 def chrome_trace(trials: list[tuple[float, Trial]]) -> dict[str, Any]:
     """Chrome trace JSON (chrome://tracing, Perfetto): one track per
     scenario, a slice per trial, the heap as a counter, pauses as slices."""
@@ -178,13 +186,12 @@ def chrome_trace(trials: list[tuple[float, Trial]]) -> dict[str, Any]:
                    "tid": tid, "ts": base, "dur": dur,
                    "args": {"ok": t.ok, "failure": t.failure}})
         for r in t.records:
-            ts = base + r.get("t", 0.0) * 1e6
             for st, b in r.get("heap_samples", []):
                 ev.append({"name": "heap", "ph": "C", "pid": 1, "ts": base + st * 1e6,
                            "args": {"bytes": b}})
-            for p in r.get("pauses_ns", []):
+            for pt, p in _timed_pauses(r):
                 ev.append({"name": "gc pause", "ph": "X", "pid": 1, "tid": tid,
-                           "ts": ts, "dur": p / 1e3})
+                           "ts": base + pt * 1e6, "dur": p / 1e3})
     return {"traceEvents": ev, "displayTimeUnit": "ms"}
 
 
@@ -204,12 +211,11 @@ def plot(path: str, trials: list[tuple[float, Trial]]) -> None:
     ht, hv, pt, pv = [], [], [], []
     for start, t in trials:
         for r in t.records:
-            ts = start + r.get("t", 0.0)
             for st, b in r.get("heap_samples", []):
                 ht.append(start + st)
                 hv.append(b / 2**20)
-            for p in r.get("pauses_ns", []):
-                pt.append(ts)
+            for when, p in _timed_pauses(r):
+                pt.append(start + when)
                 pv.append(p / 1e6)
     ax1.plot(ht, hv, ".-", ms=3)
     ax1.set_ylabel("heap (MiB)")

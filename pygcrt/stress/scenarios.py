@@ -81,6 +81,7 @@ class Cycle:
     numgc: int = 0
     pauses_ns: list[int] = field(default_factory=list)
     heap_samples: list[tuple[float, int]] = field(default_factory=list)  # (monotonic s, bytes)
+    pause_samples: list[tuple[float, int]] = field(default_factory=list)  # (monotonic s, ns)
     events: dict[str, list[str]] = field(default_factory=dict)
     note: str = ""
 
@@ -89,13 +90,18 @@ def _cycle_seed(seed: int, i: int) -> int:
     return (seed * 0x9E3779B97F4A7C15 + i * 0xBF58476D1CE4E5B9 + 1) & (2**63 - 1)
 
 
-def _sample_heap(rt: Any, out: list[tuple[float, int]], stop: threading.Event) -> None:
-    """Sample heap_alloc every 10 ms while a hook runs (the C call releases
-    the GIL, and the stats may be read from any thread)."""
+def _sample_heap(rt: Any, c: Cycle, stop: threading.Event, numgc: int) -> None:
+    """Sample heap_alloc, and time the new pauses, every 10 ms while a hook
+    runs (the C call releases the GIL; stats may be read from any thread)."""
     st = ffi.new("gcrt_stats *")
     while not stop.wait(0.01):
-        if lib.gcrt_stats_read(rt, st) == 0:
-            out.append((time.monotonic(), st.heap_alloc))
+        if lib.gcrt_stats_read(rt, st) != 0:
+            return
+        now = time.monotonic()
+        c.heap_samples.append((now, st.heap_alloc))
+        first = max(numgc, st.numgc - 256)
+        c.pause_samples += [(now, st.pause_ns[k % 256]) for k in range(first, st.numgc)]
+        numgc = st.numgc
 
 
 def _force_gc(rt: Any, stop: threading.Event, every: float) -> None:
@@ -179,9 +185,10 @@ class Churn(Scenario):
         s.seed = seed
         s.gc = self.gc
         s.lose_rest = int(self.gc and self.o.mutant == "lose_rest")
-        samples: list[tuple[float, int]] = []
+        c = Cycle()
         stop = threading.Event()
-        helpers = [threading.Thread(target=_sample_heap, args=(rt, samples, stop), daemon=True)]
+        helpers = [threading.Thread(target=_sample_heap, args=(rt, c, stop, self.numgc),
+                                    daemon=True)]
         if self.gc:
             helpers.append(threading.Thread(target=_force_gc, args=(rt, stop, FORCE_GC_S),
                                             daemon=True))
@@ -191,10 +198,10 @@ class Churn(Scenario):
         stop.set()
         for h in helpers:
             h.join()
-        c = Cycle(allocs=s.allocs, bytes=s.bytes, heap_samples=samples)
+        c.allocs, c.bytes = s.allocs, s.bytes
         if rc == 0:
             self._collections(rt, c)
-            c.heap = max([c.heap] + [b for _, b in samples])
+            c.heap = max([c.heap] + [b for _, b in c.heap_samples])
         if rc != 0:
             c.failure = f"gcrt_test_stress_churn returned {string(lib.gcrt_strerror(rc))}"
             if rc == lib.GCRT_EFAILED:
