@@ -7,7 +7,10 @@
  * under ThreadSanitizer and AddressSanitizer in CI.  The oracle is the
  * hook's canary/structure check plus the heap walk; a planted corruption
  * must be reported. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctest.h"
 #include "gcrt.h"
@@ -67,6 +70,29 @@ TEST(churn_threads_check_every_object)
 	gcrt_destroy(rt);
 }
 
+/* A host thread (not an M) forcing collections and reading the stats
+ * while the churners run, as the Python stress does. */
+typedef struct forcer {
+	gcrt_runtime *rt;
+	atomic_int stop;
+	int ncollections, failed;
+} forcer;
+
+static void *forcegc(void *arg)
+{
+	forcer *f = arg;
+	static gcrt_stats st;
+	while (!atomic_load(&f->stop)) {
+		if (gcrt_gc(f->rt) != GCRT_OK || gcrt_stats_read(f->rt, &st) != GCRT_OK) {
+			f->failed = 1;
+			return NULL;
+		}
+		f->ncollections++;
+		usleep(2000);
+	}
+	return NULL;
+}
+
 TEST(churn_with_collections_and_finalizers)
 {
 	gcrt_runtime *rt = newrt(2);
@@ -75,11 +101,19 @@ TEST(churn_with_collections_and_finalizers)
 	CHECK_EQ(gcrt_gc_percent(rt, 10, NULL), GCRT_OK); /* collect often */
 	static gcrt_stress_churn s;
 	static gcrt_stats st;
+	forcer f = {.rt = rt};
+	pthread_t tid;
+	CHECK_EQ(pthread_create(&tid, NULL, forcegc, &f), 0);
 	for (uint64_t seed = 1; seed <= 2; seed++) {
 		churnopts(&s, 4, 0, seed);
 		s.gc = 1;
 		s.rounds = 150;
-		CHECK_EQ(gcrt_test_stress_churn(rt, &s), GCRT_OK);
+		int rc = gcrt_test_stress_churn(rt, &s);
+		if (rc != GCRT_OK) {
+			atomic_store(&f.stop, 1);
+			pthread_join(tid, NULL);
+		}
+		CHECK_EQ(rc, GCRT_OK);
 		if (s.bad != 0)
 			fprintf(stderr, "  seed %llu: %s\n", (unsigned long long)seed, s.first_bad);
 		CHECK_EQ(s.bad, 0);
@@ -87,6 +121,10 @@ TEST(churn_with_collections_and_finalizers)
 		CHECK(s.finalizers_set > 0);
 		CHECK_EQ(s.finalizers_run, s.finalizers_set);
 	}
+	atomic_store(&f.stop, 1);
+	pthread_join(tid, NULL);
+	CHECK_EQ(f.failed, 0);
+	CHECK(f.ncollections >= 1);
 	CHECK_EQ(gcrt_stats_read(rt, &st), GCRT_OK);
 	CHECK(st.numgc >= 1);
 	/* Nothing is pinned any more: one collection frees everything. */
