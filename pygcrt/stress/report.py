@@ -157,7 +157,8 @@ def text(s: Summary) -> str:
         lines.append(f"FAILED trial {f['trial']}: scenario {f['scenario']}, seed {f['seed']}: "
                      f"{f['failure']}")
         for m, evs in f["events"].items():
-            lines.append(f"  last events of {m}:")
+            lines.append(f"  last events of {m}:" if m[:1] == "M" and m[1:].isdigit()
+                         else f"  {m}:")
             lines += [f"    {e}" for e in evs]
         if f["stderr_tail"]:
             lines.append("  child stderr (tail):")

@@ -35,6 +35,7 @@ from .._binding import check, ffi, lib, string
 
 HEAP_LIMIT = 256 << 20
 SLOW_US = 2000
+THROW_LINES = 60  # of a recorded throw's report (message and state dump)
 FORCE_GC_S = 0.02  # gc scenario: a forced collection this often, besides pacing
 RUNTIME_MUTANTS = ("getfull_partial", "lf_aba")
 HOOK_MUTANTS = ("canary", "lose_rest")
@@ -219,6 +220,9 @@ class Churn(Scenario):
             c.failure = self._all_garbage(rt, c)
         if c.failure:
             c.events = self._events()
+            report = string(lib.gcrt_last_throw(rt))
+            if report:
+                c.events["runtime state at the throw"] = report.splitlines()[:THROW_LINES]
         return c
 
     def _collections(self, rt: Any, c: Cycle) -> None:
