@@ -61,7 +61,7 @@ typedef struct churnshared {
 	_Atomic int32_t nattached;
 	_Atomic uint64_t finset, finran;
 	struct churner *fin; /* the finalizer thread's checker (tid -1) */
-	rtlock badlock; /* guards s->first_bad and s->error */
+	rtlock badlock; /* guards s->error (first_bad: written by the first bad only) */
 } churnshared;
 
 typedef struct churner {
@@ -110,9 +110,12 @@ static void bad(churner *c, const void *obj, const char *what, uint64_t want, ui
 	churnshared *sh = c->sh;
 	event(c, GCRT_STRESS_EV_BAD, (uintptr_t)obj);
 	if (ATOMIC_XADD(sh->rt, "test.stress.bad", &sh->bad, 1) == 1) {
+		char who[32] = "the finalizer thread";
+		if (c->tid >= 0)
+			snprintf(who, sizeof who, "thread %d round %u", c->tid, c->round);
 		snprintf(sh->s->first_bad, sizeof sh->s->first_bad,
-			 "thread %d round %u: object %p: %s is %#llx, want %#llx", c->tid, c->round,
-			 obj, what, (unsigned long long)got, (unsigned long long)want);
+			 "%s: object %p: %s is %#llx, want %#llx", who, obj, what,
+			 (unsigned long long)got, (unsigned long long)want);
 	}
 }
 
@@ -215,8 +218,8 @@ static void *buildarray(struct gcrt_runtime *rt, churner *c, int k)
 	return o;
 }
 
-/* A new structure, tagged with its kind, or 0 after a failed allocation
- * (whatever was built is dropped: without a collector it stays allocated). */
+/* A new structure, tagged with its kind (its root pinned in gc mode), or 0
+ * after a failed allocation (the thread then stops). */
 static uintptr_t build(struct gcrt_runtime *rt, churner *c)
 {
 	uint32_t maxn = c->sh->s->maxnodes;
