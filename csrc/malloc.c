@@ -99,8 +99,6 @@ int mallocgc(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
 
 int malloc_typed(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
 {
-	if (c != rt->heap.extcache)
-		gcpoll(rt);
 	cache_enter(rt, c);
 	int rc = mallocgc(rt, c, t, out);
 	cache_exit(c);

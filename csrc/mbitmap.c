@@ -27,20 +27,6 @@
 
 #include "runtime.h"
 
-uint8_t *heapbits_byte(const mheap *h, const void *p, uint32_t *shift)
-{
-	uintptr_t off = ((uintptr_t)p - h->arena_start) / PtrSize;
-	*shift = (uint32_t)(off % wordsPerBitmapByte) * gcBits;
-	return h->bitmap - off / wordsPerBitmapByte - 1;
-}
-
-uint32_t heapbits_get(const mheap *h, const void *p)
-{
-	uint32_t shift;
-	const uint8_t *b = heapbits_byte(h, p, &shift);
-	return (atomic_load_explicit((_Atomic uint8_t *)b, memory_order_relaxed) >> shift) & 0xF;
-}
-
 void mheap_mapbits(struct gcrt_runtime *rt, uintptr_t arena_used)
 {
 	mheap *h = &rt->heap;

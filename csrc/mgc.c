@@ -1,7 +1,11 @@
 /* mgc.c: the collection cycle (Go's gogc and gc(), dev.garbage 6184f46).
  *
  * A collection (gogc): take gclock (Go's worldsema), stop the world,
- * finishsweep_m (every span at the current sweepgen), snapshot the spans,
+ * finishsweep_m (every span at the current sweepgen), then (the seed's
+ * cycle, unless GCRT_GC_STW selects the plain stop-the-world mode) start
+ * the world, gcscan_m (phase GCscan, roots and stopped goroutines greyed
+ * one level, with the write barrier shading), stop the world again; then
+ * snapshot the spans,
  * phase GCmark, mark with nproc markers (this thread and nproc-1 helper
  * threads parked on notes; markroot under parfor, then drain through the
  * getfull barrier; full and partial asserted empty), optionally the
@@ -10,13 +14,17 @@
  * then sweep: eagerly for gcrt_gc (Go's runtime.GC), else in the
  * background sweeper and lazily by allocation.
  *
- * The world: until the proc branch's stoptheworld lands, "stopped" means
- * no mutator is inside the runtime.  API calls that change the object
- * graph or the roots count themselves in nmutators (mutator_enter); an
- * allocation sets its mcache's busy flag (cache_enter).  Both then check
- * stopping and, if it is set, back out and wait on gclock.  The collector
- * sets stopping and waits until nmutators is 0 and no cache is busy.  A
- * host must not change registered global regions while a collection runs.
+ * The world: proc's stoptheworld (with worldsema) stops every P, so no
+ * goroutine and no attached host G runs.  Host threads that call the API
+ * without a P are stopped by a second protocol: API calls that change the
+ * object graph or the roots count themselves in nmutators
+ * (mutator_enter); an allocation sets its mcache's busy flag
+ * (cache_enter).  Both then check stopping and, if it is set, back out and
+ * wait on gclock.  After the Ps are stopped the collector sets stopping
+ * and waits until nmutators is 0 and no cache is busy (in that order, so
+ * an M holding a P never waits on gclock while the collector waits for
+ * its P).  A host must not change registered global regions while a
+ * collection runs.
  *
  * Pacing: heap_live counts bytes of large objects, of cached spans (all
  * their slots) and of small objects in uncached spans.  After a mark,
@@ -24,7 +32,9 @@
  * bytes * (100 + GOGC) / 100 off it, so it converges to live * (1 +
  * GOGC/100).  An allocation that refills its cache or allocates a large
  * object sets pending when heap_live >= max(next_gc, 4 MB); the next
- * allocation entry collects first (its own result is then never at risk).
+ * allocation through gcrt_alloc or gcrt_alloc_pinned collects first (its
+ * own result is then never at risk).  Allocation on a P does not collect
+ * (it would wait for its own P to stop).
  * Collection by pacing is off until the host enables it (Go's enablegc),
  * and GOGC = -1 turns it off.
  */
@@ -84,7 +94,7 @@ void cache_exit(mcache *c)
 	atomic_store_explicit(&c->busy, 0, memory_order_release);
 }
 
-static void stoptheworld(struct gcrt_runtime *rt)
+static void world_stop(struct gcrt_runtime *rt)
 {
 	struct gcstate *gc = &rt->gc;
 	ATOMIC_STORE(rt, "world.stop", &gc->stopping, 1);
@@ -99,9 +109,28 @@ static void stoptheworld(struct gcrt_runtime *rt)
 		}
 }
 
-static void starttheworld(struct gcrt_runtime *rt)
+static void world_start(struct gcrt_runtime *rt)
 {
 	ATOMIC_STORE(rt, "world.start", &rt->gc.stopping, 0);
+}
+
+/* Both stops: Ps first (proc's stoptheworld, under worldsema), then the
+ * host API calls; self becomes the owner (gcrt_gc inside is ESTATE). */
+static int stopworld(struct gcrt_runtime *rt, uint64_t self)
+{
+	int rc = gcrt_stoptheworld(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	world_stop(rt);
+	ATOMIC_STORE(rt, "gc.owner.set", &rt->gc.owner, self);
+	return GCRT_OK;
+}
+
+static int startworld(struct gcrt_runtime *rt)
+{
+	ATOMIC_STORE(rt, "gc.owner.clear", &rt->gc.owner, 0);
+	world_start(rt);
+	return gcrt_starttheworld(rt);
 }
 
 /* ---- helpers ---- */
@@ -216,6 +245,57 @@ static uint64_t unixnanotime(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The Gs to scan (world stopped, so allg is stable). */
+static void snapshotallg(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	struct schedt *s = &rt->sched;
+	LOCK(rt, &s->allglock, "sched.allglock");
+	uint32_t n = 0;
+	for (G *g = s->allg; g != NULL; g = g->alllink)
+		n++;
+	if (n > gc->allgscap) {
+		G **a = realloc(gc->allgs, n * sizeof *a);
+		if (a == NULL) {
+			UNLOCK(rt, &s->allglock, "sched.allgunlock");
+			throw(rt, "gc: out of memory for the goroutine snapshot");
+		}
+		gc->allgs = a;
+		gc->allgscap = n;
+	}
+	n = 0;
+	for (G *g = s->allg; g != NULL; g = g->alllink)
+		gc->allgs[n++] = g;
+	gc->nallgs = n;
+	UNLOCK(rt, &s->allglock, "sched.allgunlock");
+}
+
+/* The seed's concurrent scan, world running (Go's gcscan_m): roots and
+ * the stacks of goroutines that are not running are greyed one level
+ * deep by this thread alone; running goroutines are skipped (the
+ * stop-the-world mark rescans everything).  What is greyed stays marked
+ * on work.partial/full for the mark to drain. */
+static void gcscan_m(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	struct workdata *w = &rt->work;
+	mheap *h = &rt->heap;
+	LOCK(rt, &h->lock, "mheap.lock");
+	gc->spans = h->allspans;
+	gc->nspan = h->nspan;
+	UNLOCK(rt, &h->lock, "mheap.unlock");
+	snapshotallg(rt);
+	while (!ATOMIC_CAS32(rt, "gc.markfor.acquire", &w->markfor_busy, 0, 1))
+		SCHED_SPIN(rt, "gc.markfor.wait");
+	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCscan);
+	workbegin(rt, 1);
+	w->markfor->seed = (uint64_t)w->tstart | 1;
+	parforsetup(w->markfor, 1, RootCount + gc->nallgs, NULL, false, markroot);
+	parfordo(w->markfor);
+	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCoff);
+	ATOMIC_STORE(rt, "gc.markfor.release", &w->markfor_busy, 0);
+}
+
 /* The world is stopped and every span swept: mark, then hand over to the
  * sweepers.  Returns the markers used. */
 static uint32_t gc_m(struct gcrt_runtime *rt, gctimes *t, uint64_t *heap0, uint64_t *heap1)
@@ -226,6 +306,7 @@ static uint32_t gc_m(struct gcrt_runtime *rt, gctimes *t, uint64_t *heap0, uint6
 	gc->spans = h->allspans;
 	gc->nspan = h->nspan;
 	UNLOCK(rt, &h->lock, "mheap.unlock");
+	snapshotallg(rt);
 	uint32_t nproc = gcprocs(rt);
 	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCmark);
 	t->t2 = nanotime();
@@ -261,16 +342,34 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 	}
 	gctimes t;
 	t.t0 = nanotime();
-	stoptheworld(rt);
-	ATOMIC_STORE(rt, "gc.owner.set", &gc->owner, self);
-	t.t1 = nanotime();
+	int rc = stopworld(rt, self);
+	if (rc != GCRT_OK) {
+		UNLOCK(rt, &gc->gclock, "gc.unlock");
+		return rc;
+	}
 	finishsweep_m(rt);
+	int64_t pause = 0, tstw = t.t0;
+	if (!(ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptStw)) {
+		pause = nanotime() - t.t0;
+		rc = startworld(rt);
+		if (rc == GCRT_OK)
+			gcscan_m(rt);
+		tstw = nanotime();
+		if (rc == GCRT_OK)
+			rc = stopworld(rt, self);
+		if (rc != GCRT_OK) {
+			UNLOCK(rt, &gc->gclock, "gc.unlock");
+			return rc;
+		}
+	}
+	t.t1 = nanotime();
 	uint64_t heap0, heap1;
 	uint32_t nproc = gc_m(rt, &t, &heap0, &heap1);
 	t.t4 = nanotime();
+	pause += t.t4 - tstw;
 	LOCK(rt, &h->lock, "mheap.lock");
-	gc->pause_ns[gc->numgc % 256] = (uint64_t)(t.t4 - t.t0);
-	gc->pause_total_ns += (uint64_t)(t.t4 - t.t0);
+	gc->pause_ns[gc->numgc % 256] = (uint64_t)pause;
+	gc->pause_total_ns += (uint64_t)pause;
 	gc->last_gc = unixnanotime();
 	gc->lastnproc = nproc;
 	gc->numgc++;
@@ -278,12 +377,11 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 	if (ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptGctrace)
 		gctrace(rt, &t, nproc, heap0, heap1);
 	sweepstart(rt, eager);
-	ATOMIC_STORE(rt, "gc.owner.clear", &gc->owner, 0);
-	starttheworld(rt);
-	if (eager)
+	rc = startworld(rt);
+	if (eager && rc == GCRT_OK)
 		finishsweep_m(rt);
 	UNLOCK(rt, &gc->gclock, "gc.unlock");
-	return GCRT_OK;
+	return rc;
 }
 
 /* ---- public entry points ---- */
@@ -311,7 +409,7 @@ GCRT_API int gcrt_gc_options(gcrt_runtime *rt, uint32_t opts, uint32_t *old)
 	int rc = rt_check(rt);
 	if (rc != GCRT_OK)
 		return rc;
-	if (opts & ~(uint32_t)(GCRT_GC_ENABLE | GCRT_GC_GCTRACE | GCRT_GC_CHECKMARK))
+	if (opts & ~(uint32_t)(GCRT_GC_ENABLE | GCRT_GC_GCTRACE | GCRT_GC_CHECKMARK | GCRT_GC_STW))
 		return GCRT_EINVAL;
 	uint32_t prev = ATOMIC_XCHG(rt, "gc.opts.set", &rt->gc.opts, opts);
 	if (old != NULL)
@@ -411,6 +509,7 @@ void gcfini(struct gcrt_runtime *rt)
 		free(gc->roots[i].mask);
 	free(gc->roots);
 	free(gc->pins);
+	free(gc->allgs);
 	for (int i = 0; i < MaxGcproc; i++)
 		note_destroy(&gc->helpers[i].park);
 	note_destroy(&gc->bgnote);

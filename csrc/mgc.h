@@ -37,6 +37,7 @@ enum {
 	GCOptEnable = GCRT_GC_ENABLE,       /* collect when heap_live reaches next_gc */
 	GCOptGctrace = GCRT_GC_GCTRACE,     /* a gctrace line per collection on stderr */
 	GCOptCheckmark = GCRT_GC_CHECKMARK, /* verify every mark from the roots */
+	GCOptStw = GCRT_GC_STW,             /* plain stop-the-world cycle (no gcscan_m) */
 };
 
 /* A registered global region: nbits words from base, mask 2 bits a word
@@ -123,6 +124,10 @@ struct gcstate {
 	_Atomic uint32_t bgexit;   /* set once at destroy */
 	note bgnote;
 
+	/* goroutines of this mark: allg snapshot, world stopped (malloc'd) */
+	G **allgs;
+	uint32_t nallgs, allgscap;
+
 	/* helpers */
 	gchelper helpers[MaxGcproc];
 	uint32_t nhelpers;       /* started */
@@ -163,6 +168,7 @@ void stats_fill(struct gcrt_runtime *rt, gcrt_stats *st);
 
 /* mark (mgcmark.c) */
 void gcmark(struct gcrt_runtime *rt, uint32_t nproc);
+void markroot(parfor *desc, uint32_t i);
 void gchelper_run(struct gcrt_runtime *rt, uint32_t id);
 void checkmark(struct gcrt_runtime *rt);
 void shade(struct gcrt_runtime *rt, void *p);

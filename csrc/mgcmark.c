@@ -7,8 +7,12 @@
  * queue, or being finalized), RootSpans (for each finalizer special, the
  * contents of its object, but not the object itself, so it can be found
  * unreachable while what it references survives), RootFlushCaches (every
- * mcache gives its spans back, so sweeping sees no cached span).
- * Goroutine stacks join when the proc branch provides them.
+ * mcache gives its spans back, so sweeping sees no cached span), and
+ * then one index per goroutine of the allg snapshot: a stopped G is
+ * claimed with its scan bit (castogscanstatus), its stack shrunk if it is
+ * a goroutine (as Go's markroot does outside GCscan), and scanned frame by
+ * frame with the frame descriptors (scanstack), plus its saved context
+ * pointers; dead Gs are skipped.
  *
  * Mark: a pointer is kept if it lies in an in-use span below its limit;
  * objectstart gives the object's first word (interior pointers); the
@@ -370,22 +374,44 @@ static workbuf *scanblock(struct gcrt_runtime *rt, uintptr_t b, const uint8_t *m
 	return wbuf;
 }
 
-/* Drain grey objects until the getfull barrier says every marker is done. */
+enum { PrefetchN = 8 };
+
+/* Drain grey objects until the getfull barrier says every marker is done.
+ * A popped object is prefetched and scanned PrefetchN pops later (the
+ * ring of Go 1.4's scanblock), which hides most of the cache miss on its
+ * words; the ring is empty whenever this marker enters getfull. */
 static void drain(struct gcrt_runtime *rt, uint32_t nproc)
 {
 	struct workdata *w = &rt->work;
+	uintptr_t ring[PrefetchN];
+	uint32_t head = 0, n = 0;
 	workbuf *wbuf = getfull(rt, NULL);
 	while (wbuf != NULL) {
+		uintptr_t obj;
 		if (wbuf->nobj == 0) {
-			wbuf = getfull(rt, wbuf);
-			if (wbuf != NULL && wbuf->nobj == 0)
-				throw(rt, "runtime:scanblock getfull returns empty buffer");
-			continue;
+			if (n == 0) {
+				wbuf = getfull(rt, wbuf);
+				if (wbuf != NULL && wbuf->nobj == 0)
+					throw(rt, "runtime:scanblock getfull returns empty buffer");
+				continue;
+			}
+			obj = ring[head];
+			head = (head + 1) % PrefetchN;
+			n--;
+		} else {
+			if (nproc > 1 && wbuf->nobj > 4 &&
+			    ATOMIC_LOAD(rt, "drain.nwait", &w->nwait) > 0 && lfstackempty(rt, &w->full))
+				wbuf = handoff(rt, wbuf);
+			uintptr_t next = wbuf->obj[--wbuf->nobj];
+			__builtin_prefetch((void *)next);
+			if (n < PrefetchN) {
+				ring[(head + n++) % PrefetchN] = next;
+				continue;
+			}
+			obj = ring[head];
+			ring[head] = next;
+			head = (head + 1) % PrefetchN;
 		}
-		if (nproc > 1 && wbuf->nobj > 4 && ATOMIC_LOAD(rt, "drain.nwait", &w->nwait) > 0 &&
-		    lfstackempty(rt, &w->full))
-			wbuf = handoff(rt, wbuf);
-		uintptr_t obj = wbuf->obj[--wbuf->nobj];
 		wbuf = scanobject(rt, obj, wbuf, nproc);
 	}
 }
@@ -414,7 +440,7 @@ static void specials_each(struct gcrt_runtime *rt, void (*fn)(struct gcrt_runtim
 		if (check && atomic_load(&s->sweepgen) != sg)
 			throwf(rt, "gc: unswept span (sweepgen %u, heap %u)", atomic_load(&s->sweepgen),
 			       sg);
-		if (s->specials == NULL)
+		if (s->specials == NULL || fn == NULL)
 			continue;
 		LOCK(rt, &s->speciallock, "gc.specials.lock");
 		for (special *sp = s->specials; sp != NULL; sp = sp->next) {
@@ -442,11 +468,75 @@ static void scanspecialobj(struct gcrt_runtime *rt, uintptr_t obj, void *ctx)
 	mc->wbuf = scanobject(rt, obj, mc->wbuf, mc->nproc);
 }
 
-static void markroot(parfor *desc, uint32_t i)
+/* Grey what gp's frames and saved context point to; gp is claimed
+ * (Gscan bit held by us) and stopped. */
+static workbuf *scanstack(struct gcrt_runtime *rt, G *gp, workbuf *wbuf, uint32_t nproc)
+{
+	uint32_t st = readgstatus(rt, gp);
+	if (!(st & Gscan))
+		throw(rt, "scanstack - bad status: no scan bit");
+	st &= ~(uint32_t)Gscan;
+	if (st == Grunning)
+		throw(rt, "scanstack: - goroutine not stopped");
+	if (st != Grunnable && st != Gsyscall && st != Gwaiting)
+		throw(rt, "mark - bad status");
+	for (uintptr_t fp = gp->sched.fp; fp != 0;) {
+		if (fp < gp->stack.lo || fp + sizeof(framehdr) > gp->stack.hi)
+			throw(rt, "scanstack: frame outside the stack");
+		const framehdr *hdr = (const framehdr *)fp;
+		const framedesc *d = framedesc_get(rt, hdr->desc);
+		if (d == NULL)
+			throw(rt, "missing stackmap");
+		wbuf = scanblock(rt, fp + sizeof *hdr, d->bitmap, d->nslots, wbuf, nproc);
+		fp = hdr->callerfp;
+	}
+	wbuf = markptr(rt, gp->sched.ctxt, wbuf, nproc);
+	return markptr(rt, gp->sched.param, wbuf, nproc);
+}
+
+/* In GCscan (world running) a running G is skipped and stacks are not
+ * shrunk; with the world stopped no G may be running. */
+static void markrootg(struct gcrt_runtime *rt, G *gp, markctx *mc, int scanphase)
+{
+	for (;;) {
+		uint32_t st = readgstatus(rt, gp);
+		switch (st) {
+		case Gidle:
+		case Gdead:
+			return;
+		case Grunning:
+			if (scanphase)
+				return;
+			throw(rt, "scanstack: - goroutine not stopped");
+		case Grunnable:
+		case Gwaiting:
+		case Gsyscall:
+			if (!scanphase && gp->kind == Gstep && st != Gsyscall)
+				shrinkstack(rt, gp);
+			if (castogscanstatus(rt, gp, st, st | Gscan)) {
+				mc->wbuf = scanstack(rt, gp, mc->wbuf, mc->nproc);
+				casfromgscanstatus(rt, gp, st | Gscan, st);
+				return;
+			}
+			break;
+		default:
+			break;
+		}
+		SCHED_SPIN(rt, "markroot.g.spin");
+		osyield();
+	}
+}
+
+/* Root i, greyed into this marker's buffer.  In GCscan (one scanner,
+ * mutators shading concurrently) marks use the atomic form, span
+ * specials only check the sweep, and caches are not flushed. */
+void markroot(parfor *desc, uint32_t i)
 {
 	struct gcrt_runtime *rt = desc->rt;
 	struct gcstate *gc = &rt->gc;
-	markctx mc = {getpartialorempty(rt), ATOMIC_LOAD(rt, "markroot.nproc", &rt->work.nproc)};
+	int scanphase = ATOMIC_LOAD(rt, "markroot.phase", &gc->phase) == GCscan;
+	markctx mc = {getpartialorempty(rt),
+		      scanphase ? 2 : ATOMIC_LOAD(rt, "markroot.nproc", &rt->work.nproc)};
 	switch (i) {
 	case RootData:
 		LOCK(rt, &gc->rootlock, "gc.rootlock");
@@ -466,13 +556,16 @@ static void markroot(parfor *desc, uint32_t i)
 		finq_scan(rt, markfinobj, &mc);
 		break;
 	case RootSpans:
-		specials_each(rt, scanspecialobj, &mc, 1);
+		specials_each(rt, scanphase ? NULL : scanspecialobj, &mc, 1);
 		break;
 	case RootFlushCaches:
-		flushallmcaches(rt);
+		if (!scanphase)
+			flushallmcaches(rt);
 		break;
 	default:
-		throw(rt, "markroot: bad index");
+		if (i - RootCount >= gc->nallgs)
+			throw(rt, "markroot: bad index");
+		markrootg(rt, gc->allgs[i - RootCount], &mc, scanphase);
 	}
 	putpartial(rt, mc.wbuf);
 }
@@ -498,7 +591,7 @@ void gcmark(struct gcrt_runtime *rt, uint32_t nproc)
 		SCHED_SPIN(rt, "gc.markfor.wait");
 	workbegin(rt, nproc);
 	w->markfor->seed = (uint64_t)w->tstart | 1;
-	parforsetup(w->markfor, nproc, RootCount, NULL, false, markroot);
+	parforsetup(w->markfor, nproc, RootCount + gc->nallgs, NULL, false, markroot);
 	for (uint32_t i = 1; i < nproc; i++)
 		notewakeup(rt, &gc->helpers[i - 1].park);
 	parfordo(w->markfor);
@@ -589,6 +682,20 @@ void checkmark(struct gcrt_runtime *rt)
 	UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
 	finq_scan(rt, checkfinobj, &cc);
 	specials_each(rt, checkscan, &cc, 0);
+	for (uint32_t k = 0; k < gc->nallgs; k++) {
+		G *gp = gc->allgs[k];
+		uint32_t st = readgstatus(rt, gp);
+		if (st == Gidle || st == Gdead)
+			continue;
+		for (uintptr_t fp = gp->sched.fp; fp != 0; fp = ((const framehdr *)fp)->callerfp) {
+			const framedesc *d = framedesc_get(rt, ((const framehdr *)fp)->desc);
+			for (uint32_t i = 0; d != NULL && i < d->nslots; i++)
+				if ((d->bitmap[i / 8] >> (i % 8)) & 1)
+					checkpush(rt, ((uintptr_t *)(fp + sizeof(framehdr)))[i], &cc);
+		}
+		checkpush(rt, gp->sched.ctxt, &cc);
+		checkpush(rt, gp->sched.param, &cc);
+	}
 	while (cc.n > 0)
 		checkscan(rt, cc.stack[--cc.n], &cc);
 	free(cc.stack);

@@ -225,8 +225,19 @@ int objectof(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, ui
 void markspan(struct gcrt_runtime *rt, const mspan *s);
 void unmarkspan(struct gcrt_runtime *rt, const mspan *s);
 void heapbits_settype(struct gcrt_runtime *rt, void *v, const typeinfo *ti, uintptr_t elemsize);
-uint8_t *heapbits_byte(const mheap *h, const void *p, uint32_t *shift);
-uint32_t heapbits_get(const mheap *h, const void *p);
+static inline uint8_t *heapbits_byte(const mheap *h, const void *p, uint32_t *shift)
+{
+	uintptr_t off = ((uintptr_t)p - h->arena_start) / PtrSize;
+	*shift = (uint32_t)(off % wordsPerBitmapByte) * gcBits;
+	return h->bitmap - off / wordsPerBitmapByte - 1;
+}
+
+static inline uint32_t heapbits_get(const mheap *h, const void *p)
+{
+	uint32_t shift;
+	const uint8_t *b = heapbits_byte(h, p, &shift);
+	return (atomic_load_explicit((_Atomic uint8_t *)b, memory_order_relaxed) >> shift) & 0xF;
+}
 void *objectstart(struct gcrt_runtime *rt, const void *p);
 int ismarked(struct gcrt_runtime *rt, const void *p);
 void setmarked(struct gcrt_runtime *rt, const void *p);

@@ -1,44 +1,576 @@
-/* proc.c: Ps, Ms and Gs, and host threads that attach as Ms.
+/* proc.c: the scheduler: Gs, Ms and Ps (Go 1.4 proc.c, per runtime).
  *
- * schedinit creates cfg.nprocs Ps, each Pidle with its own mcache.  A host
- * thread calls gcrt_attach: it takes an idle P by CAS (Pidle -> Prunning),
- * gets an M and a G running inline, and then allocates from the P's mcache
- * with no locks.  gcrt_detach gives the P back (Prunning -> Pidle).
+ * Goroutines are resumable: a G has a step function that its M calls
+ * until the step returns StepYield (back on the run queue), StepPark
+ * (Gwaiting until someone readies it) or StepExit (Gdead).  Inside a
+ * step, a G may enter and leave a syscall (entersyscall/exitsyscall block
+ * the M, not the scheduler) and polls safepoint() at function entry and
+ * loop back-edges; a pending preemption makes the step return StepYield.
+ * A step's C frame lives on the M's thread, so a G never changes M in the
+ * middle of a step: an M coming back from a syscall whose P was taken
+ * waits (on sched.syswait) for a P instead of queueing its G.
  *
- * Invariant: a P in Prunning has exactly one owner M, and that M's mcache
- * is the P's mcache; an M without a P has mcache == NULL.
+ * Ms are pthreads (gcrt_start).  An M loops in schedule(): with a P it
+ * takes a G from the global run queue (under sched.lock) and runs one
+ * step; without work it puts its P on the idle list and sleeps on its
+ * park note until a P is handed to it (handoff).  Ms waiting for a P
+ * after a syscall get freed Ps first, and a running M hands its P to such
+ * an M between steps, so syscall returns do not starve.
+ *
+ * Stop-the-world as in Go: set gcwaiting and stopwait = nprocs, preempt
+ * every running G (preempt + stackguard0 = StackPreempt), CAS every
+ * Psyscall P to Pgcstop, take the idle Ps, then sleep on stopnote in
+ * 100 us slices, re-preempting, until the running Ms have stopped their Ps
+ * (gcstopm) and stopwait is 0; finally every P must be Pgcstop.
+ * starttheworld hands the Ps back (syscall waiters first, then Ms with
+ * work) and clears gcwaiting.
+ *
+ * Host threads: gcrt_attach makes the calling thread an M with a P and a
+ * G that runs inline.  A host thread outside a call cannot poll, so
+ * between API calls the host G is in a syscall (Gsyscall, its P
+ * Psyscall): stop-the-world takes its P without waiting, and each API
+ * call on the host G is bracketed by exitsyscall/entersyscall.
+ *
+ * Invariants: a Prunning P has exactly one owner M and that M's mcache is
+ * the P's mcache; an M without a P (or in a syscall) has mcache == NULL;
+ * Gs are never freed before gcrt_destroy (allg only grows), so a stale
+ * pointer to a G stays valid to read.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "runtime.h"
+
+enum { StopSliceNs = 100 * 1000 };
+
+/* ---- Ps and Ms, under sched.lock ---- */
+
+static void acquirep(M *m, P *p)
+{
+	atomic_store(&m->p, p);
+	m->mcache = p->mcache;
+	atomic_store(&p->m, m);
+	atomic_store(&p->status, Prunning);
+}
+
+static P *releasep(M *m)
+{
+	P *p = atomic_load(&m->p);
+	atomic_store(&p->m, NULL);
+	atomic_store(&m->p, NULL);
+	m->mcache = NULL;
+	return p;
+}
+
+static P *pidleget_locked(struct schedt *s)
+{
+	P *p = s->pidle;
+	if (p != NULL) {
+		s->pidle = p->link;
+		s->npidle--;
+	}
+	return p;
+}
+
+/* Hand p to m, which is asleep on its park note. */
+static void startm_locked(struct gcrt_runtime *rt, M *m, P *p)
+{
+	atomic_store(&p->status, Prunning);
+	atomic_store(&p->m, m);
+	m->nextp = p;
+	notewakeup(rt, &m->park);
+}
+
+/* p has no owner: give it to an M back from a syscall, or make it idle. */
+static void pidleput_locked(struct gcrt_runtime *rt, P *p)
+{
+	struct schedt *s = &rt->sched;
+	M *m = s->syswait;
+	if (m != NULL) {
+		s->syswait = m->schedlink;
+		startm_locked(rt, m, p);
+		return;
+	}
+	atomic_store(&p->m, NULL);
+	ATOMIC_STORE(rt, "proc.pidleput.status", &p->status, Pidle);
+	p->link = s->pidle;
+	s->pidle = p;
+	s->npidle++;
+}
+
+/* Wake idle Ms for queued work while there are idle Ps. */
+static void handoff_locked(struct gcrt_runtime *rt)
+{
+	struct schedt *s = &rt->sched;
+	while (s->runqsize > 0 && s->pidle != NULL && s->midle != NULL &&
+	       !atomic_load(&s->gcwaiting)) {
+		M *m = s->midle;
+		s->midle = m->schedlink;
+		s->nmidle--;
+		startm_locked(rt, m, pidleget_locked(s));
+	}
+}
+
+static void runqput_locked(struct gcrt_runtime *rt, G *gp)
+{
+	struct schedt *s = &rt->sched;
+	gp->schedlink = NULL;
+	if (s->runqtail != NULL)
+		s->runqtail->schedlink = gp;
+	else
+		s->runqhead = gp;
+	s->runqtail = gp;
+	s->runqsize++;
+	handoff_locked(rt);
+}
+
+static G *runqget_locked(struct schedt *s)
+{
+	G *gp = s->runqhead;
+	if (gp != NULL) {
+		s->runqhead = gp->schedlink;
+		if (s->runqhead == NULL)
+			s->runqtail = NULL;
+		s->runqsize--;
+	}
+	return gp;
+}
+
+/* Sleep until another M hands this one a P (m->nextp) or shutdown;
+ * list is &sched.midle or &sched.syswait.  Called and returns locked. */
+static void stopm_locked(struct gcrt_runtime *rt, M *m, M **list)
+{
+	struct schedt *s = &rt->sched;
+	m->schedlink = *list;
+	*list = m;
+	if (list == &s->midle)
+		s->nmidle++;
+	noteclear(&m->park);
+	UNLOCK(rt, &s->lock, "sched.unlock");
+	notesleep(rt, &m->park);
+	LOCK(rt, &s->lock, "sched.lock");
+	if (m->nextp != NULL) {
+		acquirep(m, m->nextp);
+		m->nextp = NULL;
+	}
+}
+
+/* The world is stopping: give up the P (Go's gcstopm). */
+static void gcstopm_locked(struct gcrt_runtime *rt, M *m)
+{
+	struct schedt *s = &rt->sched;
+	P *p = releasep(m);
+	ATOMIC_STORE(rt, "proc.gcstopm.status", &p->status, Pgcstop);
+	if (--s->stopwait == 0)
+		notewakeup(rt, &s->stopnote);
+}
+
+/* ---- goroutines ---- */
+
+static void allgadd(struct gcrt_runtime *rt, G *gp)
+{
+	struct schedt *s = &rt->sched;
+	LOCK(rt, &s->allglock, "sched.allglock");
+	gp->alllink = s->allg;
+	s->allg = gp;
+	s->allglen++;
+	UNLOCK(rt, &s->allglock, "sched.allgunlock");
+}
+
+static G *malg(struct gcrt_runtime *rt, int kind)
+{
+	G *gp = calloc(1, sizeof *gp);
+	if (gp == NULL)
+		return NULL;
+	gp->magic = GCRT_G_MAGIC;
+	gp->rt = rt;
+	gp->kind = kind;
+	atomic_store(&gp->atomicstatus, Gidle);
+	return gp;
+}
+
+static void dropg(M *m, G *gp)
+{
+	atomic_store(&gp->m, NULL);
+	atomic_store(&m->curg, NULL);
+}
+
+static void resetguard(G *gp)
+{
+	atomic_store(&gp->stackguard0, gp->stack.lo + StackGuard);
+}
+
+/* A G's step ended: act on its result. */
+static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
+{
+	struct schedt *s = &rt->sched;
+	switch (r) {
+	case StepYield:
+		casgstatus(rt, gp, Grunning, Grunnable);
+		dropg(m, gp);
+		LOCK(rt, &s->lock, "sched.lock");
+		runqput_locked(rt, gp);
+		break;
+	case StepPark:
+		LOCK(rt, &s->lock, "sched.lock");
+		dropg(m, gp);
+		if (gp->readypending) {
+			gp->readypending = 0;
+			casgstatus(rt, gp, Grunning, Grunnable);
+			runqput_locked(rt, gp);
+		} else {
+			casgstatus(rt, gp, Grunning, Gwaiting);
+			gp->parked = 1;
+		}
+		break;
+	default:
+		casgstatus(rt, gp, Grunning, Gdead);
+		dropg(m, gp);
+		if (gp->stack.lo != 0) {
+			stackfree(rt, &atomic_load(&m->p)->stackcache, gp->stack);
+			gp->stack.lo = gp->stack.hi = 0;
+		}
+		LOCK(rt, &s->lock, "sched.lock");
+		s->nlive--;
+		break;
+	}
+	UNLOCK(rt, &s->lock, "sched.unlock");
+}
+
+/* Run one step of gp on m (Go's execute + the return through gosched,
+ * park or goexit). */
+static void execute(struct gcrt_runtime *rt, M *m, G *gp)
+{
+	casgstatus(rt, gp, Grunnable, Grunning);
+	atomic_store(&gp->m, m);
+	atomic_store(&m->curg, gp);
+	ATOMIC_STORE(rt, "proc.execute.preempt", &gp->preempt, 0);
+	resetguard(gp);
+	gostepped(rt, m, gp, gp->fn(gp, gp->arg));
+}
+
+/* An M's life: find work, run it, stop when the world stops. */
+static void schedule(struct gcrt_runtime *rt, M *m)
+{
+	struct schedt *s = &rt->sched;
+	LOCK(rt, &s->lock, "sched.lock");
+	for (;;) {
+		if (atomic_load(&m->p) == NULL) {
+			if (s->shutdown)
+				break;
+			if (!atomic_load(&s->gcwaiting) && s->runqsize > 0 && s->pidle != NULL)
+				acquirep(m, pidleget_locked(s));
+			else
+				stopm_locked(rt, m, &s->midle);
+			continue;
+		}
+		if (atomic_load(&s->gcwaiting)) {
+			gcstopm_locked(rt, m);
+			continue;
+		}
+		if (s->shutdown || s->syswait != NULL) {
+			pidleput_locked(rt, releasep(m));
+			continue;
+		}
+		G *gp = runqget_locked(s);
+		if (gp == NULL) {
+			pidleput_locked(rt, releasep(m));
+			continue;
+		}
+		UNLOCK(rt, &s->lock, "sched.unlock");
+		execute(rt, m, gp);
+		LOCK(rt, &s->lock, "sched.lock");
+	}
+	UNLOCK(rt, &s->lock, "sched.unlock");
+}
+
+static void mstart(struct gcrt_runtime *rt, void *arg)
+{
+	schedule(rt, arg);
+}
+
+static M *allocm_locked(struct gcrt_runtime *rt, int host)
+{
+	struct schedt *s = &rt->sched;
+	M *m = calloc(1, sizeof *m);
+	if (m == NULL)
+		return NULL;
+	m->id = ++s->mcount;
+	m->host = host;
+	note_init(&m->park);
+	m->alllink = s->allm;
+	s->allm = m;
+	return m;
+}
+
+void ready(struct gcrt_runtime *rt, G *gp)
+{
+	struct schedt *s = &rt->sched;
+	LOCK(rt, &s->lock, "sched.lock");
+	if (gp->parked) {
+		gp->parked = 0;
+		/* Spins while a GC thread holds the scan bit or copies the
+		 * stack (Gcopystack). */
+		casgstatus(rt, gp, Gwaiting, Grunnable);
+		runqput_locked(rt, gp);
+	} else if ((readgstatus(rt, gp) & ~(uint32_t)Gscan) != Gdead) {
+		gp->readypending = 1;
+	}
+	UNLOCK(rt, &s->lock, "sched.unlock");
+}
+
+/* ---- syscalls ---- */
+
+void entersyscall(struct gcrt_runtime *rt, G *gp)
+{
+	struct schedt *s = &rt->sched;
+	M *m = atomic_load(&gp->m);
+	P *p = atomic_load(&m->p);
+	gp->syscallsp = gp->sched.sp != 0 ? gp->sched.sp : gp->stack.hi + 1;
+	casgstatus(rt, gp, Grunning, Gsyscall);
+	m->mcache = NULL;
+	ATOMIC_STORE(rt, "proc.entersyscall.status", &p->status, Psyscall);
+	if (ATOMIC_LOAD(rt, "proc.entersyscall.gcwaiting", &s->gcwaiting)) {
+		/* Go's entersyscall_gcwait: give the P to the stopper now. */
+		LOCK(rt, &s->lock, "sched.lock");
+		if (s->stopwait > 0 &&
+		    ATOMIC_CAS32(rt, "proc.entersyscall.cas", &p->status, Psyscall, Pgcstop)) {
+			releasep(m);
+			if (--s->stopwait == 0)
+				notewakeup(rt, &s->stopnote);
+		}
+		UNLOCK(rt, &s->lock, "sched.unlock");
+	}
+}
+
+void exitsyscall(struct gcrt_runtime *rt, G *gp)
+{
+	struct schedt *s = &rt->sched;
+	M *m = atomic_load(&gp->m);
+	P *p = atomic_load(&m->p);
+	if (p != NULL && ATOMIC_CAS32(rt, "proc.exitsyscall.cas", &p->status, Psyscall, Prunning)) {
+		m->mcache = p->mcache; /* the fast path: our P was left alone */
+	} else {
+		LOCK(rt, &s->lock, "sched.lock");
+		atomic_store(&m->p, NULL);
+		if (!atomic_load(&s->gcwaiting) && s->pidle != NULL)
+			acquirep(m, pidleget_locked(s));
+		while (atomic_load(&m->p) == NULL)
+			stopm_locked(rt, m, &s->syswait);
+		UNLOCK(rt, &s->lock, "sched.unlock");
+	}
+	gp->syscallsp = 0;
+	casgstatus(rt, gp, Gsyscall, Grunning);
+}
+
+/* ---- preemption ---- */
+
+static void preemptall(struct gcrt_runtime *rt)
+{
+	struct schedt *s = &rt->sched;
+	for (int32_t i = 0; i < s->nprocs; i++) {
+		P *p = &s->allp[i];
+		if (ATOMIC_LOAD(rt, "proc.preemptall.status", &p->status) != Prunning)
+			continue;
+		M *m = ATOMIC_LOAD(rt, "proc.preemptall.m", &p->m);
+		G *gp = m != NULL ? ATOMIC_LOAD(rt, "proc.preemptall.curg", &m->curg) : NULL;
+		if (gp == NULL)
+			continue;
+		ATOMIC_STORE(rt, "proc.preemptall.preempt", &gp->preempt, 1);
+		ATOMIC_STORE(rt, "proc.preemptall.stackguard0", &gp->stackguard0, StackPreempt);
+	}
+}
+
+/* The preemption branch of Go's newstack, at a safepoint of the running
+ * G.  A scan request is served in place under the scan bit (the Dec 2014
+ * fix of the seed's unlocked self-scan); any other request yields. */
+bool safepoint(struct gcrt_runtime *rt, G *gp)
+{
+	if (ATOMIC_LOAD(rt, "proc.safepoint.stackguard0", &gp->stackguard0) != StackPreempt)
+		return false;
+	if (ATOMIC_LOAD(rt, "proc.safepoint.preemptscan", &gp->preemptscan)) {
+		casgstatus(rt, gp, Grunning, Gwaiting);
+		while (!castogscanstatus(rt, gp, Gwaiting, Gscanwaiting))
+			SCHED_SPIN(rt, "proc.safepoint.scan.spin");
+		gcphasework(rt, gp);
+		casfromgscanstatus(rt, gp, Gscanwaiting, Gwaiting);
+		casgstatus(rt, gp, Gwaiting, Grunning);
+		ATOMIC_STORE(rt, "proc.safepoint.preemptscan", &gp->preemptscan, 0);
+	}
+	ATOMIC_STORE(rt, "proc.safepoint.preempt", &gp->preempt, 0);
+	resetguard(gp);
+	if (gp->kind == Ghost) {
+		/* A host G cannot return to a scheduler: let a stopper
+		 * take its P while it waits, like a syscall. */
+		entersyscall(rt, gp);
+		exitsyscall(rt, gp);
+		return false;
+	}
+	return true;
+}
+
+P *gp_p(G *gp)
+{
+	M *m = atomic_load(&gp->m);
+	return m != NULL ? atomic_load(&m->p) : NULL;
+}
+
+/* ---- stop the world ---- */
+
+void stoptheworld(struct gcrt_runtime *rt)
+{
+	struct schedt *s = &rt->sched;
+	noteclear(&s->stopnote);
+	LOCK(rt, &s->lock, "sched.lock");
+	s->stopwait = s->nprocs;
+	ATOMIC_STORE(rt, "proc.stoptheworld.gcwaiting", &s->gcwaiting, 1);
+	preemptall(rt);
+	for (int32_t i = 0; i < s->nprocs; i++) {
+		P *p = &s->allp[i];
+		if (ATOMIC_CAS32(rt, "proc.stoptheworld.cas", &p->status, Psyscall, Pgcstop))
+			s->stopwait--;
+	}
+	for (P *p; (p = pidleget_locked(s)) != NULL;) {
+		ATOMIC_STORE(rt, "proc.stoptheworld.status", &p->status, Pgcstop);
+		s->stopwait--;
+	}
+	bool wait = s->stopwait > 0;
+	UNLOCK(rt, &s->lock, "sched.unlock");
+	while (wait) {
+		if (notetsleep(rt, &s->stopnote, StopSliceNs))
+			break;
+		preemptall(rt);
+	}
+	LOCK(rt, &s->lock, "sched.lock");
+	bool stopped = s->stopwait == 0;
+	for (int32_t i = 0; i < s->nprocs; i++)
+		stopped = stopped && atomic_load(&s->allp[i].status) == Pgcstop;
+	UNLOCK(rt, &s->lock, "sched.unlock");
+	if (!stopped)
+		throw(rt, "stoptheworld: not stopped");
+}
+
+void starttheworld(struct gcrt_runtime *rt)
+{
+	struct schedt *s = &rt->sched;
+	LOCK(rt, &s->lock, "sched.lock");
+	ATOMIC_STORE(rt, "proc.starttheworld.gcwaiting", &s->gcwaiting, 0);
+	for (int32_t i = s->nprocs - 1; i >= 0; i--)
+		pidleput_locked(rt, &s->allp[i]);
+	handoff_locked(rt);
+	UNLOCK(rt, &s->lock, "sched.unlock");
+}
+
+static void worldsema_acquire(struct gcrt_runtime *rt)
+{
+	while (!ATOMIC_CAS32(rt, "proc.worldsema.cas", &rt->sched.worldsema, 0, 1)) {
+		SCHED_SPIN(rt, "proc.worldsema.spin");
+		gcrt_usleep(50);
+	}
+}
+
+static void worldsema_release(struct gcrt_runtime *rt)
+{
+	ATOMIC_STORE(rt, "proc.worldsema.release", &rt->sched.worldsema, 0);
+}
+
+void gcrequest(struct gcrt_runtime *rt, G *gp)
+{
+	struct schedt *s = &rt->sched;
+	/* Like Go's gogc on g0: our P must not be waited for. */
+	entersyscall(rt, gp);
+	worldsema_acquire(rt);
+	stoptheworld(rt);
+	LOCK(rt, &s->allglock, "sched.allglock");
+	for (G *g = s->allg; g != NULL; g = g->alllink) {
+		uint32_t st = readgstatus(rt, g);
+		if (g->kind == Gstep && (st == Gwaiting || st == Grunnable || st == Gdead))
+			shrinkstack(rt, g);
+	}
+	UNLOCK(rt, &s->allglock, "sched.allgunlock");
+	starttheworld(rt);
+	worldsema_release(rt);
+	exitsyscall(rt, gp);
+}
+
+/* ---- lifecycle ---- */
 
 int schedinit(struct gcrt_runtime *rt)
 {
 	struct schedt *s = &rt->sched;
 	lock_init(&s->lock);
+	lock_init(&s->allglock);
+	note_init(&s->stopnote);
+	stackinit(rt);
 	s->nprocs = rt->cfg.nprocs;
 	s->allp = calloc((size_t)s->nprocs, sizeof(P));
 	if (s->allp == NULL)
 		return GCRT_ENOMEM;
-	for (int32_t i = 0; i < s->nprocs; i++) {
+	for (int32_t i = s->nprocs - 1; i >= 0; i--) {
 		P *p = &s->allp[i];
 		p->id = i;
-		atomic_store(&p->status, Pidle);
 		p->mcache = allocmcache(rt);
+		p->link = s->pidle;
+		s->pidle = p;
+		s->npidle++;
+		atomic_store(&p->status, Pidle);
 	}
 	return GCRT_OK;
+}
+
+/* Stop the Ms: wake every sleeper and join the threads.  After a
+ * recorded throw the Ms leave by themselves (at their next point). */
+static void stopms(struct gcrt_runtime *rt)
+{
+	struct schedt *s = &rt->sched;
+	bool failed = atomic_load(&rt->thr.failed);
+	if (!failed) {
+		if (atomic_load(&s->worldsema)) {
+			starttheworld(rt);
+			worldsema_release(rt);
+		}
+		LOCK(rt, &s->lock, "sched.lock");
+		s->shutdown = 1;
+		for (M *m = s->midle; m != NULL; m = m->schedlink)
+			notewakeup(rt, &m->park);
+		s->midle = NULL;
+		s->nmidle = 0;
+		UNLOCK(rt, &s->lock, "sched.unlock");
+	}
+	for (M *m = s->allm; m != NULL; m = m->alllink)
+		if (!m->host)
+			rtthread_join(&m->thread);
 }
 
 void schedfini(struct gcrt_runtime *rt)
 {
 	struct schedt *s = &rt->sched;
+	stopms(rt);
+	while (s->allm != NULL) {
+		M *m = s->allm;
+		s->allm = m->alllink;
+		note_destroy(&m->park);
+		free(m);
+	}
+	while (s->allg != NULL) {
+		G *gp = s->allg;
+		s->allg = gp->alllink;
+		gp->magic = 0;
+		free(gp);
+	}
 	if (s->allp != NULL) {
-		for (int32_t i = 0; i < s->nprocs; i++)
+		for (int32_t i = 0; i < s->nprocs; i++) {
+			if (!atomic_load(&rt->thr.failed))
+				stackcache_clear(rt, &s->allp[i].stackcache);
 			if (s->allp[i].mcache != NULL)
 				freemcache(rt, s->allp[i].mcache);
+		}
 		free(s->allp);
 		s->allp = NULL;
 	}
+	stackfini(rt);
+	note_destroy(&s->stopnote);
+	lock_destroy(&s->allglock);
 	lock_destroy(&s->lock);
 }
 
@@ -51,25 +583,275 @@ static const char *pstatusname(uint32_t s)
 void sched_dump(struct gcrt_runtime *rt, dumpbuf *d)
 {
 	struct schedt *s = &rt->sched;
-	dumpf(d, "sched: nprocs=%d mcount=%lld goidgen=%lld\n", s->nprocs, (long long)s->mcount,
-	      (long long)s->goidgen);
+	dumpf(d, "sched: nprocs=%d mcount=%lld goidgen=%lld gcwaiting=%u stopwait=%d runqsize=%d "
+		 "npidle=%d nmidle=%d nlive=%d\n",
+	      s->nprocs, (long long)s->mcount, (long long)s->goidgen, atomic_load(&s->gcwaiting),
+	      s->stopwait, s->runqsize, s->npidle, s->nmidle, s->nlive);
 	for (int32_t i = 0; s->allp != NULL && i < s->nprocs; i++) {
 		P *p = &s->allp[i];
+		M *m = atomic_load(&p->m);
 		dumpf(d, "  P%d: %s m=%lld\n", p->id, pstatusname(atomic_load(&p->status)),
-		      p->m != NULL ? (long long)p->m->id : -1LL);
+		      m != NULL ? (long long)m->id : -1LL);
 	}
+	for (M *m = s->allm; m != NULL; m = m->alllink) {
+		G *gp = atomic_load(&m->curg);
+		dumpf(d, "  M%lld: curg=%lld%s\n", (long long)m->id,
+		      gp != NULL ? (long long)gp->goid : -1LL, m->host ? " host" : "");
+	}
+	int n = 0;
+	for (G *gp = s->allg; gp != NULL && n < 64; gp = gp->alllink, n++)
+		dumpf(d, "  G%lld: status=%#x stack=[%#lx,%#lx)\n", (long long)gp->goid,
+		      atomic_load(&gp->atomicstatus), (unsigned long)gp->stack.lo,
+		      (unsigned long)gp->stack.hi);
+	stack_dump(rt, d);
 }
 
-static P *pidleget(struct gcrt_runtime *rt)
+/* ---- public API ---- */
+
+/* A G handle passed in by a host: live and of a live runtime. */
+static int gcheck(G *g)
+{
+	if (g == NULL || g->magic != GCRT_G_MAGIC)
+		return GCRT_EINVAL;
+	return rt_check(g->rt);
+}
+
+/* A G of rt. */
+static int gcheckrt(gcrt_runtime *rt, G *g)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (g == NULL || g->magic != GCRT_G_MAGIC || g->rt != rt)
+		return GCRT_EINVAL;
+	return GCRT_OK;
+}
+
+/* Make a goroutine (Go's newproc1): Gidle -> Gdead once it has a stack,
+ * published in allg, then Gdead -> Grunnable on the run queue. */
+static int newproc(struct gcrt_runtime *rt, stepfn fn, void *arg, G **out)
 {
 	struct schedt *s = &rt->sched;
-	for (int32_t i = 0; i < s->nprocs; i++) {
-		P *p = &s->allp[i];
-		if (ATOMIC_CAS32(rt, "proc.pidleget.cas", &p->status, Pidle, Prunning))
-			return p;
+	G *gp = malg(rt, Gstep);
+	if (gp == NULL)
+		return GCRT_ENOMEM;
+	gp->stack = stackalloc(rt, NULL, FixedStack);
+	if (gp->stack.lo == 0) {
+		free(gp);
+		return GCRT_ENOMEM;
 	}
-	return NULL;
+	gp->sched.sp = gp->stack.hi;
+	gp->fn = fn;
+	gp->arg = arg;
+	resetguard(gp);
+	casgstatus(rt, gp, Gidle, Gdead);
+	LOCK(rt, &s->lock, "sched.lock");
+	gp->goid = ++s->goidgen;
+	s->nlive++;
+	UNLOCK(rt, &s->lock, "sched.unlock");
+	allgadd(rt, gp);
+	*out = gp;
+	casgstatus(rt, gp, Gdead, Grunnable);
+	LOCK(rt, &s->lock, "sched.lock");
+	runqput_locked(rt, gp);
+	UNLOCK(rt, &s->lock, "sched.unlock");
+	return GCRT_OK;
 }
+
+GCRT_API int gcrt_go(gcrt_runtime *rt, gcrt_stepfn fn, void *arg, gcrt_g **out)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (fn == NULL)
+		return GCRT_EINVAL;
+	G *gp = NULL;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	rc = newproc(rt, (stepfn)fn, arg, &gp);
+	uncatch(&tc);
+	if (out != NULL)
+		*out = gp;
+	return rc;
+}
+
+GCRT_API int gcrt_start(gcrt_runtime *rt, int nms)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	struct schedt *s = &rt->sched;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	LOCK(rt, &s->lock, "sched.lock");
+	if (nms < 1 || nms > GCRT_MAX_MS - s->nms || s->shutdown) {
+		UNLOCK(rt, &s->lock, "sched.unlock");
+		uncatch(&tc);
+		return GCRT_EINVAL;
+	}
+	for (int i = 0; i < nms && rc == GCRT_OK; i++) {
+		M *m = allocm_locked(rt, 0);
+		if (m == NULL) {
+			rc = GCRT_ENOMEM;
+			break;
+		}
+		rc = rtthread_start(rt, &m->thread, mstart, m);
+		if (rc != GCRT_OK) {
+			s->allm = m->alllink;
+			note_destroy(&m->park);
+			free(m);
+			break;
+		}
+		s->nms++;
+	}
+	UNLOCK(rt, &s->lock, "sched.unlock");
+	uncatch(&tc);
+	return rc;
+}
+
+GCRT_API int gcrt_wait(gcrt_runtime *rt, int64_t timeout_ms)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	struct schedt *s = &rt->sched;
+	int64_t end = timeout_ms > 0 ? nanotime() + timeout_ms * 1000000 : INT64_MAX;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	for (;;) {
+		LOCK(rt, &s->lock, "sched.lock");
+		int32_t n = s->nlive;
+		UNLOCK(rt, &s->lock, "sched.unlock");
+		if (n == 0)
+			break;
+		if (nanotime() >= end) {
+			rc = GCRT_ESTATE;
+			break;
+		}
+		SCHED_SPIN(rt, "proc.wait.spin");
+		gcrt_usleep(200);
+	}
+	uncatch(&tc);
+	return rc;
+}
+
+GCRT_API int gcrt_ready(gcrt_runtime *rt, gcrt_g *g)
+{
+	int rc = gcheckrt(rt, g);
+	if (rc != GCRT_OK)
+		return rc;
+	if (g->kind != Gstep)
+		return GCRT_EINVAL;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	ready(rt, g);
+	uncatch(&tc);
+	return GCRT_OK;
+}
+
+/* The running step G calling in from its step function. */
+static int runningcheck(G *g)
+{
+	int rc = gcheck(g);
+	if (rc != GCRT_OK)
+		return rc;
+	if (g->kind != Gstep)
+		return GCRT_EINVAL;
+	if ((atomic_load(&g->atomicstatus) & ~(uint32_t)Gscan) != Grunning)
+		return GCRT_ESTATE;
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_safepoint(gcrt_g *g)
+{
+	int rc = runningcheck(g);
+	if (rc != GCRT_OK)
+		return rc;
+	throwcatch tc;
+	if (CATCH(g->rt, &tc))
+		return GCRT_EFAILED;
+	bool y = safepoint(g->rt, g);
+	uncatch(&tc);
+	return y ? 1 : 0;
+}
+
+GCRT_API int gcrt_entersyscall(gcrt_g *g)
+{
+	int rc = runningcheck(g);
+	if (rc != GCRT_OK)
+		return rc;
+	throwcatch tc;
+	if (CATCH(g->rt, &tc))
+		return GCRT_EFAILED;
+	entersyscall(g->rt, g);
+	uncatch(&tc);
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_exitsyscall(gcrt_g *g)
+{
+	int rc = gcheck(g);
+	if (rc != GCRT_OK)
+		return rc;
+	if (g->kind != Gstep)
+		return GCRT_EINVAL;
+	if (atomic_load(&g->atomicstatus) != Gsyscall && atomic_load(&g->atomicstatus) != Gscansyscall)
+		return GCRT_ESTATE;
+	throwcatch tc;
+	if (CATCH(g->rt, &tc))
+		return GCRT_EFAILED;
+	exitsyscall(g->rt, g);
+	uncatch(&tc);
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_g_id(gcrt_g *g, int64_t *out)
+{
+	int rc = gcheck(g);
+	if (rc != GCRT_OK)
+		return rc;
+	if (out == NULL)
+		return GCRT_EINVAL;
+	*out = g->goid;
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_stoptheworld(gcrt_runtime *rt)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	worldsema_acquire(rt);
+	stoptheworld(rt);
+	uncatch(&tc);
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_starttheworld(gcrt_runtime *rt)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	struct schedt *s = &rt->sched;
+	if (!atomic_load(&s->worldsema))
+		return GCRT_ESTATE;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	starttheworld(rt);
+	worldsema_release(rt);
+	uncatch(&tc);
+	return GCRT_OK;
+}
+
+/* ---- host threads ---- */
 
 GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 {
@@ -79,78 +861,88 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 	if (out == NULL)
 		return GCRT_EINVAL;
 	*out = NULL;
-	M *m = calloc(1, sizeof *m);
-	G *g = calloc(1, sizeof *g);
-	if (m == NULL || g == NULL) {
-		free(m);
-		free(g);
+	struct schedt *s = &rt->sched;
+	G *gp = malg(rt, Ghost);
+	if (gp == NULL)
 		return GCRT_ENOMEM;
-	}
 	throwcatch tc;
-	if (CATCH(rt, &tc)) {
-		free(m);
-		free(g);
+	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
+	LOCK(rt, &s->lock, "sched.lock");
+	P *p = atomic_load(&s->gcwaiting) ? NULL : pidleget_locked(s);
+	M *m = p != NULL ? allocm_locked(rt, 1) : NULL;
+	if (m != NULL) {
+		acquirep(m, p);
+		gp->goid = ++s->goidgen;
+	} else if (p != NULL) {
+		pidleput_locked(rt, p);
 	}
-	LOCK(rt, &rt->sched.lock, "sched.lock");
-	P *p = pidleget(rt);
-	if (p != NULL) {
-		m->id = ++rt->sched.mcount;
-		g->goid = ++rt->sched.goidgen;
+	UNLOCK(rt, &s->lock, "sched.unlock");
+	if (m == NULL) {
+		uncatch(&tc);
+		free(gp);
+		return p == NULL ? GCRT_ESTATE : GCRT_ENOMEM;
 	}
-	UNLOCK(rt, &rt->sched.lock, "sched.unlock");
+	atomic_store(&gp->m, m);
+	atomic_store(&m->curg, gp);
+	casgstatus(rt, gp, Gidle, Gdead);
+	allgadd(rt, gp);
+	casgstatus(rt, gp, Gdead, Grunnable);
+	casgstatus(rt, gp, Grunnable, Grunning);
+	resetguard(gp);
+	entersyscall(rt, gp);
 	uncatch(&tc);
-	if (p == NULL) {
-		free(m);
-		free(g);
-		return GCRT_ESTATE;
-	}
-	p->m = m;
-	m->p = p;
-	m->mcache = p->mcache;
-	m->curg = g;
-	g->magic = GCRT_G_MAGIC;
-	g->rt = rt;
-	g->m = m;
-	atomic_store(&g->atomicstatus, Grunning);
-	*out = g;
+	*out = gp;
 	return GCRT_OK;
 }
 
-/* A G handle passed in by a host: live, attached, of a live runtime. */
-static int gcheck(G *g)
+/* A host G between calls: attached, in its syscall. */
+static int hostcheck(G *g)
 {
-	if (g == NULL || g->magic != GCRT_G_MAGIC)
-		return GCRT_EINVAL;
-	int rc = rt_check(g->rt);
+	int rc = gcheck(g);
 	if (rc != GCRT_OK)
 		return rc;
-	if (g->m == NULL || g->m->p == NULL)
+	if (g->kind != Ghost)
+		return GCRT_EINVAL;
+	if ((atomic_load(&g->atomicstatus) & ~(uint32_t)Gscan) != Gsyscall)
 		return GCRT_ESTATE;
 	return GCRT_OK;
 }
 
 GCRT_API int gcrt_detach(gcrt_g *g)
 {
-	int rc = gcheck(g);
-	if (rc != GCRT_OK && rc != GCRT_EFAILED)
+	int rc = hostcheck(g);
+	if (rc != GCRT_OK)
 		return rc;
-	M *m = g->m;
-	P *p = m->p;
-	p->m = NULL;
-	m->p = NULL;
-	m->mcache = NULL;
-	atomic_store(&p->status, Pidle);
-	g->magic = 0;
-	free(m);
-	free(g);
+	struct gcrt_runtime *rt = g->rt;
+	struct schedt *s = &rt->sched;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	exitsyscall(rt, g);
+	M *m = atomic_load(&g->m);
+	casgstatus(rt, g, Grunning, Gdead);
+	dropg(m, g);
+	LOCK(rt, &s->lock, "sched.lock");
+	pidleput_locked(rt, releasep(m));
+	handoff_locked(rt);
+	UNLOCK(rt, &s->lock, "sched.unlock");
+	uncatch(&tc);
 	return GCRT_OK;
 }
 
 GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out)
 {
-	int rc = gcheck(g);
+	int rc = hostcheck(g);
 	if (rc != GCRT_OK)
 		return rc;
-	return malloc_typed(g->rt, g->m->mcache, t, out);
+	struct gcrt_runtime *rt = g->rt;
+	throwcatch tc;
+	if (CATCH(rt, &tc))
+		return GCRT_EFAILED;
+	exitsyscall(rt, g);
+	rc = malloc_typed(rt, atomic_load(&g->m)->mcache, t, out);
+	entersyscall(rt, g);
+	uncatch(&tc);
+	return rc;
 }

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from . import errors
 from .paths import get_include
-from .runtime import Obj, Runtime, SizeStats, Stats, Type
+from .runtime import GlobalRegion, Obj, Runtime, SizeStats, Stats, Type
 
-__all__ = ["Runtime", "Type", "Obj", "Stats", "SizeStats", "errors", "get_include"]
+__all__ = [
+    "Runtime",
+    "Type",
+    "Obj",
+    "Stats",
+    "SizeStats",
+    "GlobalRegion",
+    "errors",
+    "get_include",
+]

@@ -5,17 +5,26 @@ A :class:`Runtime` owns one C runtime (``gcrt_new``) until :meth:`Runtime.close`
 every operation goes through the C API, which validates the handle against
 the runtime, and any use after close raises :class:`errors.RuntimeClosed`
 before C is called.
+
+An :class:`Obj` pins its object (``gcrt_pin``) for as long as the handle
+lives (until it is garbage collected by Python or :meth:`Obj.release` is
+called), so a collection never frees an object Python can still reach; a
+released handle raises :class:`errors.BadObject` instead of touching memory.
+Global regions (:meth:`Runtime.global_region`) are host memory scanned as
+roots; finalizers (:meth:`Runtime.set_finalizer`) run on the runtime's
+finalizer thread.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional, Sequence, Union
+from typing import Any, Callable, Literal, Optional, Sequence, Union
 
 from . import errors
 from ._binding import check, ffi, lib
 
-__all__ = ["Runtime", "Type", "Obj", "Stats", "SizeStats"]
+__all__ = ["Runtime", "Type", "Obj", "Stats", "SizeStats", "GlobalRegion"]
 
 _ON_THROW = {"abort": lib.GCRT_THROW_ABORT, "record": lib.GCRT_THROW_RECORD}
 
@@ -102,6 +111,10 @@ class Runtime:
         check(lib.gcrt_new(cfg, out), None, "gcrt_new")
         self._rt: Any = out[0]
         self._types: dict[int, Type] = {}
+        self._finalizers: dict[int, Callable[["Obj"], None]] = {}
+        self._finids = itertools.count(1)
+        self._fincb: Any = None
+        self._regions: list[GlobalRegion] = []
         self.nprocs = nprocs
         self.arena_size = int(cfg.arena_size)
 
@@ -121,6 +134,7 @@ class Runtime:
         if self._rt is not None:
             rt, self._rt = self._rt, None
             lib.gcrt_destroy(rt)
+            self._finalizers.clear()
 
     def __enter__(self) -> "Runtime":
         self.ptr()
@@ -162,19 +176,80 @@ class Runtime:
         return t
 
     def alloc(self, t: "Type") -> "Obj":
-        """A new zeroed object of type t (from the runtime's shared cache)."""
+        """A new zeroed object of type t (from the runtime's shared cache),
+        pinned while the returned handle lives."""
         out = ffi.new("void **")
-        self._check(lib.gcrt_alloc(self.ptr(), _handle(t), out), "gcrt_alloc")
+        self._check(lib.gcrt_alloc_pinned(self.ptr(), _handle(t), out), "gcrt_alloc_pinned")
         return Obj(self, int(ffi.cast("uintptr_t", out[0])))
 
     def object_of(self, addr: Union[int, "Obj"]) -> "Obj":
-        """The object containing address addr (interior pointers allowed)."""
+        """The object containing address addr (interior pointers allowed),
+        as a new handle that pins it."""
         base = ffi.new("void **")
         self._check(
             lib.gcrt_object_of(self.ptr(), _voidp(addr), base, ffi.NULL, ffi.NULL),
             "gcrt_object_of",
         )
+        self._check(lib.gcrt_pin(self.ptr(), base[0]), "gcrt_pin")
         return Obj(self, int(ffi.cast("uintptr_t", base[0])))
+
+    # -- collection -------------------------------------------------------
+    def gc(self) -> None:
+        """A full collection; returns with everything swept (gcrt_gc)."""
+        self._check(lib.gcrt_gc(self.ptr()), "gcrt_gc")
+
+    def gc_options(
+        self,
+        enable: bool = False,
+        gctrace: bool = False,
+        checkmark: bool = False,
+        stw: bool = False,
+    ) -> None:
+        """Collection by pacing (enable), gctrace lines on stderr, checkmark,
+        and the plain stop-the-world cycle instead of the seed's (stw)."""
+        opts = (
+            (lib.GCRT_GC_ENABLE if enable else 0)
+            | (lib.GCRT_GC_GCTRACE if gctrace else 0)
+            | (lib.GCRT_GC_CHECKMARK if checkmark else 0)
+            | (lib.GCRT_GC_STW if stw else 0)
+        )
+        self._check(lib.gcrt_gc_options(self.ptr(), opts, ffi.NULL), "gcrt_gc_options")
+
+    def set_gc_percent(self, percent: int) -> int:
+        """Set GOGC (-1 = off); returns the previous value."""
+        old = ffi.new("int32_t *")
+        self._check(lib.gcrt_gc_percent(self.ptr(), percent, old), "gcrt_gc_percent")
+        return int(old[0])
+
+    def global_region(self, nwords: int, ptrmask: PtrMask = 0) -> "GlobalRegion":
+        """nwords words of host memory registered as a root region."""
+        return GlobalRegion(self, nwords, _maskbits(ptrmask))
+
+    def set_finalizer(self, obj: "Obj", fn: Callable[["Obj"], None]) -> None:
+        """fn(obj) runs once, on the finalizer thread, after obj is found
+        unreachable (its handles all gone)."""
+        if self._fincb is None:
+            self._fincb = ffi.callback("void(gcrt_runtime *, void *, void *)", self._runfinalizer)
+        k = next(self._finids)
+        self._finalizers[k] = fn
+        rc = lib.gcrt_set_finalizer(self.ptr(), obj._p(), self._fincb, ffi.cast("void *", k))
+        if rc < 0:
+            del self._finalizers[k]
+        self._check(rc, "gcrt_set_finalizer")
+
+    def _runfinalizer(self, rt: Any, obj: Any, arg: Any) -> None:
+        fn = self._finalizers.pop(int(ffi.cast("uintptr_t", arg)), None)
+        if fn is None or self._rt is None:
+            return
+        addr = int(ffi.cast("uintptr_t", obj))
+        if lib.gcrt_pin(rt, obj) == 0:
+            fn(Obj(self, addr))
+
+    def wait_finalizers(self) -> int:
+        """Wait until no finalizer is queued or running; finalizers run so far."""
+        n = ffi.new("uint64_t *")
+        self._check(lib.gcrt_finalizers_wait(self.ptr(), n), "gcrt_finalizers_wait")
+        return int(n[0])
 
     def stats(self) -> Stats:
         st = ffi.new("gcrt_stats *")
@@ -205,6 +280,7 @@ def _voidp(addr: Union[int, "Obj", None]) -> Any:
         return ffi.NULL
     if isinstance(addr, Obj):
         addr.runtime.ptr()
+        addr._p()
         addr = addr.addr
     if not isinstance(addr, int) or addr < 0 or addr >= 1 << 64:
         raise errors.BadObject(f"not an address: {addr!r}")
@@ -242,16 +318,31 @@ class Obj:
     Every access is validated by the C runtime (an object of this runtime,
     a word in range, the right kind of word)."""
 
-    __slots__ = ("runtime", "addr")
+    __slots__ = ("runtime", "addr", "_pinned")
 
     def __init__(self, runtime: Runtime, addr: int) -> None:
+        """A handle on an object the caller has just pinned (the handle
+        owns that pin)."""
         self.runtime = runtime
         self.addr = addr
+        self._pinned = True
+
+    def release(self) -> None:
+        """Drop this handle's pin; the handle is unusable afterwards."""
+        if self._pinned:
+            self._pinned = False
+            if self.runtime._rt is not None:
+                lib.gcrt_unpin(self.runtime._rt, ffi.cast("void *", self.addr))
+
+    def __del__(self) -> None:
+        self.release()
 
     def _rt(self) -> Any:
         return self.runtime.ptr()
 
     def _p(self) -> Any:
+        if not self._pinned:
+            raise errors.BadObject(f"the handle on {self.addr:#x} was released")
         return ffi.cast("void *", self.addr)
 
     def _check(self, rc: int, what: str) -> int:
@@ -332,3 +423,51 @@ def _index(i: int) -> int:
     if i < 0 or i >= 1 << 63:
         raise errors.IndexOutOfRange(f"word index {i} out of range")
     return i
+
+
+class GlobalRegion:
+    """Host memory (nwords words) registered as a root region with a
+    pointer mask: pointer words keep their objects alive."""
+
+    def __init__(self, runtime: Runtime, nwords: int, ptrbits: list[bool]) -> None:
+        if not isinstance(nwords, int) or nwords <= 0:
+            raise errors.InvalidArgument(f"nwords must be a positive int, not {nwords!r}")
+        self.runtime = runtime
+        self.nwords = nwords
+        self.words: Any = ffi.new("uint64_t[]", nwords)
+        raw = bytearray((len(ptrbits) + 7) // 8)
+        for i, b in enumerate(ptrbits):
+            if b:
+                raw[i // 8] |= 1 << (i % 8)
+        mask = ffi.from_buffer("uint8_t[]", raw) if raw else ffi.NULL
+        self.ptrs = tuple(i for i, b in enumerate(ptrbits) if b)
+        check(
+            lib.gcrt_root_add(runtime.ptr(), self.words, nwords * 8, mask, len(ptrbits)),
+            runtime._rt,
+            "gcrt_root_add",
+        )
+        runtime._regions.append(self)
+
+    @property
+    def base(self) -> int:
+        return int(ffi.cast("uintptr_t", self.words))
+
+    def __setitem__(self, i: int, target: Union["Obj", int, None]) -> None:
+        """Store an object's address (or None, or a raw int) in word i."""
+        if not 0 <= i < self.nwords:
+            raise errors.IndexOutOfRange(f"word {i} of a {self.nwords}-word region")
+        if isinstance(target, Obj):
+            target._p()
+            target = target.addr
+        self.words[i] = 0 if target is None else target
+
+    def __getitem__(self, i: int) -> int:
+        if not 0 <= i < self.nwords:
+            raise errors.IndexOutOfRange(f"word {i} of a {self.nwords}-word region")
+        return int(self.words[i])
+
+    def remove(self) -> None:
+        """Unregister the region (its words stop being roots)."""
+        rt = self.runtime.ptr()
+        check(lib.gcrt_root_remove(rt, self.words), rt, "gcrt_root_remove")
+        self.runtime._regions.remove(self)

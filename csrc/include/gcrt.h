@@ -149,7 +149,117 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out);
 GCRT_API int gcrt_detach(gcrt_g *g);
 GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out);
 
-/* ---- goroutines and the scheduler (proc.c) ---- */
+/* ---- goroutines and the scheduler (proc.c) ----
+ * A goroutine is a step function that an M (a runtime pthread) calls
+ * until it returns GCRT_STEP_YIELD (run again later), GCRT_STEP_PARK
+ * (sleep until gcrt_ready) or GCRT_STEP_EXIT (done; any other value also
+ * ends the goroutine).  Inside a step, call gcrt_safepoint(g) at loop
+ * back-edges: 1 means "return GCRT_STEP_YIELD now" (a stop-the-world or
+ * a preemption is pending).  A step that blocks calls
+ * gcrt_entersyscall(g) before and gcrt_exitsyscall(g) after; the world
+ * can stop meanwhile and exitsyscall waits until it restarts.
+ * gcrt_start adds nms Ms (at most GCRT_MAX_MS in all; GCRT_EINVAL beyond).
+ * gcrt_wait waits until every goroutine has exited (GCRT_ESTATE after
+ * timeout_ms > 0 ms; <= 0 waits forever).  gcrt_ready may be called from
+ * any thread; a ready before the park is remembered (one pending wakeup).
+ * gcrt_stoptheworld/gcrt_starttheworld: from a thread that is not running
+ * a goroutine step; one stopper at a time (others wait). */
+#define GCRT_STEP_YIELD 0
+#define GCRT_STEP_PARK 1
+#define GCRT_STEP_EXIT 2
+#define GCRT_MAX_MS 64
+typedef int (*gcrt_stepfn)(gcrt_g *g, void *arg);
+GCRT_API int gcrt_go(gcrt_runtime *rt, gcrt_stepfn fn, void *arg, gcrt_g **out);
+GCRT_API int gcrt_start(gcrt_runtime *rt, int nms);
+GCRT_API int gcrt_wait(gcrt_runtime *rt, int64_t timeout_ms);
+GCRT_API int gcrt_ready(gcrt_runtime *rt, gcrt_g *g);
+GCRT_API int gcrt_safepoint(gcrt_g *g);
+GCRT_API int gcrt_entersyscall(gcrt_g *g);
+GCRT_API int gcrt_exitsyscall(gcrt_g *g);
+GCRT_API int gcrt_g_id(gcrt_g *g, int64_t *out);
+GCRT_API int gcrt_stoptheworld(gcrt_runtime *rt);
+GCRT_API int gcrt_starttheworld(gcrt_runtime *rt);
+/* Host Gs (gcrt_attach) count as in a syscall between calls: a stopper
+ * never waits for them, and gcrt_g_alloc/gcrt_detach wait while the
+ * world is stopped. */
+
+/* Stacks: frame descriptors describe the frames goroutine programs push
+ * (nslots words; bit i of bitmap = slot i holds a pointer; nbits <= nslots
+ * else GCRT_ERANGE).  Ids start at 1.  gcrt_stack_limit sets the largest
+ * stack a goroutine may grow to (default 1 GiB): growth beyond it fails
+ * with GCRT_ESIZE. */
+#define GCRT_MAX_FRAME_SLOTS 65536
+GCRT_API int gcrt_frame_desc(gcrt_runtime *rt, uint32_t nslots, const uint8_t *bitmap,
+			     size_t nbits, uint32_t *out);
+GCRT_API int gcrt_stack_limit(gcrt_runtime *rt, size_t max);
+
+/* The mutator VM (mutator.c): goroutine programs.  A program has nfuncs
+ * functions; function f runs instructions [entry[f], entry[f+1]) (the last
+ * one to ncode) in a frame of descriptor desc[f]; function 0 is main.
+ * Slots are frame slots; a pointer slot is one the descriptor marks.
+ * Every type a program allocates must have a scalar word 0: the VM writes
+ * a canary there at allocation and checks it on every load (a broken
+ * canary throws "mutator: canary broken").  Field stores go through the
+ * write barrier.  Opcodes (a, b, c):
+ *   ALLOC  slot, type index         new object into a pointer slot
+ *   LOAD   dst, src, field          dst = src->field (pointer field)
+ *   STORE  obj, field, src          obj->field = src (write barrier)
+ *   CLEAR  slot                     slot = nil
+ *   MOVE   dst, src                 dst = src (pointer slots)
+ *   CALL   func                     push func's frame (may grow the stack)
+ *   RET                             pop; returning from main exits
+ *   YIELD / PARK                    end the step (park: until woken)
+ *   WAKE   delta                    ready group member (index + delta) % n
+ *   SYSCALL usec                    sleep in a syscall
+ *   GC                              request a collection (a stop-the-world
+ *                                   with shrinkstack for now)
+ *   SETI   slot, value              scalar slot = value
+ *   LOOP   target, slot             if --slot > 0, jump back to target
+ *   CHECK  slot                     check the canary of slot's object
+ *   EXIT                            end the goroutine
+ * Safepoints: CALL (function entry) and LOOP back-edges.
+ * gcrt_vm_program_new: GCRT_EINVAL for a bad opcode, target, function or
+ * type, GCRT_ERANGE for a slot outside its frame, GCRT_EKIND for a
+ * pointer op on a scalar slot (or the reverse).  A goroutine that fails
+ * at run time (nil object, field out of range or not a pointer, stack
+ * over the limit, out of memory) ends with that error as its exit code. */
+#define GCRT_VM_NOP 0
+#define GCRT_VM_ALLOC 1
+#define GCRT_VM_LOAD 2
+#define GCRT_VM_STORE 3
+#define GCRT_VM_CLEAR 4
+#define GCRT_VM_CALL 5
+#define GCRT_VM_RET 6
+#define GCRT_VM_YIELD 7
+#define GCRT_VM_PARK 8
+#define GCRT_VM_WAKE 9
+#define GCRT_VM_SYSCALL 10
+#define GCRT_VM_GC 11
+#define GCRT_VM_SETI 12
+#define GCRT_VM_LOOP 13
+#define GCRT_VM_CHECK 14
+#define GCRT_VM_EXIT 15
+#define GCRT_VM_MOVE 16
+typedef struct gcrt_vm_insn {
+	int32_t op, a, b, c;
+} gcrt_vm_insn;
+typedef struct gcrt_vm_program gcrt_vm_program;
+typedef struct gcrt_vm_stats {
+	uint64_t steps;   /* step calls */
+	uint64_t insns;   /* instructions executed */
+	uint64_t allocs;  /* objects allocated */
+	uint64_t loads;   /* non-nil pointers loaded */
+	uint64_t stores;  /* field stores */
+	uint64_t maxstack; /* largest stack, bytes */
+	int32_t done;     /* the goroutine ended */
+	int32_t exitcode; /* GCRT_OK or the error that ended it */
+} gcrt_vm_stats;
+GCRT_API int gcrt_vm_program_new(gcrt_runtime *rt, const gcrt_vm_insn *code, size_t ncode,
+				 const uint32_t *desc, const uint32_t *entry, size_t nfuncs,
+				 const gcrt_type *types, size_t ntypes, gcrt_vm_program **out);
+/* Start n goroutines running prog as one group (for WAKE); gs[n] out. */
+GCRT_API int gcrt_vm_go(gcrt_runtime *rt, gcrt_vm_program *prog, size_t n, gcrt_g **gs);
+GCRT_API int gcrt_vm_stats_read(gcrt_runtime *rt, gcrt_g *g, gcrt_vm_stats *out);
 
 
 /* ---- collection (mgc.c, mgcmark.c, mgcsweep.c, mfinal.c) ----
@@ -165,7 +275,10 @@ GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out);
  * only with GCRT_GC_ENABLE set (as Go's enablegc); GOGC -1 turns it off.
  * gctrace lines go to stderr (also with PYGCRT_DEBUG=gctrace=1);
  * checkmark re-marks from the roots after each mark and throws on an
- * unmarked reachable object.
+ * unmarked reachable object.  The cycle is the seed's (stop the world to
+ * finish sweeping, concurrent scan of roots and stopped goroutines with
+ * the world running, stop the world to mark); GCRT_GC_STW selects a plain
+ * stop-the-world cycle.  pause_ns counts stopped-world time only.
  * A finalizer runs once, on the runtime's finalizer thread, after obj is
  * found unreachable; obj and what it references stay intact until then.
  * Setting one on an interior pointer or with fn NULL is GCRT_EINVAL, on a
@@ -174,6 +287,7 @@ GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out);
 #define GCRT_GC_ENABLE 1
 #define GCRT_GC_GCTRACE 2
 #define GCRT_GC_CHECKMARK 4
+#define GCRT_GC_STW 8
 typedef void (*gcrt_finalizer_fn)(gcrt_runtime *rt, void *obj, void *arg);
 GCRT_API int gcrt_gc(gcrt_runtime *rt);
 GCRT_API int gcrt_gc_options(gcrt_runtime *rt, uint32_t opts, uint32_t *old);

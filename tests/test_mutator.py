@@ -1,0 +1,382 @@
+"""The mutator VM (mutator.c) and its Python builder (pygcrt.mutator).
+
+Random valid programs run as goroutines over 2 Ms, with yields, parks and
+wakes, syscalls, GC requests (stop-the-world + shrinkstack) and stack
+growth; a reference interpreter in Python (below, independent of the C
+code) computes what each goroutine must have done: objects allocated,
+non-nil pointers loaded, stores, exit code and the largest stack under
+Go's doubling policy.  Canaries are checked by the VM on every load.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pygcrt import errors
+from pygcrt import proc as P
+from pygcrt._binding import ffi, lib
+from pygcrt.mutator import Func, ProgramBuilder, start, wait
+from pygcrt.runtime import Runtime
+
+pytestmark = pytest.mark.timeout(120)
+
+HDR, GUARD = 24, 512
+
+
+@dataclass
+class RefResult:
+    allocs: int = 0
+    loads: int = 0
+    stores: int = 0
+    exitcode: int = 0
+    maxstack: int = P.FIXED_STACK
+
+
+def reference(b: ProgramBuilder) -> RefResult:
+    """Run the linked program sequentially on Python objects."""
+    code, entries = b.code()
+    funcs = b.funcs
+    r = RefResult()
+    heap: list[list[Any]] = []  # object = [type index, field values...]
+    frames: list[tuple[int, list[Any], int]] = []  # (func, slots, retpc)
+    used = 0
+
+    def push(fi: int, retpc: int) -> None:
+        nonlocal used
+        size = HDR + 8 * funcs[fi].nslots
+        used += size
+        while r.maxstack < used + GUARD:
+            r.maxstack *= 2
+        frames.append((fi, [None if s in funcs[fi].ptr_slots else 0 for s in range(funcs[fi].nslots)], retpc))
+
+    def ptrfield(obj: list[Any], f: int) -> bool:
+        nf, ptrs = b.type_fields[obj[0]]
+        return 1 <= f <= nf and f in ptrs
+
+    push(0, -1)
+    pc = 0
+    while True:
+        op, a, bb, c = code[pc]
+        slots = frames[-1][1]
+        pc += 1
+        if op == lib.GCRT_VM_ALLOC:
+            nf, _ = b.type_fields[bb]
+            obj = [bb] + [None] * nf
+            heap.append(obj)
+            slots[a] = obj
+            r.allocs += 1
+        elif op == lib.GCRT_VM_LOAD:
+            obj = slots[bb]
+            if obj is None:
+                r.exitcode = lib.GCRT_EBADOBJ
+                return r
+            if not ptrfield(obj, c):
+                r.exitcode = lib.GCRT_EKIND
+                return r
+            slots[a] = obj[c]
+            r.loads += obj[c] is not None
+        elif op == lib.GCRT_VM_STORE:
+            obj = slots[a]
+            if obj is None:
+                r.exitcode = lib.GCRT_EBADOBJ
+                return r
+            if not ptrfield(obj, bb):
+                r.exitcode = lib.GCRT_EKIND
+                return r
+            obj[bb] = slots[c]
+            r.stores += 1
+        elif op == lib.GCRT_VM_CLEAR:
+            slots[a] = None
+        elif op == lib.GCRT_VM_MOVE:
+            slots[a] = slots[bb]
+        elif op == lib.GCRT_VM_CALL:
+            push(a, pc)
+            pc = entries[a]
+        elif op == lib.GCRT_VM_RET:
+            fi, _, retpc = frames.pop()
+            used -= HDR + 8 * funcs[fi].nslots
+            if not frames:
+                return r
+            pc = retpc
+        elif op == lib.GCRT_VM_SETI:
+            slots[a] = bb
+        elif op == lib.GCRT_VM_LOOP:
+            slots[bb] -= 1
+            if slots[bb] > 0:
+                pc = a
+        elif op == lib.GCRT_VM_EXIT:
+            return r
+        # NOP, YIELD, PARK, WAKE, SYSCALL, GC, CHECK: no effect on data
+
+
+def gen_program(b: ProgramBuilder, rnd: random.Random, allow_park: bool) -> None:
+    """A random valid program.  Functions call only later functions; loops
+    count down a scalar slot.  Pointer slots 0..n-2 always hold nodes
+    (allocated on entry, replaced only by nodes), so loads and stores
+    through them succeed; slot n-1 is scratch (loaded values, leaves, nil).
+    A rare bad field access ends the goroutine with GCRT_EKIND."""
+    node = b.type(3, ptr_fields=[1, 2])
+    leaf = b.type(1)
+    nfuncs = rnd.randint(1, 5)
+    shapes = [(rnd.randint(2, 6), rnd.randint(1, 3), rnd.choice([0, 0, 50, 400, 3000])) for _ in range(nfuncs)]
+    fs = [b.func(nptr + nscal + big, list(range(nptr))) for nptr, nscal, big in shapes]
+    for i, f in enumerate(fs):
+        nptr, _, _ = shapes[i]
+        scratch, ctr = nptr - 1, nptr
+        for p in range(nptr - 1):
+            f.alloc(p, node)
+        looped = rnd.random() < 0.7
+        if looped:
+            f.seti(ctr, rnd.randint(1, 40)).label("top")
+        for _ in range(rnd.randint(1, 14)):
+            k = rnd.randrange(100)
+            obj, other = rnd.randrange(nptr - 1), rnd.randrange(nptr - 1)
+            anyp = rnd.randrange(nptr)
+            if k < 18:
+                f.alloc(obj, node) if rnd.random() < 0.6 else f.alloc(scratch, leaf)
+            elif k < 38:
+                f.load(scratch, obj, rnd.choice([1, 2]))
+            elif k < 55:
+                f.store(obj, rnd.choice([1, 2]), anyp)
+            elif k < 59:
+                f.clear(scratch)
+            elif k < 64:
+                f.move(obj, other)
+            elif k < 70:
+                f.check(anyp)
+            elif k < 78 and i + 1 < nfuncs:
+                f.call(rnd.randrange(i + 1, nfuncs))
+            elif k < 83:
+                f.yield_()
+            elif k < 86:
+                f.syscall(rnd.randint(0, 50))
+            elif k < 89:
+                f.gc()
+            elif k < 93 and allow_park:
+                f.wake(rnd.randint(0, 3))
+                f.park()
+            elif k == 99:
+                f.load(scratch, obj, 3)  # a scalar field: ends with GCRT_EKIND
+            else:
+                f.nop()
+        if looped:
+            f.loop("top", ctr)
+        if i == 0 and rnd.random() < 0.5:
+            f.exit()
+        else:
+            f.ret()
+
+
+class Waker:
+    def __init__(self, rt: Runtime, gs: list[Any]) -> None:
+        self.rt, self.gs, self.stop = rt, gs, threading.Event()
+        self.t = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for g in self.gs:
+                lib.gcrt_ready(self.rt.ptr(), g)
+            time.sleep(0.0005)
+
+    def __enter__(self) -> "Waker":
+        self.t.start()
+        return self
+
+    def __exit__(self, *a: object) -> None:
+        self.stop.set()
+        self.t.join(10)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32), st.integers(1, 4))
+def test_random_programs_match_reference(seed: int, copies: int) -> None:
+    rnd = random.Random(seed)
+    with Runtime(nprocs=2, on_throw="record", arena_size=64 << 20) as rt:
+        b = ProgramBuilder(rt)
+        gen_program(b, rnd, allow_park=True)
+        want = reference(b)
+        prog = b.build()
+        gs = prog.go(copies)
+        with Waker(rt, gs):
+            start(rt, 2)
+            wait(rt, 60000)
+        assert not rt.failed, rt.last_throw
+        for g in gs:
+            got = prog.stats(g)
+            assert got.done
+            assert (got.allocs, got.loads, got.stores, got.exitcode) == (
+                want.allocs,
+                want.loads,
+                want.stores,
+                want.exitcode,
+            ), f"seed={seed}"
+            assert got.maxstack == want.maxstack, f"seed={seed}"
+
+
+def deep_program(b: ProgramBuilder, depth: int, nslots: int, rounds: int) -> None:
+    node = b.type(2, ptr_fields=[1])
+    main = b.func(3, [0, 1])
+    fs = [b.func(nslots, [0, 1]) for _ in range(depth)]
+    main.seti(2, rounds).label("top").alloc(0, node).call(fs[0]).check(0).gc().yield_()
+    main.loop("top", 2).exit()
+    for i, f in enumerate(fs):
+        # Keep a heap object in the frame across the call: its slot moves
+        # with every copy and its canary is checked after.
+        f.alloc(0, node).alloc(1, node).store(0, 1, 1)
+        if i + 1 < depth:
+            f.call(fs[i + 1])
+        f.load(1, 0, 1).check(1).ret()
+
+
+def test_deep_calls_grow_past_1mb_and_gc_shrinks_peers() -> None:
+    with Runtime(nprocs=2, on_throw="record", arena_size=256 << 20) as rt:
+        b = ProgramBuilder(rt)
+        deep_program(b, depth=10, nslots=16000, rounds=3)  # 10 x 128 KB frames
+        want = reference(b)
+        prog = b.build()
+        gs = prog.go(4)
+        start(rt, 2)
+        wait(rt, 60000)
+        assert not rt.failed, rt.last_throw
+        for g in gs:
+            s = prog.stats(g)
+            assert s.exitcode == 0 and s.maxstack >= 1 << 20
+            assert (s.allocs, s.loads, s.stores, s.maxstack) == (
+                want.allocs,
+                want.loads,
+                want.stores,
+                want.maxstack,
+            )
+
+
+def test_stack_limit_ends_only_that_goroutine() -> None:
+    with Runtime(nprocs=2, on_throw="record") as rt:
+        assert lib.gcrt_stack_limit(rt.ptr(), 64 << 10) == 0
+        b = ProgramBuilder(rt)
+        deep_program(b, depth=6, nslots=2000, rounds=1)  # 6 x 16 KB frames > 64 KB
+        deep = b.build()
+        b2 = ProgramBuilder(rt)
+        deep_program(b2, depth=2, nslots=100, rounds=2)
+        shallow = b2.build()
+        g1 = deep.go(1)[0]
+        g2 = shallow.go(1)[0]
+        start(rt, 2)
+        wait(rt, 30000)
+        assert deep.stats(g1).exitcode == lib.GCRT_ESIZE
+        assert shallow.stats(g2).exitcode == 0
+        assert not rt.failed
+
+
+def test_stoptheworld_while_programs_run() -> None:
+    seed = random.randrange(1 << 30)
+    rnd = random.Random(seed)
+    with Runtime(nprocs=2, on_throw="record", arena_size=64 << 20) as rt:
+        b = ProgramBuilder(rt)
+        node = b.type(2, ptr_fields=[1])
+        main = b.func(4, [0, 1])
+        main.seti(2, 3000).label("top").alloc(1, node).store(1, 1, 0).move(0, 1)
+        main.load(1, 0, 1).syscall(0).loop("top", 2).exit()
+        want = reference(b)
+        prog = b.build()
+        gs = prog.go(6)
+        start(rt, 3)
+        nr, nn = ffi.new("int *"), ffi.new("int *")
+        for _ in range(20):
+            time.sleep(rnd.uniform(0.0005, 0.003))
+            assert lib.gcrt_stoptheworld(rt.ptr()) == 0
+            assert lib.gcrt_test_sched_snapshot(rt.ptr(), nr, nn) == 0
+            assert (nr[0], nn[0]) == (0, 0), f"seed={seed}"
+            assert lib.gcrt_starttheworld(rt.ptr()) == 0
+        wait(rt, 60000)
+        for g in gs:
+            s = prog.stats(g)
+            assert (s.exitcode, s.allocs, s.stores, s.loads) == (0, 3000, 3000, want.loads), f"seed={seed}"
+        assert want.loads == 2999  # every load but the first finds a node
+
+
+def gstatus(rt: Runtime, g: Any) -> int:
+    out = ffi.new("uint32_t *")
+    assert lib.gcrt_test_g_status(rt.ptr(), g, out) == 0
+    return int(out[0])
+
+
+def test_broken_canary_throws() -> None:
+    with Runtime(nprocs=1, on_throw="record") as rt:
+        b = ProgramBuilder(rt)
+        t = b.type(1)
+        b.func(2, [0]).alloc(0, t).park().check(0).exit()
+        prog = b.build()
+        g = prog.go(1)[0]
+        start(rt, 1)
+        deadline = time.time() + 10
+        while gstatus(rt, g) != P.GWAITING and time.time() < deadline:
+            time.sleep(0.001)
+        slots, desc = ffi.new("uint64_t *"), ffi.new("uint32_t *")
+        assert lib.gcrt_test_stack_frame(rt.ptr(), g, 0, slots, desc) == 0
+        obj = ffi.cast("uint64_t *", slots[0])[0]
+        assert obj != 0
+        assert lib.gcrt_write_word(rt.ptr(), ffi.cast("void *", obj), 0, 0) == 0  # break the canary
+        assert lib.gcrt_ready(rt.ptr(), g) == 0
+        with pytest.raises(errors.FatalError) as e:
+            wait(rt, 10000)
+        assert "mutator: canary broken" in e.value.report
+
+
+def test_bad_programs() -> None:
+    with Runtime(on_throw="record") as rt, Runtime(on_throw="record") as other:
+
+        def build(make: Any) -> Optional[type]:
+            b = ProgramBuilder(rt)
+            b.type(2, ptr_fields=[1])
+            make(b)
+            try:
+                b.build()
+            except errors.GcrtError as e:
+                return type(e)
+            return None
+
+        assert build(lambda b: b.func(2, [0]).raw(99).ret()) is errors.InvalidArgument  # opcode
+        assert build(lambda b: b.func(2, [0]).alloc(5, 0).ret()) is errors.IndexOutOfRange  # slot
+        assert build(lambda b: b.func(2, [0]).alloc(1, 0).ret()) is errors.KindMismatch  # scalar slot
+        assert build(lambda b: b.func(2, [0]).seti(0, 1).ret()) is errors.KindMismatch  # pointer slot
+        assert build(lambda b: b.func(2, [0]).alloc(0, 7).ret()) is errors.InvalidArgument  # type
+        assert build(lambda b: b.func(2, [0]).call(3).ret()) is errors.InvalidArgument  # function
+        assert build(lambda b: b.func(2, [0]).nop()) is errors.InvalidArgument  # falls off the end
+
+        def forward_loop(b: ProgramBuilder) -> None:
+            f = b.func(2, [0])
+            f.seti(1, 3).loop("end", 1).label("end").ret()
+
+        assert build(forward_loop) is errors.InvalidArgument
+
+        def canary_ptr(b: ProgramBuilder) -> None:
+            b.types.append(rt.type(16, [1, 0]))  # word 0 a pointer: no room for the canary
+            b.type_fields.append((1, frozenset()))
+            b.func(1, [0]).alloc(0, 1).ret()
+
+        assert build(canary_ptr) is errors.InvalidArgument
+        b = ProgramBuilder(other)
+        b.func(1, [0]).ret()
+        foreign = b.build()
+        gs = ffi.new("gcrt_g *[]", 1)
+        assert lib.gcrt_vm_go(rt.ptr(), foreign.handle, 1, gs) == lib.GCRT_EINVAL
+        # Still usable.
+        b = ProgramBuilder(rt)
+        n = b.type(2, ptr_fields=[1])
+        b.func(2, [0]).alloc(0, n).ret()
+        prog = b.build()
+        g = prog.go(1)[0]
+        with pytest.raises(errors.WrongState):
+            prog.stats(g)  # not finished: no Ms yet
+        start(rt, 1)
+        wait(rt, 10000)
+        assert prog.stats(g).allocs == 1
+        assert not rt.failed

@@ -1,0 +1,231 @@
+"""The scheduler (proc.c): Gs over 2-4 Ms, stop-the-world, host threads.
+
+Oracles are independent of the runtime's own bookkeeping: every worker G
+adds 1 to its own counter in test memory only while it runs, so while the
+world is stopped no counter may move; completion is checked against the
+iteration counts the test chose.  Seeds are printed on failure.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from pygcrt import proc as P
+from pygcrt._binding import ffi, lib
+from pygcrt.runtime import Runtime
+
+pytestmark = pytest.mark.timeout(90)
+
+W_YIELD, W_SYSCALL, W_PARK = lib.GCRT_TEST_W_YIELD, lib.GCRT_TEST_W_SYSCALL, lib.GCRT_TEST_W_PARK
+
+
+def go_workers(rt: Runtime, n: int, iters: int, flags: int, seed: int) -> tuple[Any, list[Any]]:
+    counters = ffi.new("uint64_t[]", n)
+    gs = []
+    for i in range(n):
+        out = ffi.new("gcrt_g **")
+        assert lib.gcrt_test_go_worker(rt.ptr(), counters + i, iters, flags, seed * 1000 + i, out) == 0
+        gs.append(out[0])
+    return counters, gs
+
+
+class Waker:
+    """A host thread that readies every G each millisecond (an async
+    wakeup source, like Go's netpoll)."""
+
+    def __init__(self, rt: Runtime, gs: list[Any]) -> None:
+        self.rt, self.gs = rt, gs
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for g in self.gs:
+                assert lib.gcrt_ready(self.rt.ptr(), g) == 0
+            time.sleep(0.001)
+
+    def __enter__(self) -> "Waker":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(10)
+
+
+def snapshot(rt: Runtime) -> tuple[int, int]:
+    nr, nn = ffi.new("int *"), ffi.new("int *")
+    assert lib.gcrt_test_sched_snapshot(rt.ptr(), nr, nn) == 0
+    return nr[0], nn[0]
+
+
+def gstatus(rt: Runtime, g: Any) -> int:
+    out = ffi.new("uint32_t *")
+    assert lib.gcrt_test_g_status(rt.ptr(), g, out) == 0
+    return int(out[0])
+
+
+@pytest.mark.parametrize("nms,nprocs", [(2, 2), (3, 2), (4, 4)])
+def test_many_gs_complete(nms: int, nprocs: int) -> None:
+    seed = random.randrange(1 << 30)
+    with Runtime(nprocs=nprocs, on_throw="record") as rt:
+        iters = [random.Random(seed + i).randrange(100, 3000) for i in range(48)]
+        counters = ffi.new("uint64_t[]", len(iters))
+        gs = []
+        for i, n in enumerate(iters):
+            out = ffi.new("gcrt_g **")
+            flags = (W_YIELD, W_SYSCALL, W_YIELD | W_SYSCALL)[i % 3]
+            assert lib.gcrt_test_go_worker(rt.ptr(), counters + i, n, flags, seed + i, out) == 0
+            gs.append(out[0])
+        assert lib.gcrt_start(rt.ptr(), nms) == 0
+        assert lib.gcrt_wait(rt.ptr(), 30000) == 0, f"seed={seed}"
+        assert [counters[i] for i in range(len(iters))] == iters, f"seed={seed}"
+        assert all(gstatus(rt, g) == P.GDEAD for g in gs)
+        assert not rt.failed, rt.last_throw
+
+
+@pytest.mark.parametrize("nms,nprocs,chaos", [(2, 2, 0), (4, 3, 0), (3, 2, 20)])
+def test_stoptheworld_stops_everything(nms: int, nprocs: int, chaos: int) -> None:
+    """chaos > 0: random yields and sleeps at every schedule point (per mille)."""
+    seed = random.randrange(1 << 30)
+    rnd = random.Random(seed)
+    with Runtime(nprocs=nprocs, on_throw="record") as rt:
+        n = 24
+        if chaos:
+            assert lib.gcrt_test_sched_mode(rt.ptr(), 2, seed, chaos) == 0
+        counters, gs = go_workers(rt, n, 20000 if not chaos else 3000, W_YIELD | W_SYSCALL | W_PARK, seed)
+        assert lib.gcrt_start(rt.ptr(), nms) == 0
+        progressed = 0
+        with Waker(rt, gs):
+            last = [0] * n
+            for _ in range(25):
+                time.sleep(rnd.uniform(0.001, 0.005))
+                assert lib.gcrt_stoptheworld(rt.ptr()) == 0
+                before = [counters[i] for i in range(n)]
+                assert snapshot(rt) == (0, 0), f"seed={seed}"
+                time.sleep(0.003)
+                assert [counters[i] for i in range(n)] == before, f"a G ran while stopped, seed={seed}"
+                assert snapshot(rt) == (0, 0), f"seed={seed}"
+                assert lib.gcrt_starttheworld(rt.ptr()) == 0
+                progressed += sum(b != a for a, b in zip(last, before))
+                last = before
+            assert lib.gcrt_wait(rt.ptr(), 60000) == 0, f"seed={seed}"
+        assert progressed > 0, "no G ran between stops"
+        assert [counters[i] for i in range(n)] == [20000 if not chaos else 3000] * n, f"seed={seed}"
+        assert not rt.failed, rt.last_throw
+
+
+def test_attach_detach_with_running_gs() -> None:
+    seed = random.randrange(1 << 30)
+    with Runtime(nprocs=3, on_throw="record") as rt:
+        counters, gs = go_workers(rt, 8, 20000, W_YIELD | W_SYSCALL, seed)
+        assert lib.gcrt_start(rt.ptr(), 2) == 0
+        t = rt.type(16, [1, 0])
+        allocs = [0]
+        stop = threading.Event()
+        errors: list[str] = []
+
+        def host() -> None:
+            out = ffi.new("gcrt_g **")
+            rc = lib.gcrt_attach(rt.ptr(), out)
+            while rc == lib.GCRT_ESTATE and not stop.is_set():  # every P busy: retry
+                time.sleep(0.001)
+                rc = lib.gcrt_attach(rt.ptr(), out)
+            if rc != 0:
+                errors.append(f"attach {rc}")
+                return
+            g = out[0]
+            obj = ffi.new("void **")
+            while not stop.is_set():
+                rc = lib.gcrt_g_alloc(g, t.handle, obj)
+                if rc != 0:
+                    errors.append(f"g_alloc {rc}")
+                    break
+                allocs[0] += 1
+            if lib.gcrt_detach(g) != 0:
+                errors.append("detach")
+            if lib.gcrt_g_alloc(g, t.handle, obj) != lib.GCRT_ESTATE:
+                errors.append("alloc after detach")
+
+        th = threading.Thread(target=host, daemon=True)
+        th.start()
+        time.sleep(0.05)
+        for _ in range(10):
+            assert lib.gcrt_stoptheworld(rt.ptr()) == 0
+            a0 = allocs[0]
+            c0 = [counters[i] for i in range(8)]
+            time.sleep(0.005)
+            assert allocs[0] - a0 <= 1, "the host allocated while the world was stopped"
+            assert [counters[i] for i in range(8)] == c0
+            assert snapshot(rt) == (0, 0)
+            assert lib.gcrt_starttheworld(rt.ptr()) == 0
+            time.sleep(0.005)
+        stop.set()
+        th.join(20)
+        assert not th.is_alive() and not errors, errors
+        assert allocs[0] > 0
+        assert lib.gcrt_wait(rt.ptr(), 60000) == 0, f"seed={seed}"
+        assert not rt.failed, rt.last_throw
+
+
+def test_python_step_function() -> None:
+    calls: list[int] = []
+
+    @ffi.callback("int(gcrt_g *, void *)")
+    def step(g: Any, arg: Any) -> int:
+        calls.append(1)
+        if len(calls) < 5:
+            return lib.GCRT_STEP_YIELD
+        return lib.GCRT_STEP_EXIT
+
+    with Runtime(on_throw="record") as rt:
+        out = ffi.new("gcrt_g **")
+        assert lib.gcrt_go(rt.ptr(), step, ffi.NULL, out) == 0
+        gid = ffi.new("int64_t *")
+        assert lib.gcrt_g_id(out[0], gid) == 0 and gid[0] > 0
+        assert lib.gcrt_start(rt.ptr(), 2) == 0
+        assert lib.gcrt_wait(rt.ptr(), 10000) == 0
+        assert len(calls) == 5
+
+
+def test_wait_times_out_on_parked_gs_and_destroy_still_works() -> None:
+    with Runtime(on_throw="record") as rt:
+        counters, gs = go_workers(rt, 4, 10**9, W_PARK, 7)
+        assert lib.gcrt_start(rt.ptr(), 2) == 0
+        # Without a waker every G ends up parked for good.
+        assert lib.gcrt_wait(rt.ptr(), 200) == lib.GCRT_ESTATE
+        time.sleep(0.05)
+        assert all(gstatus(rt, g) in (P.GWAITING, P.GRUNNABLE, P.GRUNNING) for g in gs)
+    # leaving the with block destroyed it with parked Gs and idle Ms
+
+
+def test_bad_input() -> None:
+    with Runtime(on_throw="record") as rt, Runtime(on_throw="record") as other:
+        r = rt.ptr()
+        assert lib.gcrt_start(r, 0) == lib.GCRT_EINVAL
+        assert lib.gcrt_start(r, lib.GCRT_MAX_MS + 1) == lib.GCRT_EINVAL
+        assert lib.gcrt_start(r, 2) == 0
+        assert lib.gcrt_start(r, lib.GCRT_MAX_MS - 1) == lib.GCRT_EINVAL
+        assert lib.gcrt_go(r, ffi.NULL, ffi.NULL, ffi.new("gcrt_g **")) == lib.GCRT_EINVAL
+        assert lib.gcrt_starttheworld(r) == lib.GCRT_ESTATE
+        assert lib.gcrt_go(ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL) == lib.GCRT_EBADRT
+        counters, gs = go_workers(rt, 2, 100, 0, 1)
+        assert lib.gcrt_ready(other.ptr(), gs[0]) == lib.GCRT_EINVAL
+        assert lib.gcrt_safepoint(ffi.NULL) == lib.GCRT_EINVAL
+        bogus = ffi.new("uint64_t[64]")
+        assert lib.gcrt_ready(r, ffi.cast("gcrt_g *", bogus)) == lib.GCRT_EINVAL
+        # A G that is not running cannot poll or enter a syscall.
+        assert lib.gcrt_wait(r, 10000) == 0
+        assert lib.gcrt_safepoint(gs[0]) == lib.GCRT_ESTATE
+        assert lib.gcrt_entersyscall(gs[0]) == lib.GCRT_ESTATE
+        assert lib.gcrt_exitsyscall(gs[0]) == lib.GCRT_ESTATE
+        # Still usable.
+        counters, gs = go_workers(rt, 4, 500, W_YIELD, 2)
+        assert lib.gcrt_wait(r, 10000) == 0
+        assert [counters[i] for i in range(4)] == [500] * 4
+        assert not rt.failed
