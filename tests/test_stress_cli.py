@@ -36,17 +36,18 @@ def test_default_mix_of_three_seconds_passes(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     out = json.loads(r.stdout)
     assert out["ok"] and out["failures"] == 0 and out["seed"] == 12
-    assert set(out["scenarios"]) == {"gc", "churn", "shared", "lfstack", "workbufs", "getfull",
-                                     "sched"}
+    assert set(out["scenarios"]) == {"gc", "goroutines", "churn", "shared", "lfstack",
+                                     "workbufs", "getfull", "sched"}
     assert all(v["cycles"] > 0 for v in out["scenarios"].values())
     assert out["allocations"] > 0 and out["peak_rss_kb"] > 0
-    # the gc trial collected at least once per cycle and its pauses are summarized
+    # the gc and goroutines trials collected, and their pauses are summarized
     assert out["collections"] >= out["scenarios"]["gc"]["cycles"]
+    assert out["collections"] >= out["scenarios"]["goroutines"]["cycles"]
     p = out["pauses_ns"]
     assert p["n"] == out["collections"] and 0 < p["p50"] <= p["p99"] <= p["max"] <= p["total"]
     assert "replay: python -m pygcrt.stress" in r.stderr and "--seed 12" in r.stderr
     ev = json.loads(trace.read_text())["traceEvents"]
-    assert sum(e["ph"] == "X" and e["name"].startswith("trial") for e in ev) == 7
+    assert sum(e["ph"] == "X" and e["name"].startswith("trial") for e in ev) == 8
     assert any(e["name"] == "gc pause" for e in ev)
 
 
@@ -109,7 +110,7 @@ def test_bad_arguments_exit_2_with_one_line(
 def test_plan_slices_the_duration_and_numbers_the_seeds() -> None:
     a = parser().parse_args(["--duration", "30", "--seed", "100"])
     trials = plan(a, 100)
-    assert [t.scenario for t in trials[:7]] == a.scenario
+    assert [t.scenario for t in trials[:8]] == a.scenario
     assert [t.seed for t in trials] == list(range(100, 100 + len(trials)))
     assert sum(t.duration for t in trials) == pytest.approx(30)
     assert max(t.duration for t in trials) <= 5

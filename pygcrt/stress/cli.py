@@ -26,7 +26,8 @@ from typing import Any, NoReturn, Sequence
 from . import report
 from .display import Display
 from .runner import Trial, run_trial
-from .scenarios import DEFAULT_MIX, HOOK_MUTANTS, RUNTIME_MUTANTS, SCENARIOS, Options
+from .scenarios import (DEFAULT_MIX, HOOK_MUTANTS, PROC_MUTANTS, RUNTIME_MUTANTS, SCENARIOS,
+                        Options)
 
 PROG = "python -m pygcrt.stress"
 MAX_SLICE_S = 5.0
@@ -98,7 +99,8 @@ def parser() -> argparse.ArgumentParser:
                     help="verify every collection's marking with a checkmark pass")
     ap.add_argument("--chaos", type=_ranged(0, 1000), default=10,
                     help="chance of a yield/spin/sleep per schedule point, permille")
-    ap.add_argument("--mutant", choices=[*RUNTIME_MUTANTS, *HOOK_MUTANTS], default=None,
+    ap.add_argument("--mutant", choices=[*RUNTIME_MUTANTS, *PROC_MUTANTS, *HOOK_MUTANTS],
+                    default=None,
                     help="switch a planted bug on to check that the stress catches it "
                          "(canary: corrupt a live object; lose_rest: leave part of a list "
                          "being rewired unrooted in the gc scenario)")

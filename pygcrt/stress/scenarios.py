@@ -3,7 +3,9 @@
 A scenario owns its runtime(s) and, at every cycle, runs one seeded batch
 of work on runtime threads in C with chaos at the schedule points
 (``gcrt_test_sched_mode`` mode 2), then checks the batch against its own
-oracle: canaries, ids and shapes of the objects built (churn), node
+oracle: canaries, ids and shapes of the objects built (churn, gc), each
+goroutine's counts of allocations, stores and loads computed from its
+program, with the VM checking a canary on every load (goroutines), node
 identities and data sums (lfstack), item ids and list membership
 (workbufs, getfull), or the controller's verdict (sched).  A cycle that
 breaks an oracle returns a :class:`Cycle` with ``failure`` set and, where
@@ -29,15 +31,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .. import errors, mutator
 from .. import sched as schedmod
 from .. import workhooks as wh
 from .._binding import check, ffi, lib, string
+from ..runtime import Runtime
 
 HEAP_LIMIT = 256 << 20
 SLOW_US = 2000
 THROW_LINES = 60  # of a recorded throw's report (message and state dump)
+GOROUTINE_TIMEOUT_MS = 60000
+NODE_BYTES = 24  # the goroutine programs' node: canary, next, one scalar
 FORCE_GC_S = 0.02  # gc scenario: a forced collection this often, besides pacing
 RUNTIME_MUTANTS = ("getfull_partial", "lf_aba")
+PROC_MUTANTS = ("copy_read_then_cas",)
 HOOK_MUTANTS = ("canary", "lose_rest")
 EVENT_NAMES = {
     lib.GCRT_STRESS_EV_LIST: "built list of",
@@ -105,6 +112,12 @@ def _sample_heap(rt: Any, c: Cycle, stop: threading.Event, numgc: int) -> None:
         numgc = st.numgc
 
 
+def _gc_opts(o: Options) -> int:
+    """gcrt_gc_options bits: pacing on, the cycle --mode names, checkmark."""
+    return (lib.GCRT_GC_ENABLE | (lib.GCRT_GC_STW if o.mode == "stw" else 0)
+            | (lib.GCRT_GC_CHECKMARK if o.checkmark else 0))
+
+
 def _force_gc(rt: Any, stop: threading.Event, every: float) -> None:
     """Collect every ``every`` seconds while a hook runs, on top of pacing
     (collections from a thread that is not an M, as a host would)."""
@@ -169,8 +182,7 @@ class Churn(Scenario):
         self.rt = out[0]
         self.numgc = 0
         if self.gc:
-            opts = lib.GCRT_GC_ENABLE | (lib.GCRT_GC_CHECKMARK if self.o.checkmark else 0)
-            check(lib.gcrt_gc_options(self.rt, opts, ffi.NULL), self.rt, "gc_options")
+            check(lib.gcrt_gc_options(self.rt, _gc_opts(self.o), ffi.NULL), self.rt, "gc_options")
         return self.rt
 
     def cycle(self, i: int) -> Cycle:
@@ -293,6 +305,97 @@ class GcChurn(Churn):
     rounds = 150  # several MiB a cycle: past the first pacing goal
 
 
+class Goroutines(Scenario):
+    name = "goroutines"
+    doc = ("goroutine programs on the Ms: lists held in stack frames, deep calls that grow "
+           "and shrink stacks, syscalls, parking, with collections")
+    LIST = 1000  # nodes each goroutine links from its frame and walks back
+    ROUNDS = 3   # rounds of the deep call chain
+    DEPTH = 8    # functions in the chain, each allocating in its own frame
+    SLOTS = 2000  # words per chain frame: 16 KB, so stacks grow to 128 KB+
+
+    def _program(self, rt: Runtime, slow_us: int) -> mutator.Program:
+        b = mutator.ProgramBuilder(rt)
+        node = b.type(2, ptr_fields=[1])
+        main = b.func(5, [0, 1])
+        chain = [b.func(self.SLOTS, [0, 1]) for _ in range(self.DEPTH)]
+        main.seti(2, self.LIST).label("build").alloc(1, node).store(1, 1, 0).move(0, 1)
+        main.syscall(slow_us).loop("build", 2)
+        main.seti(3, self.ROUNDS).label("deep").call(chain[0]).yield_().loop("deep", 3)
+        main.gc().wake(1).park()
+        main.seti(4, self.LIST - 1).label("walk").check(0).load(0, 0, 1).loop("walk", 4)
+        main.check(0).exit()
+        for k, f in enumerate(chain):
+            f.alloc(0, node).alloc(1, node).store(0, 1, 1)
+            if k + 1 < self.DEPTH:
+                f.call(chain[k + 1])
+            f.load(1, 0, 1).check(1).ret()
+        return b.build()
+
+    def expected(self) -> tuple[int, int, int]:
+        """(allocs, stores, loads) of one goroutine, counted from the program."""
+        deep = self.ROUNDS * self.DEPTH
+        return self.LIST + 2 * deep, self.LIST + deep, self.LIST - 1 + deep
+
+    def cycle(self, i: int) -> Cycle:
+        seed = _cycle_seed(self.o.seed, i)
+        ms, ngs = self.o.ms, max(4, 2 * self.o.ms)
+        with Runtime(nprocs=self.o.procs, gogc=self.o.gogc, on_throw="record",
+                     arena_size=512 << 20) as rt:
+            p = rt.ptr()
+            check(lib.gcrt_gc_options(p, _gc_opts(self.o), ffi.NULL), p, "gc_options")
+            if self.o.mutant in PROC_MUTANTS:
+                check(lib.gcrt_test_proc_mutant(p, self.o.mutant.encode()), p, "proc_mutant")
+            self._chaos(p, seed)
+            # Two WAKE groups (a goroutine never wakes itself): the slow one
+            # sleeps in each syscall of its build loop.
+            progs = [self._program(rt, 0), self._program(rt, SLOW_US // 10)]
+            gs = progs[0].go(ngs - 2) + progs[1].go(2)
+            c = Cycle(note=f"{ngs} goroutines on {ms} Ms, 2 of them slow")
+            stop = threading.Event()
+            helpers = [threading.Thread(target=_sample_heap, args=(p, c, stop, 0), daemon=True),
+                       threading.Thread(target=_force_gc, args=(p, stop, FORCE_GC_S),
+                                        daemon=True)]
+            for h in helpers:
+                h.start()
+            try:
+                mutator.start(rt, ms)
+                mutator.wait(rt, GOROUTINE_TIMEOUT_MS)
+            except errors.GcrtError as e:
+                c.failure = f"goroutines: {e}"
+            finally:
+                stop.set()
+                for h in helpers:
+                    h.join()
+            if not c.failure:
+                c.failure = self._verify(rt, progs, gs, ngs)
+            if rt.failed:
+                c.failure = c.failure or "the runtime threw"
+                c.events["runtime state at the throw"] = rt.last_throw.splitlines()[:THROW_LINES]
+            st = ffi.new("gcrt_stats *")
+            if lib.gcrt_stats_read(p, st) == 0:
+                c.numgc = st.numgc
+                c.pauses_ns = [st.pause_ns[k % 256] for k in range(max(0, st.numgc - 256), st.numgc)]
+                c.heap = max([0] + [b for _, b in c.heap_samples])
+                c.allocs = self.expected()[0] * ngs
+                c.bytes = c.allocs * NODE_BYTES
+        return c
+
+    def _verify(self, rt: Runtime, progs: list[mutator.Program], gs: list[Any], ngs: int) -> str:
+        want = self.expected()
+        for k, g in enumerate(gs):
+            st = progs[0 if k < ngs - 2 else 1].stats(g)
+            got = (st.allocs, st.stores, st.loads)
+            if st.exitcode != 0 or got != want:
+                return (f"goroutine {k}: exit {string(lib.gcrt_strerror(st.exitcode))}, "
+                        f"(allocs, stores, loads) {got}, want {want}")
+            if st.maxstack < self.DEPTH * self.SLOTS * 8:
+                return f"goroutine {k}: stack grew to {st.maxstack} bytes only"
+        rt.gc()
+        left = rt.stats().heap_objects
+        return f"{left} objects survived the goroutines' exit and a collection" if left else ""
+
+
 class LFStack(Scenario):
     name = "lfstack"
     doc = "TestLFStackStress: nodes conserved across stacks popped and pushed by every M"
@@ -372,6 +475,7 @@ class Sched(Scenario):
 
 
 SCENARIOS: dict[str, Callable[[Options], Scenario]] = {
-    s.name: s for s in (GcChurn, Churn, SharedChurn, LFStack, Workbufs, Getfull, Sched)
+    s.name: s for s in (GcChurn, Goroutines, Churn, SharedChurn, LFStack, Workbufs, Getfull,
+                        Sched)
 }
-DEFAULT_MIX = ("gc", "churn", "shared", "lfstack", "workbufs", "getfull", "sched")
+DEFAULT_MIX = ("gc", "goroutines", "churn", "shared", "lfstack", "workbufs", "getfull", "sched")
