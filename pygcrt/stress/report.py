@@ -19,11 +19,11 @@ from .runner import Trial
 from .scenarios import Options
 
 
-# What each --mode runs in this build (the collector marks with the world
-# stopped; the seed's concurrent scan phase is not in it yet).
+# What each --mode runs (gcrt_gc_options: GCRT_GC_STW or not).
 MODE_NOTE = {
-    "seed": "the seed's concurrent scan is not in this build yet: marks stop the world",
-    "stw": "stop-the-world mark, then lazy and background sweep",
+    "seed": "the seed's cycle: roots and goroutine stacks scanned with the world running "
+            "(write barrier on), mark termination stopped",
+    "stw": "plain stop-the-world mark, then lazy and background sweep",
 }
 
 
