@@ -14,6 +14,7 @@ arguments (one line naming the argument).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -31,6 +32,7 @@ from .scenarios import (DEFAULT_MIX, HOOK_MUTANTS, PROC_MUTANTS, RUNTIME_MUTANTS
 
 PROG = "python -m pygcrt.stress"
 MAX_SLICE_S = 5.0
+MIN_TRIAL_S = 0.05
 
 
 class UsageError(Exception):
@@ -157,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for k, o in enumerate(trials):
             start = time.monotonic() - t0
+            if not a.cycles:  # what is left of the run, so child start-up counts too
+                left = (a.duration - start) / (len(trials) - k)
+                o = dataclasses.replace(o, duration=round(max(MIN_TRIAL_S, left), 3))
             t = run_trial(k, o, disp.record)
             disp.trial_done(t)
             summary.add(t)

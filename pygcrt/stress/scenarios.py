@@ -302,14 +302,14 @@ class GcChurn(Churn):
     name = "gc"
     doc = "churn with collections by pacing while Ms mutate pinned objects, and finalizers"
     gc = 1
-    rounds = 150  # several MiB a cycle: past the first pacing goal
+    rounds = 100  # a few MiB a cycle: past the first pacing goal
 
 
 class Goroutines(Scenario):
     name = "goroutines"
     doc = ("goroutine programs on the Ms: lists held in stack frames, deep calls that grow "
            "and shrink stacks, syscalls, parking, with collections")
-    LIST = 1000  # nodes each goroutine links from its frame and walks back
+    LIST = 500   # nodes each goroutine links from its frame and walks back
     ROUNDS = 3   # rounds of the deep call chain
     DEPTH = 8    # functions in the chain, each allocating in its own frame
     SLOTS = 2000  # words per chain frame: 16 KB, so stacks grow to 128 KB+
@@ -349,7 +349,7 @@ class Goroutines(Scenario):
             self._chaos(p, seed)
             # Two WAKE groups (a goroutine never wakes itself): the slow one
             # sleeps in each syscall of its build loop.
-            progs = [self._program(rt, 0), self._program(rt, SLOW_US // 10)]
+            progs = [self._program(rt, 0), self._program(rt, SLOW_US // 20)]
             gs = progs[0].go(ngs - 2) + progs[1].go(2)
             c = Cycle(note=f"{ngs} goroutines on {ms} Ms, 2 of them slow")
             stop = threading.Event()
