@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed = a.seed if a.seed is not None else random.SystemRandom().randrange(2**31)
     trials = plan(a, seed)
     full = list(argv if argv is not None else sys.argv[1:])
-    if "--seed" not in full:
+    if not any(x == "--seed" or x.startswith("--seed=") for x in full):
         full += ["--seed", str(seed)]
     print(f"pygcrt stress: seed {seed}, {len(trials)} trials of "
           f"{', '.join(dict.fromkeys(t.scenario for t in trials))}; "
