@@ -203,6 +203,74 @@ GCRT_API int gcrt_test_gc_counts(gcrt_runtime *rt, gcrt_gc_counts *out);
 /* fn(rt, arg) runs on the collecting thread in the middle of each mark. */
 GCRT_API int gcrt_test_gc_markhook(gcrt_runtime *rt, void (*fn)(gcrt_runtime *, void *), void *arg);
 
+/* ---- stress (stresstest.c) ---- */
+/* Allocation churn: nthreads runtime threads each build, for rounds
+ * rounds, one structure of typed objects (a linked list, a complete binary
+ * tree, or a scalar array, sometimes larger than a page class) whose
+ * every object carries a canary derived from its id.  A built structure
+ * is checked, swapped into one of nslots shared slots (taking out what
+ * another thread left there), and the taken structure is checked, rewired
+ * through the write barrier (a list reversed, a tree mirrored) and checked
+ * again.  The slots are drained and checked at the end.  With attached,
+ * a thread allocates with gcrt_g_alloc when gcrt_attach found a P, else
+ * with gcrt_alloc.  Thread slow_m (or none, -1) sleeps up to slow_us at
+ * every step.  corrupt_round > 0: thread 0 flips one canary of a live
+ * object in that round (to prove the oracle catches it).  The oracle is the
+ * canaries, ids, lengths and depths; bad counts violations, first_bad says
+ * where the first one was.  ring holds each thread's last events (oldest
+ * first from ring_pos), GCRT_STRESS_EV_* in op.  With gc, collections may
+ * run at any moment (the caller enables pacing): every object comes from
+ * gcrt_alloc_pinned and everything a thread will touch again stays
+ * reachable from a pin (pins move along as structures are linked and
+ * rewired); a quarter of the structures a thread drops get a finalizer
+ * that checks the whole structure is still intact when it runs.  At the
+ * end every structure is unpinned, one gcrt_gc runs and the hook waits for
+ * the finalizers: each one set must have run exactly once.  lose_rest = 1
+ * (gc mode) plants a rooting bug: a list being reversed leaves its
+ * unreversed rest unpinned, so a collection meanwhile frees live nodes and
+ * the checks must report it. */
+#define GCRT_STRESS_MAXTHREADS 64
+#define GCRT_STRESS_RING 16
+#define GCRT_STRESS_EV_LIST 1
+#define GCRT_STRESS_EV_TREE 2
+#define GCRT_STRESS_EV_ARRAY 3
+#define GCRT_STRESS_EV_CHECK 4
+#define GCRT_STRESS_EV_SWAP 5
+#define GCRT_STRESS_EV_REWIRE 6
+#define GCRT_STRESS_EV_SLEEP 7
+#define GCRT_STRESS_EV_CORRUPT 8
+#define GCRT_STRESS_EV_BAD 9
+#define GCRT_STRESS_EV_ERROR 10
+typedef struct gcrt_stress_event {
+	uint32_t op;     /* GCRT_STRESS_EV_* */
+	uint32_t round;
+	uint64_t value;  /* objects, slot, microseconds or error code */
+} gcrt_stress_event;
+typedef struct gcrt_stress_churn {
+	int32_t nthreads;      /* 1..64 */
+	int32_t attached;      /* 0/1 */
+	uint32_t rounds;       /* per thread, <= 10000000 */
+	uint32_t maxnodes;     /* 1..65536 objects per list or tree */
+	int32_t nslots;        /* 1..64 */
+	int32_t slow_m;        /* -1..nthreads-1 */
+	uint32_t slow_us;      /* <= 100000 */
+	uint32_t corrupt_round; /* 0 = never */
+	int32_t gc;            /* 0/1: objects pinned, collections may run */
+	int32_t lose_rest;     /* 0/1: the planted rooting bug (gc mode) */
+	uint64_t seed;
+	uint64_t allocs, bytes;  /* out: objects and bytes allocated */
+	uint64_t checked;        /* out: object checks done */
+	uint64_t rewired;        /* out: structures rewired */
+	uint64_t bad;            /* out: oracle violations */
+	uint64_t finalizers_set, finalizers_run; /* out (gc mode) */
+	int32_t nattached;       /* out: threads that got a P */
+	int32_t error;           /* out: first GCRT_E* an allocation returned, 0 none */
+	char first_bad[160];     /* out: the first violation, "" if none */
+	uint32_t ring_pos[64];   /* out: next write index of each ring */
+	gcrt_stress_event ring[64][16]; /* out */
+} gcrt_stress_churn;
+GCRT_API int gcrt_test_stress_churn(gcrt_runtime *rt, gcrt_stress_churn *s);
+
 /* ---- goroutines, Ms, Ps, stacks (proc.c, stack.c, mutator.c) ---- */
 /* Status primitives on a G (gstatus.c).  op: one of GCRT_TEST_OP_*;
  * *result is the primitive's bool result (castogscanstatus, stopg,
