@@ -169,10 +169,10 @@ GCRT_API int gcrt_alloc(gcrt_runtime *rt, gcrt_type t, void **out)
 	if (rc != GCRT_OK)
 		return rc;
 	mheap *h = &rt->heap;
-	gcpoll(rt);
 	throwcatch tc;
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
+	gcpoll(rt);
 	LOCK(rt, &h->extlock, "mheap.extlock");
 	rc = malloc_typed(rt, h->extcache, t, out);
 	UNLOCK(rt, &h->extlock, "mheap.extunlock");

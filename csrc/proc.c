@@ -957,6 +957,7 @@ GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out)
 	throwcatch tc;
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
+	gcpoll(rt); /* a due collection runs while this host G holds no P */
 	exitsyscall(rt, g);
 	rc = malloc_typed(rt, ATOMIC_LOAD(rt, "proc.g_alloc.gm", &g->m)->mcache, t, out);
 	entersyscall(rt, g);
