@@ -440,7 +440,7 @@ static void specials_each(struct gcrt_runtime *rt, void (*fn)(struct gcrt_runtim
 		if (check && atomic_load(&s->sweepgen) != sg)
 			throwf(rt, "gc: unswept span (sweepgen %u, heap %u)", atomic_load(&s->sweepgen),
 			       sg);
-		if (s->specials == NULL || fn == NULL)
+		if (s->specials == NULL)
 			continue;
 		LOCK(rt, &s->speciallock, "gc.specials.lock");
 		for (special *sp = s->specials; sp != NULL; sp = sp->next) {
@@ -556,7 +556,10 @@ void markroot(parfor *desc, uint32_t i)
 		finq_scan(rt, markfinobj, &mc);
 		break;
 	case RootSpans:
-		specials_each(rt, scanphase ? NULL : scanspecialobj, &mc, 1);
+		/* Spans change state while the world runs: only the stopped
+		 * world's mark checks them and scans finalizer referents. */
+		if (!scanphase)
+			specials_each(rt, scanspecialobj, &mc, 1);
 		break;
 	case RootFlushCaches:
 		if (!scanphase)

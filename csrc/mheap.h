@@ -75,7 +75,7 @@ typedef struct mspan {
 	uint16_t ref;              /* allocated objects */
 	uint8_t sizeclass;         /* 0 = one large object */
 	uint8_t incache;           /* owned by an mcache */
-	uint8_t state;             /* MSpan* */
+	_Atomic uint8_t state;     /* MSpan*; written under the heap lock, read by parallel markers (RootSpans) while helpers allocate stack spans */
 	uint8_t needzero;          /* memory must be zeroed before use */
 	uint32_t sweptgen;         /* heap sweepgen of its last sweep (at most once a cycle) */
 	uintptr_t elemsize;        /* class size, or npages<<PageShift for large */
