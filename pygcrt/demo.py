@@ -36,7 +36,8 @@ def main() -> int:
         tree = rt.type(24, 0b011)
         blob = rt.type(100_000)
         head = build_list(rt, node, 100)
-        total, cell = 0, head
+        total = 0
+        cell: Obj | None = head
         while cell is not None:
             total += cell.read(1)
             cell = cell.ptr(0)

@@ -134,7 +134,7 @@ def _check_plot(a: argparse.Namespace) -> None:
             import matplotlib  # noqa: F401
         except ImportError:
             raise UsageError("argument --plot: matplotlib is not installed "
-                             "(pip install 'pygcrt[plot]')")
+                             "(pip install 'pygcrt[plot]')") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,7 +29,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .. import errors, mutator
 from .. import sched as schedmod
@@ -474,7 +474,7 @@ class Sched(Scenario):
         return c
 
 
-SCENARIOS: dict[str, Callable[[Options], Scenario]] = {
+SCENARIOS: dict[str, type[Scenario]] = {
     s.name: s for s in (GcChurn, Goroutines, Churn, SharedChurn, LFStack, Workbufs, Getfull,
                         Sched)
 }
