@@ -135,15 +135,23 @@ static int startworld(struct gcrt_runtime *rt)
 
 /* ---- helpers ---- */
 
+/* A helper marks once per new helpgen: it clears its note, then checks
+ * the generation, then sleeps, so a wakeup is never lost. */
 static void helper_main(struct gcrt_runtime *rt, void *arg)
 {
 	gchelper *hp = arg;
 	struct gcstate *gc = &rt->gc;
+	uint32_t seen = 0;
 	for (;;) {
-		notesleep(rt, &hp->park);
 		noteclear(&hp->park);
 		if (ATOMIC_LOAD(rt, "gchelper.exit", &gc->helpexit))
 			return;
+		uint32_t gen = ATOMIC_LOAD(rt, "gchelper.gen", &gc->helpgen);
+		if (gen == seen) {
+			notesleep(rt, &hp->park);
+			continue;
+		}
+		seen = gen;
 		gchelper_run(rt, hp->id);
 	}
 }

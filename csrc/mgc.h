@@ -132,6 +132,7 @@ struct gcstate {
 	gchelper helpers[MaxGcproc];
 	uint32_t nhelpers;       /* started */
 	_Atomic uint32_t helpexit;
+	_Atomic uint32_t helpgen; /* +1 per parallel mark; helpers run once per value */
 
 	/* pacing and stats */
 	_Atomic uint64_t heap_live;  /* bytes in cached spans, large and swept-live objects */

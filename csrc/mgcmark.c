@@ -364,13 +364,16 @@ static workbuf *scanobject(struct gcrt_runtime *rt, uintptr_t b, workbuf *wbuf, 
 	return wbuf;
 }
 
-/* Grey the pointer words of [b, b+nbits words) named by a one-bit mask. */
+/* Grey the pointer words of [b, b+nbits words) named by a one-bit mask.
+ * Root words may change under a concurrent scan: relaxed loads. */
 static workbuf *scanblock(struct gcrt_runtime *rt, uintptr_t b, const uint8_t *mask, uint32_t nbits,
 			  workbuf *wbuf, uint32_t nproc)
 {
 	for (uint32_t i = 0; i < nbits; i++)
 		if ((mask[i / 8] >> (i % 8)) & 1)
-			wbuf = markptr(rt, ((uintptr_t *)b)[i], wbuf, nproc);
+			wbuf = markptr(rt,
+				       atomic_load_explicit((_Atomic uintptr_t *)b + i, memory_order_relaxed),
+				       wbuf, nproc);
 	return wbuf;
 }
 
@@ -440,7 +443,7 @@ static void specials_each(struct gcrt_runtime *rt, void (*fn)(struct gcrt_runtim
 		if (check && atomic_load(&s->sweepgen) != sg)
 			throwf(rt, "gc: unswept span (sweepgen %u, heap %u)", atomic_load(&s->sweepgen),
 			       sg);
-		if (s->specials == NULL || fn == NULL)
+		if (s->specials == NULL)
 			continue;
 		LOCK(rt, &s->speciallock, "gc.specials.lock");
 		for (special *sp = s->specials; sp != NULL; sp = sp->next) {
@@ -556,7 +559,9 @@ void markroot(parfor *desc, uint32_t i)
 		finq_scan(rt, markfinobj, &mc);
 		break;
 	case RootSpans:
-		specials_each(rt, scanphase ? NULL : scanspecialobj, &mc, 1);
+		/* in GCscan span states change under us; the mark rescans */
+		if (!scanphase)
+			specials_each(rt, scanspecialobj, &mc, 1);
 		break;
 	case RootFlushCaches:
 		if (!scanphase)
@@ -592,6 +597,8 @@ void gcmark(struct gcrt_runtime *rt, uint32_t nproc)
 	workbegin(rt, nproc);
 	w->markfor->seed = (uint64_t)w->tstart | 1;
 	parforsetup(w->markfor, nproc, RootCount + gc->nallgs, NULL, false, markroot);
+	if (nproc > 1)
+		(void)ATOMIC_XADD(rt, "gc.helpgen", &gc->helpgen, 1);
 	for (uint32_t i = 1; i < nproc; i++)
 		notewakeup(rt, &gc->helpers[i - 1].park);
 	parfordo(w->markfor);
@@ -675,7 +682,10 @@ void checkmark(struct gcrt_runtime *rt)
 	for (uint32_t k = 0; k < gc->nroots; k++)
 		for (uint32_t i = 0; i < gc->roots[k].nbits; i++)
 			if ((gc->roots[k].mask[i / 8] >> (i % 8)) & 1)
-				checkpush(rt, ((uintptr_t *)gc->roots[k].base)[i], &cc);
+				checkpush(rt,
+					  atomic_load_explicit((_Atomic uintptr_t *)gc->roots[k].base + i,
+							       memory_order_relaxed),
+					  &cc);
 	for (uint32_t k = 0; k < gc->pinscap; k++)
 		if (gc->pins[k].obj != 0)
 			checkpush(rt, gc->pins[k].obj, &cc);
