@@ -578,10 +578,11 @@ void markroot(parfor *desc, uint32_t i)
 void gchelper_run(struct gcrt_runtime *rt, uint32_t id)
 {
 	struct workdata *w = &rt->work;
-	(void)id;
+	int64_t t0 = nanotime();
 	parfordo(w->markfor);
 	uint32_t nproc = ATOMIC_LOAD(rt, "gchelper.nproc", &w->nproc);
 	drain(rt, nproc);
+	gctrace_event(rt, "mark (helper)", id, t0);
 	if (ATOMIC_XADD(rt, "gchelper.ndone", &w->ndone, 1) == nproc - 1)
 		notewakeup(rt, &w->alldone);
 }
