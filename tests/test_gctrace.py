@@ -73,6 +73,7 @@ def test_phase_trace_is_chrome_trace_json_with_a_track_per_thread() -> None:
         rt.gc_options(trace=True, stw=True)
         rt.gc()
         doc = rt.gc_trace()
+        pauses = rt.stats().pause_ns[:4]
         del keep
     ev = doc["traceEvents"]
     names = [e["name"] for e in ev]
@@ -90,3 +91,7 @@ def test_phase_trace_is_chrome_trace_json_with_a_track_per_thread() -> None:
         mark = next(e for e in ev if e["name"] == "mark" and e["args"]["gc"] == g)
         stw = next(e for e in ev if e["name"] == "stw: mark termination" and e["args"]["gc"] == g)
         assert stw["ts"] <= mark["ts"] and mark["ts"] + mark["dur"] <= stw["ts"] + stw["dur"] + 1e-3
+    # pause_ns is stopped-world time only: the two STW phases, not the scan
+    for g in range(1, 5):
+        stw = sum(e["dur"] for e in ev if e["args"]["gc"] == g and e["name"].startswith("stw:"))
+        assert abs(pauses[g - 1] / 1000 - stw) < 50, (g, pauses[g - 1], stw)
