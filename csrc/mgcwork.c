@@ -147,6 +147,10 @@ static void backoff(struct gcrt_runtime *rt, uint32_t i)
 		(void)ATOMIC_XADD(rt, "getfull.nosyield", &w->nosyield, 1);
 		osyield();
 	} else {
+		/* Another marker threw (record mode): leave, even in the release
+		 * build where the schedule points that would unwind us are gone. */
+		if (ATOMIC_LOAD(rt, "getfull.failed", &rt->thr.failed) && throw_has_catcher(rt))
+			throw_unwind(rt);
 		(void)ATOMIC_XADD(rt, "getfull.nsleep", &w->nsleep, 1);
 		gcrt_usleep(100);
 	}
@@ -219,7 +223,9 @@ void gcworkfini(struct gcrt_runtime *rt)
 	lock_destroy(&rt->work.wblock);
 }
 
-/* Called by throw with other threads possibly running: reads only. */
+/* Called by throw with other threads possibly running: reads only, with
+ * plain atomic loads and no schedule points (a point in a failing runtime
+ * would unwind the thread that is building the report). */
 void work_dump(struct gcrt_runtime *rt, dumpbuf *d)
 {
 	struct workdata *w = &rt->work;

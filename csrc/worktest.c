@@ -722,23 +722,27 @@ static void drain(struct gcrt_runtime *rt, marker *m, rng *r, workbuf *b)
 	}
 }
 
+/* Wait (at most 10 s) until the nproc-1 other markers wait in getfull. */
+static void awaitwaiters(struct gcrt_runtime *rt, uint32_t nproc)
+{
+	int64_t deadline = nanotime() + 10ll * 1000 * 1000 * 1000;
+	while (ATOMIC_LOAD(rt, "test.round.await_waiters", &rt->work.nwait) < nproc - 1 &&
+	       nanotime() < deadline) {
+		SCHED_SPIN(rt, "test.round.await_waiters.spin");
+		osyield();
+	}
+}
+
 /* Marker 0 of the partial-only round: wait until every other marker waits
  * in getfull, put the buffer on partial, and hold back for hold_ms (or
  * until a waiter has processed it all) before draining. */
 static workbuf *offerpartial(struct gcrt_runtime *rt, marker *m, workbuf *b)
 {
-	struct workdata *w = &rt->work;
 	roundshared *sh = m->sh;
-	uint32_t nproc = (uint32_t)sh->r->nproc;
-	int64_t deadline = nanotime() + 10ll * 1000 * 1000 * 1000;
-	while (ATOMIC_LOAD(rt, "test.round.await_waiters", &w->nwait) < nproc - 1 &&
-	       nanotime() < deadline) {
-		SCHED_SPIN(rt, "test.round.await_waiters.spin");
-		osyield();
-	}
+	awaitwaiters(rt, (uint32_t)sh->r->nproc);
 	uint64_t items = b->nobj;
 	putpartial(rt, b);
-	deadline = nanotime() + (int64_t)sh->r->hold_ms * 1000 * 1000;
+	int64_t deadline = nanotime() + (int64_t)sh->r->hold_ms * 1000 * 1000;
 	while (ATOMIC_LOAD(rt, "test.round.await_taken", &sh->processed) < items &&
 	       nanotime() < deadline) {
 		SCHED_SPIN(rt, "test.round.await_taken.spin");
@@ -746,6 +750,14 @@ static workbuf *offerpartial(struct gcrt_runtime *rt, marker *m, workbuf *b)
 	}
 	m->partial_taken = ATOMIC_LOAD(rt, "test.round.await_taken", &sh->processed) >= items;
 	return NULL;
+}
+
+/* Marker 0 of the misuse round: once the others wait in getfull, put its
+ * non-empty buffer on the empty list, which throws. */
+static void misuse(struct gcrt_runtime *rt, marker *m, workbuf *b)
+{
+	awaitwaiters(rt, (uint32_t)m->sh->r->nproc);
+	putempty(rt, b);
 }
 
 static void markermain(struct gcrt_runtime *rt, void *arg)
@@ -756,6 +768,8 @@ static void markermain(struct gcrt_runtime *rt, void *arg)
 	workbuf *b = m->initial;
 	if (rd->scenario == GCRT_ROUND_PARTIAL_ONLY && m->idx == 0)
 		b = offerpartial(rt, m, b);
+	if (rd->scenario == GCRT_ROUND_MISUSE && m->idx == 0)
+		misuse(rt, m, b);
 	drain(rt, m, &r, b);
 	uint32_t nproc = ATOMIC_LOAD(rt, "test.round.nproc", &rt->work.nproc);
 	if (ATOMIC_XADD(rt, "test.round.ndone", &rt->work.ndone, 1) == nproc)
@@ -764,25 +778,26 @@ static void markermain(struct gcrt_runtime *rt, void *arg)
 
 static int roundcheck(const gcrt_getfull_round *rd)
 {
-	if (rd->scenario != GCRT_ROUND_RANDOM && rd->scenario != GCRT_ROUND_PARTIAL_ONLY)
+	if (rd->scenario != GCRT_ROUND_RANDOM && rd->scenario != GCRT_ROUND_PARTIAL_ONLY &&
+	    rd->scenario != GCRT_ROUND_MISUSE)
 		return GCRT_EINVAL;
 	if (rd->budget > MaxItems || rd->items < 1 || rd->items > rd->budget || rd->maxfan > 8 ||
 	    rd->hold_ms > 10000)
 		return GCRT_ERANGE;
-	if (rd->scenario == GCRT_ROUND_PARTIAL_ONLY &&
+	if (rd->scenario != GCRT_ROUND_RANDOM &&
 	    (rd->nproc < 2 || rd->items >= WorkbufObjs || rd->maxfan != 0))
 		return GCRT_ERANGE;
 	return GCRT_OK;
 }
 
 /* Give marker i its share of the items 0..items-1 (all to marker 0 in the
- * partial-only round); shares over one buffer overflow to full. */
+ * partial-only and misuse rounds); shares over one buffer overflow to full. */
 static void dealitems(struct gcrt_runtime *rt, gcrt_getfull_round *rd, marker *mk)
 {
 	uint32_t nproc = (uint32_t)rd->nproc;
 	for (uint32_t i = 0; i < nproc; i++) {
 		uint64_t lo = (uint64_t)rd->items * i / nproc, hi = (uint64_t)rd->items * (i + 1) / nproc;
-		if (rd->scenario == GCRT_ROUND_PARTIAL_ONLY) {
+		if (rd->scenario != GCRT_ROUND_RANDOM) {
 			lo = i == 0 ? 0 : rd->items;
 			hi = i == 0 ? rd->items : rd->items;
 		}

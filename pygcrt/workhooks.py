@@ -60,6 +60,7 @@ LISTS: dict[int, str | None] = {
 _SCENARIOS: dict[str, int] = {
     "random": lib.GCRT_ROUND_RANDOM,
     "partial_only": lib.GCRT_ROUND_PARTIAL_ONLY,
+    "misuse": lib.GCRT_ROUND_MISUSE,
 }
 
 

@@ -229,3 +229,14 @@ def test_round_arguments_out_of_range(rt: wh.HookRuntime) -> None:
         wh.getfull_round(rt, 2, scenario="nonsense")
     assert not rt.failed
     _check_round(wh.getfull_round(rt, 2, items=5, budget=50, seed=1), 2, 1)
+
+
+@pytest.mark.parametrize("nproc", [2, 4])
+def test_wrong_list_during_a_round_fails_it_and_waiters_leave(
+    rt: wh.HookRuntime, nproc: int
+) -> None:
+    # Marker 0 puts a non-empty buffer on empty while the others wait in
+    # getfull: the throw is recorded and the waiters leave instead of hanging.
+    with pytest.raises(errors.FatalError, match="putempty: b->nobj not 0"):
+        wh.getfull_round(rt, nproc, scenario="misuse", items=10, budget=10, maxfan=0, seed=1)
+    assert rt.failed

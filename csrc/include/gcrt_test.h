@@ -122,9 +122,12 @@ GCRT_API int gcrt_test_workbuf_stress(gcrt_runtime *rt, gcrt_wbstress *s);
  * GCRT_ROUND_PARTIAL_ONLY (nproc >= 2): marker 0 holds all items; the others
  * wait in getfull; once they all wait, marker 0 puts its buffer on partial
  * and holds back up to hold_ms for a waiter to take and process it, then
- * enters getfull itself.  After all markers return, the lists must be
+ * enters getfull itself.  GCRT_ROUND_MISUSE (nproc >= 2): like partial-only,
+ * but marker 0 puts its non-empty buffer on empty, which throws; the waiting
+ * markers must leave (GCRT_EFAILED, no hang).  Rounds other than random take
+ * maxfan 0 and items < 509.  After all markers return, the lists must be
  * empty (else the gc() throws "runtime·work.full != nil" / "...partial..."). */
-enum { GCRT_ROUND_RANDOM = 0, GCRT_ROUND_PARTIAL_ONLY = 1 };
+enum { GCRT_ROUND_RANDOM = 0, GCRT_ROUND_PARTIAL_ONLY = 1, GCRT_ROUND_MISUSE = 2 };
 typedef struct gcrt_getfull_round {
 	int32_t nproc;
 	int32_t scenario;  /* GCRT_ROUND_* */

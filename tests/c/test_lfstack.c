@@ -206,6 +206,14 @@ TEST(getfull_rounds)
 	CHECK_EQ(runround(rt, 0, GCRT_ROUND_RANDOM, &r), GCRT_EFAILED);
 	CHECK(strstr(gcrt_last_throw(rt), "fatal error: workbegin: nproc 0") != NULL);
 	gcrt_destroy(rt);
+
+	/* A throw on one marker while the others wait in getfull: they leave
+	 * (in the release build too, where schedule points compile out). */
+	rt = newrt(4);
+	CHECK(rt != NULL);
+	CHECK_EQ(runround(rt, 4, GCRT_ROUND_MISUSE, &r), GCRT_EFAILED);
+	CHECK(strstr(gcrt_last_throw(rt), "fatal error: putempty: b->nobj not 0") != NULL);
+	gcrt_destroy(rt);
 }
 
 TEST(parfor)
