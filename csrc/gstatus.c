@@ -79,7 +79,7 @@ void casfromgscanstatus(struct gcrt_runtime *rt, G *gp, uint32_t oldval, uint32_
 	/* The holder of the bit is the only writer: the CAS fails only
 	 * spuriously (an injected fault) while the status is still oldval. */
 	while (legal && !ATOMIC_CAS32(rt, "casfromgscanstatus.cas", &gp->atomicstatus, oldval, newval))
-		legal = atomic_load(&gp->atomicstatus) == oldval;
+		legal = readgstatus(rt, gp) == oldval;
 	if (!legal)
 		throw(rt, "casfromgscanstatus: gp->status is not in scan state");
 }
@@ -160,11 +160,11 @@ void restartg(struct gcrt_runtime *rt, G *gp)
 		return;
 	case Gscanenqueue: {
 		casfromgscanstatus(rt, gp, Gscanenqueue, Gwaiting);
-		M *m = atomic_load(&gp->m);
-		if (m == NULL || atomic_load(&m->curg) != gp)
+		M *m = ATOMIC_LOAD(rt, "restartg.gm", &gp->m);
+		if (m == NULL || ATOMIC_LOAD(rt, "restartg.curg", &m->curg) != gp)
 			throw(rt, "processing Gscanenqueue on wrong m");
-		atomic_store(&m->curg, NULL);
-		atomic_store(&gp->m, NULL);
+		ATOMIC_STORE(rt, "restartg.curg", &m->curg, NULL);
+		ATOMIC_STORE(rt, "restartg.gm", &gp->m, NULL);
 		ready(rt, gp);
 		return;
 	}

@@ -31,6 +31,12 @@
  * Psyscall): stop-the-world takes its P without waiting, and each API
  * call on the host G is bracketed by exitsyscall/entersyscall.
  *
+ * Known limit (as in Go 1.4, fixed in Go 1.5 with syscalltick): the
+ * exitsyscall fast path CASes its old P from Psyscall to Prunning; if the
+ * world stopped and restarted meanwhile and that P went into a syscall
+ * under another M, the CAS could take it (the M would have to stall
+ * between its load of m->p and the CAS across a whole stop and start).
+ *
  * Invariants: a Prunning P has exactly one owner M and that M's mcache is
  * the P's mcache; an M without a P (or in a syscall) has mcache == NULL;
  * Gs are never freed before gcrt_destroy (allg only grows), so a stale
@@ -45,19 +51,19 @@ enum { StopSliceNs = 100 * 1000 };
 
 /* ---- Ps and Ms, under sched.lock ---- */
 
-static void acquirep(M *m, P *p)
+static void acquirep(struct gcrt_runtime *rt, M *m, P *p)
 {
-	atomic_store(&m->p, p);
+	ATOMIC_STORE(rt, "proc.acquirep.mp", &m->p, p);
 	m->mcache = p->mcache;
-	atomic_store(&p->m, m);
-	atomic_store(&p->status, Prunning);
+	ATOMIC_STORE(rt, "proc.acquirep.pm", &p->m, m);
+	ATOMIC_STORE(rt, "proc.acquirep.status", &p->status, Prunning);
 }
 
-static P *releasep(M *m)
+static P *releasep(struct gcrt_runtime *rt, M *m)
 {
-	P *p = atomic_load(&m->p);
-	atomic_store(&p->m, NULL);
-	atomic_store(&m->p, NULL);
+	P *p = ATOMIC_LOAD(rt, "proc.releasep.mp", &m->p);
+	ATOMIC_STORE(rt, "proc.releasep.pm", &p->m, NULL);
+	ATOMIC_STORE(rt, "proc.releasep.mp", &m->p, NULL);
 	m->mcache = NULL;
 	return p;
 }
@@ -75,8 +81,8 @@ static P *pidleget_locked(struct schedt *s)
 /* Hand p to m, which is asleep on its park note. */
 static void startm_locked(struct gcrt_runtime *rt, M *m, P *p)
 {
-	atomic_store(&p->status, Prunning);
-	atomic_store(&p->m, m);
+	ATOMIC_STORE(rt, "proc.startm.status", &p->status, Prunning);
+	ATOMIC_STORE(rt, "proc.startm.pm", &p->m, m);
 	m->nextp = p;
 	notewakeup(rt, &m->park);
 }
@@ -91,7 +97,7 @@ static void pidleput_locked(struct gcrt_runtime *rt, P *p)
 		startm_locked(rt, m, p);
 		return;
 	}
-	atomic_store(&p->m, NULL);
+	ATOMIC_STORE(rt, "proc.pidleput.pm", &p->m, NULL);
 	ATOMIC_STORE(rt, "proc.pidleput.status", &p->status, Pidle);
 	p->link = s->pidle;
 	s->pidle = p;
@@ -103,7 +109,7 @@ static void handoff_locked(struct gcrt_runtime *rt)
 {
 	struct schedt *s = &rt->sched;
 	while (s->runqsize > 0 && s->pidle != NULL && s->midle != NULL &&
-	       !atomic_load(&s->gcwaiting)) {
+	       !ATOMIC_LOAD(rt, "proc.handoff.gcwaiting", &s->gcwaiting)) {
 		M *m = s->midle;
 		s->midle = m->schedlink;
 		s->nmidle--;
@@ -150,7 +156,7 @@ static void stopm_locked(struct gcrt_runtime *rt, M *m, M **list)
 	notesleep(rt, &m->park);
 	LOCK(rt, &s->lock, "sched.lock");
 	if (m->nextp != NULL) {
-		acquirep(m, m->nextp);
+		acquirep(rt, m, m->nextp);
 		m->nextp = NULL;
 	}
 }
@@ -159,7 +165,7 @@ static void stopm_locked(struct gcrt_runtime *rt, M *m, M **list)
 static void gcstopm_locked(struct gcrt_runtime *rt, M *m)
 {
 	struct schedt *s = &rt->sched;
-	P *p = releasep(m);
+	P *p = releasep(rt, m);
 	ATOMIC_STORE(rt, "proc.gcstopm.status", &p->status, Pgcstop);
 	if (--s->stopwait == 0)
 		notewakeup(rt, &s->stopnote);
@@ -189,15 +195,15 @@ static G *malg(struct gcrt_runtime *rt, int kind)
 	return gp;
 }
 
-static void dropg(M *m, G *gp)
+static void dropg(struct gcrt_runtime *rt, M *m, G *gp)
 {
-	atomic_store(&gp->m, NULL);
-	atomic_store(&m->curg, NULL);
+	ATOMIC_STORE(rt, "proc.dropg.gm", &gp->m, NULL);
+	ATOMIC_STORE(rt, "proc.dropg.curg", &m->curg, NULL);
 }
 
-static void resetguard(G *gp)
+static void resetguard(struct gcrt_runtime *rt, G *gp)
 {
-	atomic_store(&gp->stackguard0, gp->stack.lo + StackGuard);
+	ATOMIC_STORE(rt, "proc.resetguard.stackguard0", &gp->stackguard0, gp->stack.lo + StackGuard);
 }
 
 /* A G's step ended: act on its result. */
@@ -207,13 +213,13 @@ static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
 	switch (r) {
 	case StepYield:
 		casgstatus(rt, gp, Grunning, Grunnable);
-		dropg(m, gp);
+		dropg(rt, m, gp);
 		LOCK(rt, &s->lock, "sched.lock");
 		runqput_locked(rt, gp);
 		break;
 	case StepPark:
 		LOCK(rt, &s->lock, "sched.lock");
-		dropg(m, gp);
+		dropg(rt, m, gp);
 		if (gp->readypending) {
 			gp->readypending = 0;
 			casgstatus(rt, gp, Grunning, Grunnable);
@@ -225,9 +231,9 @@ static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
 		break;
 	default:
 		casgstatus(rt, gp, Grunning, Gdead);
-		dropg(m, gp);
+		dropg(rt, m, gp);
 		if (gp->stack.lo != 0) {
-			stackfree(rt, &atomic_load(&m->p)->stackcache, gp->stack);
+			stackfree(rt, &ATOMIC_LOAD(rt, "proc.goexit.mp", &m->p)->stackcache, gp->stack);
 			gp->stack.lo = gp->stack.hi = 0;
 		}
 		LOCK(rt, &s->lock, "sched.lock");
@@ -242,10 +248,10 @@ static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
 static void execute(struct gcrt_runtime *rt, M *m, G *gp)
 {
 	casgstatus(rt, gp, Grunnable, Grunning);
-	atomic_store(&gp->m, m);
-	atomic_store(&m->curg, gp);
+	ATOMIC_STORE(rt, "proc.execute.gm", &gp->m, m);
+	ATOMIC_STORE(rt, "proc.execute.curg", &m->curg, gp);
 	ATOMIC_STORE(rt, "proc.execute.preempt", &gp->preempt, 0);
-	resetguard(gp);
+	resetguard(rt, gp);
 	gostepped(rt, m, gp, gp->fn(gp, gp->arg));
 }
 
@@ -255,26 +261,27 @@ static void schedule(struct gcrt_runtime *rt, M *m)
 	struct schedt *s = &rt->sched;
 	LOCK(rt, &s->lock, "sched.lock");
 	for (;;) {
-		if (atomic_load(&m->p) == NULL) {
+		if (ATOMIC_LOAD(rt, "proc.schedule.mp", &m->p) == NULL) {
 			if (s->shutdown)
 				break;
-			if (!atomic_load(&s->gcwaiting) && s->runqsize > 0 && s->pidle != NULL)
-				acquirep(m, pidleget_locked(s));
+			if (!ATOMIC_LOAD(rt, "proc.schedule.gcwaiting", &s->gcwaiting) &&
+			    s->runqsize > 0 && s->pidle != NULL)
+				acquirep(rt, m, pidleget_locked(s));
 			else
 				stopm_locked(rt, m, &s->midle);
 			continue;
 		}
-		if (atomic_load(&s->gcwaiting)) {
+		if (ATOMIC_LOAD(rt, "proc.schedule.gcwaiting", &s->gcwaiting)) {
 			gcstopm_locked(rt, m);
 			continue;
 		}
 		if (s->shutdown || s->syswait != NULL) {
-			pidleput_locked(rt, releasep(m));
+			pidleput_locked(rt, releasep(rt, m));
 			continue;
 		}
 		G *gp = runqget_locked(s);
 		if (gp == NULL) {
-			pidleput_locked(rt, releasep(m));
+			pidleput_locked(rt, releasep(rt, m));
 			continue;
 		}
 		UNLOCK(rt, &s->lock, "sched.unlock");
@@ -324,8 +331,8 @@ void ready(struct gcrt_runtime *rt, G *gp)
 void entersyscall(struct gcrt_runtime *rt, G *gp)
 {
 	struct schedt *s = &rt->sched;
-	M *m = atomic_load(&gp->m);
-	P *p = atomic_load(&m->p);
+	M *m = ATOMIC_LOAD(rt, "proc.entersyscall.gm", &gp->m);
+	P *p = ATOMIC_LOAD(rt, "proc.entersyscall.mp", &m->p);
 	gp->syscallsp = gp->sched.sp != 0 ? gp->sched.sp : gp->stack.hi + 1;
 	casgstatus(rt, gp, Grunning, Gsyscall);
 	m->mcache = NULL;
@@ -335,7 +342,7 @@ void entersyscall(struct gcrt_runtime *rt, G *gp)
 		LOCK(rt, &s->lock, "sched.lock");
 		if (s->stopwait > 0 &&
 		    ATOMIC_CAS32(rt, "proc.entersyscall.cas", &p->status, Psyscall, Pgcstop)) {
-			releasep(m);
+			releasep(rt, m);
 			if (--s->stopwait == 0)
 				notewakeup(rt, &s->stopnote);
 		}
@@ -346,16 +353,16 @@ void entersyscall(struct gcrt_runtime *rt, G *gp)
 void exitsyscall(struct gcrt_runtime *rt, G *gp)
 {
 	struct schedt *s = &rt->sched;
-	M *m = atomic_load(&gp->m);
-	P *p = atomic_load(&m->p);
+	M *m = ATOMIC_LOAD(rt, "proc.exitsyscall.gm", &gp->m);
+	P *p = ATOMIC_LOAD(rt, "proc.exitsyscall.mp", &m->p);
 	if (p != NULL && ATOMIC_CAS32(rt, "proc.exitsyscall.cas", &p->status, Psyscall, Prunning)) {
 		m->mcache = p->mcache; /* the fast path: our P was left alone */
 	} else {
 		LOCK(rt, &s->lock, "sched.lock");
-		atomic_store(&m->p, NULL);
-		if (!atomic_load(&s->gcwaiting) && s->pidle != NULL)
-			acquirep(m, pidleget_locked(s));
-		while (atomic_load(&m->p) == NULL)
+		ATOMIC_STORE(rt, "proc.exitsyscall.mp", &m->p, NULL);
+		if (!ATOMIC_LOAD(rt, "proc.exitsyscall.gcwaiting", &s->gcwaiting) && s->pidle != NULL)
+			acquirep(rt, m, pidleget_locked(s));
+		while (ATOMIC_LOAD(rt, "proc.exitsyscall.mp", &m->p) == NULL)
 			stopm_locked(rt, m, &s->syswait);
 		UNLOCK(rt, &s->lock, "sched.unlock");
 	}
@@ -395,10 +402,10 @@ bool safepoint(struct gcrt_runtime *rt, G *gp)
 		gcphasework(rt, gp);
 		casfromgscanstatus(rt, gp, Gscanwaiting, Gwaiting);
 		casgstatus(rt, gp, Gwaiting, Grunning);
-		ATOMIC_STORE(rt, "proc.safepoint.preemptscan", &gp->preemptscan, 0);
+		ATOMIC_STORE(rt, "proc.safepoint.scandone", &gp->preemptscan, 0);
 	}
 	ATOMIC_STORE(rt, "proc.safepoint.preempt", &gp->preempt, 0);
-	resetguard(gp);
+	resetguard(rt, gp);
 	if (gp->kind == Ghost) {
 		/* A host G cannot return to a scheduler: let a stopper
 		 * take its P while it waits, like a syscall. */
@@ -409,10 +416,10 @@ bool safepoint(struct gcrt_runtime *rt, G *gp)
 	return true;
 }
 
-P *gp_p(G *gp)
+P *gp_p(struct gcrt_runtime *rt, G *gp)
 {
-	M *m = atomic_load(&gp->m);
-	return m != NULL ? atomic_load(&m->p) : NULL;
+	M *m = ATOMIC_LOAD(rt, "proc.gp_p.gm", &gp->m);
+	return m != NULL ? ATOMIC_LOAD(rt, "proc.gp_p.mp", &m->p) : NULL;
 }
 
 /* ---- stop the world ---- */
@@ -444,7 +451,8 @@ void stoptheworld(struct gcrt_runtime *rt)
 	LOCK(rt, &s->lock, "sched.lock");
 	bool stopped = s->stopwait == 0;
 	for (int32_t i = 0; i < s->nprocs; i++)
-		stopped = stopped && atomic_load(&s->allp[i].status) == Pgcstop;
+		stopped = stopped &&
+			  ATOMIC_LOAD(rt, "proc.stoptheworld.check", &s->allp[i].status) == Pgcstop;
 	UNLOCK(rt, &s->lock, "sched.unlock");
 	if (!stopped)
 		throw(rt, "stoptheworld: not stopped");
@@ -525,7 +533,8 @@ static void stopms(struct gcrt_runtime *rt)
 	struct schedt *s = &rt->sched;
 	bool failed = atomic_load(&rt->thr.failed);
 	if (!failed) {
-		if (atomic_load(&s->worldsema)) {
+		if (atomic_load(&s->hoststopped)) {
+			atomic_store(&s->hoststopped, 0);
 			starttheworld(rt);
 			worldsema_release(rt);
 		}
@@ -643,7 +652,7 @@ static int newproc(struct gcrt_runtime *rt, stepfn fn, void *arg, G **out)
 	gp->sched.sp = gp->stack.hi;
 	gp->fn = fn;
 	gp->arg = arg;
-	resetguard(gp);
+	resetguard(rt, gp);
 	casgstatus(rt, gp, Gidle, Gdead);
 	LOCK(rt, &s->lock, "sched.lock");
 	gp->goid = ++s->goidgen;
@@ -761,7 +770,7 @@ static int runningcheck(G *g)
 		return rc;
 	if (g->kind != Gstep)
 		return GCRT_EINVAL;
-	if ((atomic_load(&g->atomicstatus) & ~(uint32_t)Gscan) != Grunning)
+	if ((readgstatus(g->rt, g) & ~(uint32_t)Gscan) != Grunning)
 		return GCRT_ESTATE;
 	return GCRT_OK;
 }
@@ -799,7 +808,7 @@ GCRT_API int gcrt_exitsyscall(gcrt_g *g)
 		return rc;
 	if (g->kind != Gstep)
 		return GCRT_EINVAL;
-	if (atomic_load(&g->atomicstatus) != Gsyscall && atomic_load(&g->atomicstatus) != Gscansyscall)
+	if ((readgstatus(g->rt, g) & ~(uint32_t)Gscan) != Gsyscall)
 		return GCRT_ESTATE;
 	throwcatch tc;
 	if (CATCH(g->rt, &tc))
@@ -825,11 +834,18 @@ GCRT_API int gcrt_stoptheworld(gcrt_runtime *rt)
 	int rc = rt_check(rt);
 	if (rc != GCRT_OK)
 		return rc;
+	struct schedt *s = &rt->sched;
+	uintptr_t self = (uintptr_t)pthread_self();
+	if (ATOMIC_LOAD(rt, "proc.hoststopped.check", &s->hoststopped) &&
+	    ATOMIC_LOAD(rt, "proc.hoststopper.check", &s->hoststopper) == self)
+		return GCRT_ESTATE; /* this thread already stopped it */
 	throwcatch tc;
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
 	worldsema_acquire(rt);
 	stoptheworld(rt);
+	ATOMIC_STORE(rt, "proc.hoststopper.set", &s->hoststopper, self);
+	ATOMIC_STORE(rt, "proc.hoststopped.set", &s->hoststopped, 1);
 	uncatch(&tc);
 	return GCRT_OK;
 }
@@ -840,8 +856,9 @@ GCRT_API int gcrt_starttheworld(gcrt_runtime *rt)
 	if (rc != GCRT_OK)
 		return rc;
 	struct schedt *s = &rt->sched;
-	if (!atomic_load(&s->worldsema))
-		return GCRT_ESTATE;
+	uint32_t one = 1;
+	if (!atomic_compare_exchange_strong(&s->hoststopped, &one, 0))
+		return GCRT_ESTATE; /* not stopped by a host (maybe by a G's GC) */
 	throwcatch tc;
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
@@ -869,10 +886,10 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
 	LOCK(rt, &s->lock, "sched.lock");
-	P *p = atomic_load(&s->gcwaiting) ? NULL : pidleget_locked(s);
+	P *p = ATOMIC_LOAD(rt, "proc.attach.gcwaiting", &s->gcwaiting) ? NULL : pidleget_locked(s);
 	M *m = p != NULL ? allocm_locked(rt, 1) : NULL;
 	if (m != NULL) {
-		acquirep(m, p);
+		acquirep(rt, m, p);
 		gp->goid = ++s->goidgen;
 	} else if (p != NULL) {
 		pidleput_locked(rt, p);
@@ -883,13 +900,13 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 		free(gp);
 		return p == NULL ? GCRT_ESTATE : GCRT_ENOMEM;
 	}
-	atomic_store(&gp->m, m);
-	atomic_store(&m->curg, gp);
+	ATOMIC_STORE(rt, "proc.attach.gm", &gp->m, m);
+	ATOMIC_STORE(rt, "proc.attach.curg", &m->curg, gp);
 	casgstatus(rt, gp, Gidle, Gdead);
 	allgadd(rt, gp);
 	casgstatus(rt, gp, Gdead, Grunnable);
 	casgstatus(rt, gp, Grunnable, Grunning);
-	resetguard(gp);
+	resetguard(rt, gp);
 	entersyscall(rt, gp);
 	uncatch(&tc);
 	*out = gp;
@@ -904,7 +921,7 @@ static int hostcheck(G *g)
 		return rc;
 	if (g->kind != Ghost)
 		return GCRT_EINVAL;
-	if ((atomic_load(&g->atomicstatus) & ~(uint32_t)Gscan) != Gsyscall)
+	if ((readgstatus(g->rt, g) & ~(uint32_t)Gscan) != Gsyscall)
 		return GCRT_ESTATE;
 	return GCRT_OK;
 }
@@ -920,11 +937,11 @@ GCRT_API int gcrt_detach(gcrt_g *g)
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
 	exitsyscall(rt, g);
-	M *m = atomic_load(&g->m);
+	M *m = ATOMIC_LOAD(rt, "proc.detach.gm", &g->m);
 	casgstatus(rt, g, Grunning, Gdead);
-	dropg(m, g);
+	dropg(rt, m, g);
 	LOCK(rt, &s->lock, "sched.lock");
-	pidleput_locked(rt, releasep(m));
+	pidleput_locked(rt, releasep(rt, m));
 	handoff_locked(rt);
 	UNLOCK(rt, &s->lock, "sched.unlock");
 	uncatch(&tc);
@@ -941,7 +958,7 @@ GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out)
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
 	exitsyscall(rt, g);
-	rc = malloc_typed(rt, atomic_load(&g->m)->mcache, t, out);
+	rc = malloc_typed(rt, ATOMIC_LOAD(rt, "proc.g_alloc.gm", &g->m)->mcache, t, out);
 	entersyscall(rt, g);
 	uncatch(&tc);
 	return rc;

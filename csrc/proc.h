@@ -142,6 +142,8 @@ struct schedt {
 	int32_t stopwait;
 	note stopnote;
 	_Atomic uint32_t worldsema; /* one stopper at a time */
+	_Atomic uint32_t hoststopped; /* stopped by gcrt_stoptheworld */
+	_Atomic uintptr_t hoststopper; /* its thread (pthread_self) */
 
 	rtlock allglock;        /* guards allg */
 	G *allg;
@@ -178,6 +180,6 @@ bool safepoint(struct gcrt_runtime *rt, G *gp);
  * the stopped goroutines' stacks, as Go's markroot does. */
 void gcrequest(struct gcrt_runtime *rt, G *gp);
 /* The P the running G holds (NULL in a syscall). */
-P *gp_p(G *gp);
+P *gp_p(struct gcrt_runtime *rt, G *gp);
 
 #endif

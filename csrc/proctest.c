@@ -131,10 +131,12 @@ static int gop(struct gcrt_runtime *rt, G *gp, int op, uint32_t oldval, uint32_t
 GCRT_API int gcrt_test_g_op(gcrt_runtime *rt, gcrt_g *g, int op, uint32_t oldval,
 			    uint32_t newval, int *result)
 {
-	int rc = bareg(rt, g);
+	bool claim = op == GCRT_TEST_OP_STOPG || op == GCRT_TEST_OP_RESTARTG;
+	int rc = claim ? anyg(rt, g) : bareg(rt, g);
 	if (rc != GCRT_OK)
 		return rc;
-	if (op < GCRT_TEST_OP_CASGSTATUS || op > GCRT_TEST_OP_CASGCOPYSTACK || result == NULL)
+	if (op < GCRT_TEST_OP_CASGSTATUS || op > GCRT_TEST_OP_CASGCOPYSTACK || result == NULL ||
+	    g->kind == Ghost)
 		return GCRT_EINVAL;
 	throwcatch tc;
 	if (CATCH(rt, &tc))

@@ -195,7 +195,7 @@ gstack stackalloc(struct gcrt_runtime *rt, stackcache *c, uintptr_t n)
 	}
 	if (v == NULL)
 		return stk;
-	atomic_fetch_add(&k->inuse, n);
+	(void)ATOMIC_XADD(rt, "stack.inuse.add", &k->inuse, n);
 	stk.lo = (uintptr_t)v;
 	stk.hi = stk.lo + n;
 	return stk;
@@ -209,7 +209,7 @@ void stackfree(struct gcrt_runtime *rt, stackcache *c, gstack stk)
 	if ((n & (n - 1)) != 0 || n < FixedStack)
 		throw(rt, "stack not a power of 2");
 	memset(v, StackPoison, n);
-	atomic_fetch_sub(&k->inuse, n);
+	(void)ATOMIC_XADD(rt, "stack.inuse.sub", &k->inuse, -(uint64_t)n);
 	int order = stackorder(n);
 	if (order >= NumStackOrders) {
 		mspan *s = spanof(rt, v);
@@ -346,8 +346,9 @@ int copystack(struct gcrt_runtime *rt, G *gp, uintptr_t newsize, stackcache *c)
 	memmove((void *)(new_.hi - used), (void *)gp->sched.sp, used);
 	gp->stack = new_;
 	gp->sched.sp = new_.hi - used;
-	atomic_store(&gp->stackguard0, atomic_load(&gp->preempt) ? StackPreempt
-								 : new_.lo + StackGuard);
+	bool preempt = ATOMIC_LOAD(rt, "stack.copystack.preempt", &gp->preempt);
+	ATOMIC_STORE(rt, "stack.copystack.stackguard0", &gp->stackguard0,
+		     preempt ? StackPreempt : new_.lo + StackGuard);
 	stackfree(rt, c, old);
 	return GCRT_OK;
 }
@@ -356,7 +357,7 @@ int newstack(struct gcrt_runtime *rt, G *gp, uintptr_t newsize)
 {
 	if (newsize > ATOMIC_LOAD(rt, "stack.newstack.max", &rt->sched.stk.maxstacksize))
 		return GCRT_ESIZE;
-	P *p = gp_p(gp);
+	P *p = gp_p(rt, gp);
 	casgstatus(rt, gp, Grunning, Gwaiting);
 	casgcopystack(rt, gp);
 	int rc = copystack(rt, gp, newsize, p != NULL ? &p->stackcache : NULL);
@@ -366,7 +367,8 @@ int newstack(struct gcrt_runtime *rt, G *gp, uintptr_t newsize)
 
 static bool worldstopped(struct gcrt_runtime *rt)
 {
-	return atomic_load(&rt->sched.gcwaiting) && atomic_load(&rt->sched.worldsema);
+	return ATOMIC_LOAD(rt, "stack.worldstopped.gcwaiting", &rt->sched.gcwaiting) &&
+	       ATOMIC_LOAD(rt, "stack.worldstopped.worldsema", &rt->sched.worldsema);
 }
 
 void shrinkstack(struct gcrt_runtime *rt, G *gp)

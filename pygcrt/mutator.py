@@ -8,7 +8,7 @@
     main.loop("top", 3).exit()
     prog = b.build()                        # verified by the runtime
     gs = prog.go(8)                         # 8 goroutines, one WAKE group
-    rt_start(rt, 2); wait(rt); prog.stats(gs[0])
+    start(rt, 2); wait(rt); prog.stats(gs[0])   # pygcrt.proc.start/wait
 
 Function 0 is main.  Jump targets are labels of the same function.
 """
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence, Union
 
 from ._binding import check, ffi, lib
+from .proc import start, wait
 from .runtime import Runtime
 
 __all__ = ["ProgramBuilder", "Func", "Program", "VMStats", "start", "wait"]
@@ -187,12 +188,3 @@ class Program:
             out.steps, out.insns, out.allocs, out.loads, out.stores, out.maxstack, bool(out.done), out.exitcode
         )
 
-
-def start(rt: Runtime, nms: int) -> None:
-    """Start nms Ms (runtime threads) running goroutines."""
-    check(lib.gcrt_start(rt.ptr(), nms), rt.ptr(), "start")
-
-
-def wait(rt: Runtime, timeout_ms: int = 0) -> None:
-    """Wait until every goroutine has exited (WrongState on timeout)."""
-    check(lib.gcrt_wait(rt.ptr(), timeout_ms), rt.ptr(), "wait")

@@ -213,6 +213,9 @@ def test_bad_input() -> None:
         assert lib.gcrt_start(r, lib.GCRT_MAX_MS - 1) == lib.GCRT_EINVAL
         assert lib.gcrt_go(r, ffi.NULL, ffi.NULL, ffi.new("gcrt_g **")) == lib.GCRT_EINVAL
         assert lib.gcrt_starttheworld(r) == lib.GCRT_ESTATE
+        assert lib.gcrt_stoptheworld(r) == 0
+        assert lib.gcrt_stoptheworld(r) == lib.GCRT_ESTATE  # same thread: would wait for itself
+        assert lib.gcrt_starttheworld(r) == 0
         assert lib.gcrt_go(ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL) == lib.GCRT_EBADRT
         counters, gs = go_workers(rt, 2, 100, 0, 1)
         assert lib.gcrt_ready(other.ptr(), gs[0]) == lib.GCRT_EINVAL
@@ -229,3 +232,74 @@ def test_bad_input() -> None:
         assert lib.gcrt_wait(r, 10000) == 0
         assert [counters[i] for i in range(4)] == [500] * 4
         assert not rt.failed
+
+
+def test_stopg_restartg_while_gs_run() -> None:
+    """The GC's claim protocol against live goroutines: stopg takes the
+    scan bit of runnable/waiting/syscall Gs (their M's casgstatus waits
+    until restartg) and asks running Gs to scan themselves at their next
+    safepoint.  Every G ends up with its phase work done."""
+    seed = random.randrange(1 << 30)
+    with Runtime(nprocs=2, on_throw="record") as rt:
+        assert lib.gcrt_test_sched_mode(rt.ptr(), 1, 0, 0) == 0  # count point hits
+        counters, gs = go_workers(rt, 4, 100000, 0, seed)  # mostly running
+        assert lib.gcrt_start(rt.ptr(), 2) == 0
+        res = ffi.new("int *")
+        flags = [ffi.new("uint32_t *") for _ in range(3)]
+        guard = ffi.new("uint64_t *")
+        selfscans = ffi.new("uint64_t *")
+
+        def claim(g: Any) -> None:
+            assert lib.gcrt_test_g_op(rt.ptr(), g, 3, 0, 0, res) == 0  # stopg
+            if res[0]:
+                assert gstatus(rt, g) & P.GSCAN
+                time.sleep(0.0002)  # hold the scan bit a little
+                assert lib.gcrt_test_g_op(rt.ptr(), g, 4, 0, 0, res) == 0  # restartg
+
+        with Waker(rt, gs):
+            deadline = time.time() + 30
+            # First ask running Gs only, until one has scanned itself.
+            while selfscans[0] == 0 and time.time() < deadline:
+                for g in gs:
+                    if gstatus(rt, g) == P.GRUNNING:
+                        claim(g)
+                time.sleep(0.001)
+                assert lib.gcrt_test_sched_hits(rt.ptr(), b"proc.safepoint.scandone", selfscans) == 0
+            assert selfscans[0] > 0, "no running G scanned itself at a safepoint"
+            pending = list(gs)
+            while pending and time.time() < deadline:
+                for g in list(pending):
+                    claim(g)
+                    assert lib.gcrt_test_g_flags(rt.ptr(), g, *flags, guard) == 0
+                    if flags[0][0] and not flags[1][0]:  # gcworkdone, no scan pending
+                        pending.remove(g)
+                time.sleep(0.001)
+            assert not pending, f"phase work never done on {len(pending)} Gs, seed={seed}"
+            assert lib.gcrt_wait(rt.ptr(), 60000) == 0, f"seed={seed}"
+        assert [counters[i] for i in range(4)] == [100000] * 4
+        assert not rt.failed, rt.last_throw
+
+
+def test_python_wrappers() -> None:
+    from pygcrt import errors
+    from pygcrt.proc import HostG, attached, start, wait, world_stopped
+
+    with Runtime(nprocs=2, on_throw="record") as rt:
+        t = rt.type(16, [0, 1])
+        with attached(rt) as h:
+            a = h.alloc(t)
+            assert rt.object_of(a).addr == a
+            with world_stopped(rt):
+                assert snapshot(rt) == (0, 0)
+            assert h.alloc(t) != a
+        with pytest.raises(errors.WrongState):
+            h.alloc(t)  # detached
+        h1, h2 = HostG(rt), HostG(rt)
+        with pytest.raises(errors.WrongState):
+            HostG(rt)  # no idle P left
+        h1.detach()
+        h2.detach()
+        counters, gs = go_workers(rt, 3, 1000, W_YIELD, 3)
+        start(rt, 2)
+        wait(rt, 10000)
+        assert [counters[i] for i in range(3)] == [1000] * 3

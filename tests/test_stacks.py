@@ -14,6 +14,7 @@ used), and a stack replaced by one copy must be all poison (0xfc).
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
@@ -345,3 +346,67 @@ def test_frame_descriptor_bad_input() -> None:
         assert lib.gcrt_frame_desc(r, 4, bm, 4, out) == 0
         assert lib.gcrt_test_stack_push(r, m.g, out[0], slots) == 0
         assert not rt.failed
+
+
+def copystack_vs_ready(mutant: bool, trials: int, stop_at_first: bool) -> int:
+    """Shrink a parked bare G's stack (the world stopped) while another
+    thread readies it (Gwaiting -> Grunnable, as an asynchronous wakeup
+    would), both released together, with chaos at every schedule point to
+    widen the windows.  Returns how many shrinks got stuck: the copier
+    spinning in casgstatus(Gwaiting -> Gcopystack) while the G is
+    Grunnable for good.  A stuck copier is freed by putting the status
+    back, so the test can go on."""
+    seed = random.randrange(1 << 30)
+    with Runtime(nprocs=1, on_throw="record") as rt:
+        r = rt.ptr()
+        if mutant:
+            assert lib.gcrt_test_proc_mutant(r, b"copy_read_then_cas") == 0
+        m = Model(rt)
+        d = register(rt, 1500, frozenset([0, 1]))
+        assert lib.gcrt_test_sched_mode(r, 2, seed, 1000) == 0
+        stuck = 0
+        slots, res, st = ffi.new("uint64_t *"), ffi.new("int *"), ffi.new("uint32_t *")
+        for _ in range(trials):
+            m.set_status(P.GRUNNING)
+            assert lib.gcrt_test_stack_push(r, m.g, d, slots) == 0  # grow to 16 KB
+            assert lib.gcrt_test_stack_pop(r, m.g) == 0  # now shrinkable
+            m.set_status(P.GWAITING)
+            assert lib.gcrt_stoptheworld(r) == 0
+            go = threading.Barrier(2)
+            shrunk: list[int] = []
+
+            def copier() -> None:
+                go.wait()
+                shrunk.append(lib.gcrt_test_stack_shrink(r, m.g))
+
+            def waker() -> None:
+                go.wait()
+                assert lib.gcrt_test_g_op(r, m.g, 0, P.GWAITING, P.GRUNNABLE, res) == 0
+
+            tc, tw = threading.Thread(target=copier), threading.Thread(target=waker)
+            tc.start()
+            tw.start()
+            tc.join(1.0)
+            if tc.is_alive():
+                stuck += 1
+                assert lib.gcrt_test_g_status(r, m.g, st) == 0
+                assert st[0] == P.GRUNNABLE, f"seed={seed}"
+                assert lib.gcrt_test_g_setstatus(r, m.g, P.GWAITING) == 0  # free it
+                tc.join(20)
+            tw.join(20)
+            assert shrunk == [0], f"seed={seed}"
+            assert lib.gcrt_starttheworld(r) == 0
+            if stuck and stop_at_first:
+                break
+        assert not rt.failed, rt.last_throw
+        return stuck
+
+
+def test_casgcopystack_survives_async_ready() -> None:
+    assert copystack_vs_ready(mutant=False, trials=80, stop_at_first=False) == 0
+
+
+def test_mutant_copy_read_then_cas_livelocks() -> None:
+    """The seed's read-then-CAS form: a ready between the read and the CAS
+    leaves the copier spinning forever (caught here as stuck)."""
+    assert copystack_vs_ready(mutant=True, trials=400, stop_at_first=True) > 0

@@ -163,7 +163,8 @@ GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out);
  * timeout_ms > 0 ms; <= 0 waits forever).  gcrt_ready may be called from
  * any thread; a ready before the park is remembered (one pending wakeup).
  * gcrt_stoptheworld/gcrt_starttheworld: from a thread that is not running
- * a goroutine step; one stopper at a time (others wait). */
+ * a goroutine step; one stopper at a time (others wait; the same thread
+ * stopping twice gets GCRT_ESTATE). */
 #define GCRT_STEP_YIELD 0
 #define GCRT_STEP_PARK 1
 #define GCRT_STEP_EXIT 2

@@ -220,6 +220,8 @@ GCRT_API int gcrt_test_g_status(gcrt_runtime *rt, gcrt_g *g, uint32_t *out);
 GCRT_API int gcrt_test_g_setstatus(gcrt_runtime *rt, gcrt_g *g, uint32_t status);
 GCRT_API int gcrt_test_g_flags(gcrt_runtime *rt, gcrt_g *g, uint32_t *gcworkdone,
 			       uint32_t *preemptscan, uint32_t *preempt, uint64_t *stackguard0);
+/* stopg and restartg also act on goroutines (as the GC would), the
+ * other ops on bare Gs only. */
 GCRT_API int gcrt_test_g_op(gcrt_runtime *rt, gcrt_g *g, int op, uint32_t oldval,
 			    uint32_t newval, int *result);
 /* Run op on a bare G in status `from` of a fresh record-mode runtime:
