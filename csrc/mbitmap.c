@@ -20,7 +20,10 @@
  * allocates it, before the object is handed out.  Objects of 16 bytes or
  * more start on an even word, so they own whole bitmap bytes; two 8-byte
  * objects share a byte but live in one span, which only one cache fills.
- * The mark bit is set with ATOMIC_OR8 (the collector, later).
+ * Marking (mgcmark.c greyobject) sets the mark bit with a relaxed store,
+ * or ATOMIC_OR8 when the byte holds two unmarked objects and several
+ * markers run; sweeping (mgcsweep.c) clears it or resets a freed
+ * object's nibble to boundary+Dead.
  */
 #include <string.h>
 #include <sys/mman.h>

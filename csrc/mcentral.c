@@ -166,13 +166,15 @@ int mcentral_freespan(struct gcrt_runtime *rt, mcentral *c, mspan *s, uintptr_t 
 	if (n > s->ref)
 		throw(rt, "MCentral_FreeSpan: freed more objects than allocated");
 	s->ref = (uint16_t)(s->ref - n);
+	LOCK(rt, &c->lock, "mcentral.lock");
 	if (preserve) {
-		if (s->next == NULL)
+		int linked = s->next != NULL;
+		UNLOCK(rt, &c->lock, "mcentral.unlock");
+		if (!linked)
 			throw(rt, "can't preserve unlinked span");
 		ATOMIC_STORE(rt, "sweep.store_sweepgen", &s->sweepgen, sg);
 		return 0;
 	}
-	LOCK(rt, &c->lock, "mcentral.lock");
 	if (wasempty) {
 		clist_remove(s);
 		clist_insertback(&c->nonempty, s);

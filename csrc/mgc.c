@@ -135,15 +135,23 @@ static int startworld(struct gcrt_runtime *rt)
 
 /* ---- helpers ---- */
 
+/* A helper marks once per new helpgen: it clears its note, then checks
+ * the generation, then sleeps, so a wakeup is never lost. */
 static void helper_main(struct gcrt_runtime *rt, void *arg)
 {
 	gchelper *hp = arg;
 	struct gcstate *gc = &rt->gc;
+	uint32_t seen = 0;
 	for (;;) {
-		notesleep(rt, &hp->park);
 		noteclear(&hp->park);
 		if (ATOMIC_LOAD(rt, "gchelper.exit", &gc->helpexit))
 			return;
+		uint32_t gen = ATOMIC_LOAD(rt, "gchelper.gen", &gc->helpgen);
+		if (gen == seen) {
+			notesleep(rt, &hp->park);
+			continue;
+		}
+		seen = gen;
 		gchelper_run(rt, hp->id);
 	}
 }
@@ -236,6 +244,54 @@ static void gctrace(struct gcrt_runtime *rt, const gctimes *t, uint32_t nproc, u
 		atomic_load(&w->nsleep) + atomic_load(&pf->nsleep));
 }
 
+/* ---- the phase trace (Chrome trace event format, which Perfetto opens) ---- */
+
+void gctrace_event(struct gcrt_runtime *rt, const char *name, uint32_t tid, int64_t t0)
+{
+	struct gcstate *gc = &rt->gc;
+	if (!(ATOMIC_LOAD(rt, "gc.trace.opts", &gc->opts) & GCOptTrace))
+		return;
+	int64_t now = nanotime();
+	LOCK(rt, &gc->tracelock, "gc.trace.lock");
+	if (gc->trace == NULL)
+		gc->trace = calloc(TraceEvents, sizeof *gc->trace);
+	if (gc->trace != NULL)
+		gc->trace[gc->ntrace++ % TraceEvents] =
+		    (traceev){name, t0, now - t0, tid, atomic_load(&gc->numgc_atomic)};
+	UNLOCK(rt, &gc->tracelock, "gc.trace.unlock");
+}
+
+GCRT_API int gcrt_gc_trace(gcrt_runtime *rt, char *buf, size_t cap, size_t *len)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (len == NULL || (buf == NULL && cap > 0))
+		return GCRT_EINVAL;
+	struct gcstate *gc = &rt->gc;
+	size_t n = 0;
+#define EMIT(...)                                                                           \
+	do {                                                                                 \
+		int k_ = snprintf(n < cap ? buf + n : NULL, n < cap ? cap - n : 0, __VA_ARGS__); \
+		n += (size_t)(k_ > 0 ? k_ : 0);                                              \
+	} while (0)
+	EMIT("{\"traceEvents\":[");
+	LOCK(rt, &gc->tracelock, "gc.trace.lock");
+	uint64_t first = gc->ntrace > TraceEvents ? gc->ntrace - TraceEvents : 0;
+	for (uint64_t i = first; gc->trace != NULL && i < gc->ntrace; i++) {
+		const traceev *e = &gc->trace[i % TraceEvents];
+		EMIT("%s{\"name\":\"%s\",\"cat\":\"gc\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,"
+		     "\"pid\":1,\"tid\":%u,\"args\":{\"gc\":%u}}",
+		     i > first ? "," : "", e->name, (double)e->ts / 1000.0, (double)e->dur / 1000.0,
+		     e->tid, e->numgc);
+	}
+	UNLOCK(rt, &gc->tracelock, "gc.trace.unlock");
+	EMIT("]}");
+#undef EMIT
+	*len = n;
+	return n < cap ? GCRT_OK : GCRT_ERANGE;
+}
+
 /* ---- the cycle ---- */
 
 static uint64_t unixnanotime(void)
@@ -312,9 +368,11 @@ static uint32_t gc_m(struct gcrt_runtime *rt, gctimes *t, uint64_t *heap0, uint6
 	t->t2 = nanotime();
 	gcmark(rt, nproc);
 	t->t3 = nanotime();
+	gctrace_event(rt, "mark", 0, t->t2);
 	if (ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptCheckmark) {
 		ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCmarktermination);
 		checkmark(rt);
+		gctrace_event(rt, "checkmark", 0, t->t3);
 	}
 	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCoff);
 	int32_t pct = atomic_load(&gc->gcpercent);
@@ -342,18 +400,22 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 	}
 	gctimes t;
 	t.t0 = nanotime();
+	atomic_store(&gc->numgc_atomic, gc->numgc + 1);
 	int rc = stopworld(rt, self);
 	if (rc != GCRT_OK) {
 		UNLOCK(rt, &gc->gclock, "gc.unlock");
 		return rc;
 	}
 	finishsweep_m(rt);
+	gctrace_event(rt, "stw: finish sweep", 0, t.t0);
 	int64_t pause = 0, tstw = t.t0;
 	if (!(ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptStw)) {
 		pause = nanotime() - t.t0;
 		rc = startworld(rt);
+		int64_t tscan = nanotime();
 		if (rc == GCRT_OK)
 			gcscan_m(rt);
+		gctrace_event(rt, "concurrent scan", 0, tscan);
 		tstw = nanotime();
 		if (rc == GCRT_OK)
 			rc = stopworld(rt, self);
@@ -377,9 +439,13 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 	if (ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptGctrace)
 		gctrace(rt, &t, nproc, heap0, heap1);
 	sweepstart(rt, eager);
+	gctrace_event(rt, "stw: mark termination", 0, tstw);
 	rc = startworld(rt);
-	if (eager && rc == GCRT_OK)
+	int64_t tsweep = nanotime();
+	if (eager && rc == GCRT_OK) {
 		finishsweep_m(rt);
+		gctrace_event(rt, "eager sweep", 0, tsweep);
+	}
 	UNLOCK(rt, &gc->gclock, "gc.unlock");
 	return rc;
 }
@@ -409,7 +475,8 @@ GCRT_API int gcrt_gc_options(gcrt_runtime *rt, uint32_t opts, uint32_t *old)
 	int rc = rt_check(rt);
 	if (rc != GCRT_OK)
 		return rc;
-	if (opts & ~(uint32_t)(GCRT_GC_ENABLE | GCRT_GC_GCTRACE | GCRT_GC_CHECKMARK | GCRT_GC_STW))
+	if (opts & ~(uint32_t)(GCRT_GC_ENABLE | GCRT_GC_GCTRACE | GCRT_GC_CHECKMARK | GCRT_GC_STW |
+			       GCRT_GC_TRACE))
 		return GCRT_EINVAL;
 	uint32_t prev = ATOMIC_XCHG(rt, "gc.opts.set", &rt->gc.opts, opts);
 	if (old != NULL)
@@ -485,6 +552,7 @@ void gcinit(struct gcrt_runtime *rt)
 	lock_init(&gc->rootlock);
 	lock_init(&gc->finlock);
 	lock_init(&gc->sweeplock);
+	lock_init(&gc->tracelock);
 	note_init(&gc->finnote);
 	note_init(&gc->bgnote);
 	for (int i = 0; i < MaxGcproc; i++)
@@ -515,6 +583,8 @@ void gcfini(struct gcrt_runtime *rt)
 	note_destroy(&gc->bgnote);
 	note_destroy(&gc->finnote);
 	lock_destroy(&gc->sweeplock);
+	lock_destroy(&gc->tracelock);
+	free(gc->trace);
 	lock_destroy(&gc->finlock);
 	lock_destroy(&gc->rootlock);
 	lock_destroy(&gc->gclock);

@@ -38,6 +38,7 @@ enum {
 	GCOptGctrace = GCRT_GC_GCTRACE,     /* a gctrace line per collection on stderr */
 	GCOptCheckmark = GCRT_GC_CHECKMARK, /* verify every mark from the roots */
 	GCOptStw = GCRT_GC_STW,             /* plain stop-the-world cycle (no gcscan_m) */
+	GCOptTrace = GCRT_GC_TRACE,         /* record phase events (Chrome trace) */
 };
 
 /* A registered global region: nbits words from base, mask 2 bits a word
@@ -70,6 +71,16 @@ typedef struct finalizer {
 	void (*fn)(struct gcrt_runtime *, void *, void *);
 	void *arg;
 } finalizer;
+
+/* A complete event of the phase trace ("X" in the Chrome trace format). */
+typedef struct traceev {
+	const char *name; /* static string */
+	int64_t ts, dur;  /* ns, nanotime */
+	uint32_t tid;     /* 0 = collecting thread, k = helper k, 100 = bgsweep */
+	uint32_t numgc;
+} traceev;
+
+enum { TraceEvents = 4096 };
 
 typedef struct gchelper {
 	rtthread t;
@@ -132,6 +143,7 @@ struct gcstate {
 	gchelper helpers[MaxGcproc];
 	uint32_t nhelpers;       /* started */
 	_Atomic uint32_t helpexit;
+	_Atomic uint32_t helpgen; /* +1 per parallel mark; helpers run once per value */
 
 	/* pacing and stats */
 	_Atomic uint64_t heap_live;  /* bytes in cached spans, large and swept-live objects */
@@ -141,16 +153,22 @@ struct gcstate {
 	_Atomic uint64_t nsmallfree[NumSizeClasses];
 	_Atomic uint64_t largefree, nlargefree;
 	uint32_t numgc;          /* under gclock (written), read under heap lock in stats */
+	_Atomic uint32_t numgc_atomic; /* the collection being traced (gcN, 1-based) */
 	uint64_t pause_ns[256];
 	uint64_t pause_total_ns;
 	uint64_t last_gc;
 	uint32_t lastnproc;
 	uint64_t *checkbits;     /* checkmark bitmap, one bit a heap word */
+	rtlock tracelock;        /* guards the ring below */
+	traceev *trace;          /* TraceEvents entries, malloc'd at first use */
+	uint64_t ntrace;         /* events ever recorded */
 	void (*markhook)(struct gcrt_runtime *, void *);
 	void *markhookarg;
 };
 
 void gcinit(struct gcrt_runtime *rt);
+/* Record a phase that ran on thread tid from t0 until now (if tracing). */
+void gctrace_event(struct gcrt_runtime *rt, const char *name, uint32_t tid, int64_t t0);
 void gcfini(struct gcrt_runtime *rt);
 
 /* world (mgc.c) */

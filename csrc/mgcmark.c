@@ -364,13 +364,16 @@ static workbuf *scanobject(struct gcrt_runtime *rt, uintptr_t b, workbuf *wbuf, 
 	return wbuf;
 }
 
-/* Grey the pointer words of [b, b+nbits words) named by a one-bit mask. */
+/* Grey the pointer words of [b, b+nbits words) named by a one-bit mask.
+ * Root words may change under a concurrent scan: relaxed loads. */
 static workbuf *scanblock(struct gcrt_runtime *rt, uintptr_t b, const uint8_t *mask, uint32_t nbits,
 			  workbuf *wbuf, uint32_t nproc)
 {
 	for (uint32_t i = 0; i < nbits; i++)
 		if ((mask[i / 8] >> (i % 8)) & 1)
-			wbuf = markptr(rt, ((uintptr_t *)b)[i], wbuf, nproc);
+			wbuf = markptr(rt,
+				       atomic_load_explicit((_Atomic uintptr_t *)b + i, memory_order_relaxed),
+				       wbuf, nproc);
 	return wbuf;
 }
 
@@ -576,10 +579,11 @@ void markroot(parfor *desc, uint32_t i)
 void gchelper_run(struct gcrt_runtime *rt, uint32_t id)
 {
 	struct workdata *w = &rt->work;
-	(void)id;
+	int64_t t0 = nanotime();
 	parfordo(w->markfor);
 	uint32_t nproc = ATOMIC_LOAD(rt, "gchelper.nproc", &w->nproc);
 	drain(rt, nproc);
+	gctrace_event(rt, "mark (helper)", id, t0);
 	if (ATOMIC_XADD(rt, "gchelper.ndone", &w->ndone, 1) == nproc - 1)
 		notewakeup(rt, &w->alldone);
 }
@@ -595,6 +599,8 @@ void gcmark(struct gcrt_runtime *rt, uint32_t nproc)
 	workbegin(rt, nproc);
 	w->markfor->seed = (uint64_t)w->tstart | 1;
 	parforsetup(w->markfor, nproc, RootCount + gc->nallgs, NULL, false, markroot);
+	if (nproc > 1)
+		(void)ATOMIC_XADD(rt, "gc.helpgen", &gc->helpgen, 1);
 	for (uint32_t i = 1; i < nproc; i++)
 		notewakeup(rt, &gc->helpers[i - 1].park);
 	parfordo(w->markfor);
@@ -678,7 +684,10 @@ void checkmark(struct gcrt_runtime *rt)
 	for (uint32_t k = 0; k < gc->nroots; k++)
 		for (uint32_t i = 0; i < gc->roots[k].nbits; i++)
 			if ((gc->roots[k].mask[i / 8] >> (i % 8)) & 1)
-				checkpush(rt, ((uintptr_t *)gc->roots[k].base)[i], &cc);
+				checkpush(rt,
+					  atomic_load_explicit((_Atomic uintptr_t *)gc->roots[k].base + i,
+							       memory_order_relaxed),
+					  &cc);
 	for (uint32_t k = 0; k < gc->pinscap; k++)
 		if (gc->pins[k].obj != 0)
 			checkpush(rt, gc->pins[k].obj, &cc);

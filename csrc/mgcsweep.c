@@ -217,6 +217,7 @@ static void bgsweep(struct gcrt_runtime *rt, void *arg)
 	struct gcstate *gc = &rt->gc;
 	(void)arg;
 	for (;;) {
+		int64_t t0 = nanotime();
 		while (!ATOMIC_LOAD(rt, "bgsweep.exit", &gc->bgexit) && sweepone(rt) != (uintptr_t)-1)
 		{
 			(void)ATOMIC_XADD(rt, "bgsweep.nbgsweep", &gc->nbgsweep, 1);
@@ -231,6 +232,7 @@ static void bgsweep(struct gcrt_runtime *rt, void *arg)
 			UNLOCK(rt, &gc->sweeplock, "bgsweep.unlock");
 			continue;
 		}
+		gctrace_event(rt, "background sweep", 100, t0);
 		noteclear(&gc->bgnote);
 		gc->bgparked = 1;
 		UNLOCK(rt, &gc->sweeplock, "bgsweep.unlock");

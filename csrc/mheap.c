@@ -97,7 +97,7 @@ static void recordspan(struct gcrt_runtime *rt, mspan *s)
 		if (h->nspan > 0)
 			memcpy(a, h->allspans, h->nspan * sizeof *a);
 		/* The old array stays readable (persistent): a GC snapshot
-		 * (gcspans) may still iterate it. */
+		 * (gc.spans) may still iterate it. */
 		h->allspans = a;
 		h->nspancap = cap;
 	}

@@ -133,7 +133,6 @@ typedef struct mheap {
 	mspan busy[MaxMHeapList]; /* list heads: in-use large spans by page count */
 	mspan busylarge;
 	mspan **allspans; /* every span record ever created */
-	mspan **gcspans;  /* the copy a marker or sweeper iterates (later) */
 	uint32_t nspan, nspancap;
 	_Atomic uint32_t sweepgen; /* +2 per GC; spans at sweepgen are swept */
 	mspan *freespans; /* recycled span records (FixAlloc free list) */

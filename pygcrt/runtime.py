@@ -18,6 +18,7 @@ finalizer thread.
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Optional, Sequence, Union
 
@@ -204,16 +205,31 @@ class Runtime:
         gctrace: bool = False,
         checkmark: bool = False,
         stw: bool = False,
+        trace: bool = False,
     ) -> None:
         """Collection by pacing (enable), gctrace lines on stderr, checkmark,
-        and the plain stop-the-world cycle instead of the seed's (stw)."""
+        the plain stop-the-world cycle instead of the seed's (stw), and the
+        phase event trace (trace, read with :meth:`gc_trace`)."""
         opts = (
             (lib.GCRT_GC_ENABLE if enable else 0)
             | (lib.GCRT_GC_GCTRACE if gctrace else 0)
             | (lib.GCRT_GC_CHECKMARK if checkmark else 0)
             | (lib.GCRT_GC_STW if stw else 0)
+            | (lib.GCRT_GC_TRACE if trace else 0)
         )
         self._check(lib.gcrt_gc_options(self.ptr(), opts, ffi.NULL), "gcrt_gc_options")
+
+    def gc_trace(self) -> dict[str, Any]:
+        """The recorded phases as a Chrome trace event document (a dict;
+        json.dump it to a file and open it in Perfetto)."""
+        n = ffi.new("size_t *")
+        rc = lib.gcrt_gc_trace(self.ptr(), ffi.NULL, 0, n)
+        if rc not in (0, lib.GCRT_ERANGE):
+            self._check(rc, "gcrt_gc_trace")
+        buf = ffi.new("char[]", int(n[0]) + 1)
+        self._check(lib.gcrt_gc_trace(self.ptr(), buf, len(buf), n), "gcrt_gc_trace")
+        doc: dict[str, Any] = json.loads(ffi.string(buf).decode())
+        return doc
 
     def set_gc_percent(self, percent: int) -> int:
         """Set GOGC (-1 = off); returns the previous value."""

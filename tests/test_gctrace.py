@@ -61,3 +61,37 @@ def test_gctrace_from_the_environment() -> None:
     assert out.returncode == 0, out.stderr
     lines = [ln for ln in out.stderr.splitlines() if ln.startswith("gc")]
     assert len(lines) == 1 and LINE.match(lines[0]), out.stderr
+
+
+def test_phase_trace_is_chrome_trace_json_with_a_track_per_thread() -> None:
+    with Runtime(nprocs=2, on_throw="record") as rt:
+        rt.gc_options(trace=True, checkmark=True)
+        t = rt.type(32, [1])
+        keep = [rt.alloc(t) for _ in range(2000)]
+        for _ in range(3):
+            rt.gc()
+        rt.gc_options(trace=True, stw=True)
+        rt.gc()
+        doc = rt.gc_trace()
+        pauses = rt.stats().pause_ns[:4]
+        del keep
+    ev = doc["traceEvents"]
+    names = [e["name"] for e in ev]
+    for name in ("stw: finish sweep", "concurrent scan", "mark", "mark (helper)",
+                 "checkmark", "stw: mark termination", "eager sweep"):
+        assert name in names, name
+    assert names.count("concurrent scan") == 3  # not in the STW-mode cycle
+    assert names.count("stw: mark termination") == 4
+    assert all(e["ph"] == "X" and e["dur"] >= 0 for e in ev)
+    assert {e["tid"] for e in ev if e["name"] == "mark (helper)"} == {1}
+    assert {e["tid"] for e in ev if e["name"] == "mark"} == {0}
+    # per collection, mark lies inside the stop-the-world mark termination
+    assert sorted({e["args"]["gc"] for e in ev}) == [1, 2, 3, 4]
+    for g in range(1, 5):
+        mark = next(e for e in ev if e["name"] == "mark" and e["args"]["gc"] == g)
+        stw = next(e for e in ev if e["name"] == "stw: mark termination" and e["args"]["gc"] == g)
+        assert stw["ts"] <= mark["ts"] and mark["ts"] + mark["dur"] <= stw["ts"] + stw["dur"] + 1e-3
+    # pause_ns is stopped-world time only: the two STW phases, not the scan
+    for g in range(1, 5):
+        stw = sum(e["dur"] for e in ev if e["args"]["gc"] == g and e["name"].startswith("stw:"))
+        assert abs(pauses[g - 1] / 1000 - stw) < 50, (g, pauses[g - 1], stw)

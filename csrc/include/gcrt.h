@@ -289,6 +289,7 @@ GCRT_API int gcrt_vm_stats_read(gcrt_runtime *rt, gcrt_g *g, gcrt_vm_stats *out)
 #define GCRT_GC_GCTRACE 2
 #define GCRT_GC_CHECKMARK 4
 #define GCRT_GC_STW 8
+#define GCRT_GC_TRACE 16
 typedef void (*gcrt_finalizer_fn)(gcrt_runtime *rt, void *obj, void *arg);
 GCRT_API int gcrt_gc(gcrt_runtime *rt);
 GCRT_API int gcrt_gc_options(gcrt_runtime *rt, uint32_t opts, uint32_t *old);
@@ -301,6 +302,10 @@ GCRT_API int gcrt_unpin(gcrt_runtime *rt, void *obj);
 GCRT_API int gcrt_alloc_pinned(gcrt_runtime *rt, gcrt_type t, void **out);
 GCRT_API int gcrt_set_finalizer(gcrt_runtime *rt, void *obj, gcrt_finalizer_fn fn, void *arg);
 GCRT_API int gcrt_finalizers_wait(gcrt_runtime *rt, uint64_t *nrun);
+/* With GCRT_GC_TRACE set, phases are recorded per thread (the last 4096):
+ * gcrt_gc_trace writes them as Chrome trace event JSON (Perfetto opens
+ * it) into buf; *len is the full length (GCRT_ERANGE if cap is short). */
+GCRT_API int gcrt_gc_trace(gcrt_runtime *rt, char *buf, size_t cap, size_t *len);
 
 
 /* cdef-end */
