@@ -196,7 +196,7 @@ static inline void heap_init(size_t arena_bytes)
 {
 	gcrt_config cfg;
 	gcrt_config_init(&cfg);
-	cfg.nprocs = 1;
+	cfg.nprocs = 2; /* the host's P and one idle: two markers, as bdwgc's parallel mark */
 	cfg.arena_size = arena_bytes;
 	int rc = gcrt_new(&cfg, &rt);
 	if (rc != GCRT_OK)
