@@ -13,9 +13,23 @@
  *
  * objectof maps any pointer into an allocated object of this runtime to
  * that object: span lookup, slot from the offset, slot's type index
- * nonzero, and the pointer inside the object's ceil(size/8) words.  It
- * holds the heap lock, so span fields it reads are stable.  It is the
- * check behind every handle the public API receives.
+ * nonzero, and the pointer inside the object's ceil(size/8) words.  It is
+ * the check behind every handle the public API receives, so it takes no
+ * lock (as Go's heap lookups): the span map entry is loaded atomically,
+ * then the span's lookup record (base, limit, elemsize, nelems, divmul,
+ * types), which mheap publishes under its lock once an object span is set
+ * up and withdraws before the span is freed, is read under its seqlock
+ * (lkseq odd while it changes; reread after the reads).  Span records and
+ * types[] arrays are type-stable (persistentalloc, never unmapped while
+ * the runtime lives), so a racy read of a stale record or array is memory
+ * safe and is caught by the seqlock; a record seen changing sends the
+ * lookup to the locked path.  The slot's type index is an acquire load
+ * pairing with the allocator's release store, so a fresh object's type is
+ * seen whole.  Sweep may clear a slot's index (release) while a host
+ * validates a handle to it: such an object was unreachable, so that
+ * handle was already dangling (a host bug, as in Go); handles to pinned
+ * or reachable objects are never freed under the lookup, whose answer
+ * for them is therefore exact.
  */
 #include <string.h>
 
@@ -105,7 +119,35 @@ int malloc_typed(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
 	return rc;
 }
 
-int objectof(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, uintptr_t *slotp)
+void spanpublish(struct gcrt_runtime *rt, mspan *s)
+{
+	uint32_t seq = atomic_load_explicit(&s->lkseq, memory_order_relaxed);
+	ATOMIC_STORE(rt, "mheap.publish.seq", &s->lkseq, seq + 1);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&s->lkbase, s->start << PageShift, memory_order_relaxed);
+	atomic_store_explicit(&s->lkelemsize, s->elemsize, memory_order_relaxed);
+	atomic_store_explicit(&s->lknelems, s->nelems, memory_order_relaxed);
+	atomic_store_explicit(&s->lkdivmul, s->sizeclass == 0 ? 0 : s->divmul, memory_order_relaxed);
+	atomic_store_explicit(&s->lktypes, s->types, memory_order_relaxed);
+	atomic_store_explicit(&s->lklimit, s->limit, memory_order_relaxed);
+	ATOMIC_STORE(rt, "mheap.publish.seqdone", &s->lkseq, seq + 2);
+}
+
+void spanwithdraw(struct gcrt_runtime *rt, mspan *s)
+{
+	uint32_t seq = atomic_load_explicit(&s->lkseq, memory_order_relaxed);
+	if (atomic_load_explicit(&s->lklimit, memory_order_relaxed) == 0)
+		return;
+	ATOMIC_STORE(rt, "mheap.withdraw.seq", &s->lkseq, seq + 1);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&s->lklimit, 0, memory_order_relaxed);
+	ATOMIC_STORE(rt, "mheap.withdraw.seqdone", &s->lkseq, seq + 2);
+}
+
+/* objectof under the heap lock (span fields stable): the lookup record
+ * was seen changing. */
+static int objectof_locked(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp,
+			   uintptr_t *slotp, uint16_t *idxp)
 {
 	mheap *h = &rt->heap;
 	int rc = GCRT_EBADOBJ;
@@ -121,11 +163,56 @@ int objectof(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, ui
 			*base = (void *)b;
 			*sp = s;
 			*slotp = slot;
+			*idxp = idx;
 			rc = GCRT_OK;
 		}
 	}
 	UNLOCK(rt, &h->lock, "mheap.objectof.unlock");
 	return rc;
+}
+
+/* objectof, also giving the object's type index. */
+static int lookup(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, uintptr_t *slotp,
+		  uint16_t *idxp)
+{
+	mheap *h = &rt->heap;
+	uintptr_t a = (uintptr_t)p;
+	if (a < h->arena_start || a >= ATOMIC_LOAD(rt, "mheap.objectof.arena_used", &h->arena_used))
+		return GCRT_EBADOBJ;
+	mspan *s = ATOMIC_LOAD(rt, "mheap.objectof.span", &h->spans[(a >> PageShift) - (h->arena_start >> PageShift)]);
+	if (s == NULL)
+		return GCRT_EBADOBJ;
+	uint32_t seq = ATOMIC_LOAD(rt, "mheap.objectof.seq", &s->lkseq);
+	uintptr_t sbase = atomic_load_explicit(&s->lkbase, memory_order_relaxed);
+	uintptr_t limit = atomic_load_explicit(&s->lklimit, memory_order_relaxed);
+	uintptr_t elemsize = atomic_load_explicit(&s->lkelemsize, memory_order_relaxed);
+	uintptr_t nelems = atomic_load_explicit(&s->lknelems, memory_order_relaxed);
+	uint32_t divmul = atomic_load_explicit(&s->lkdivmul, memory_order_relaxed);
+	_Atomic uint16_t *types = atomic_load_explicit(&s->lktypes, memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	if ((seq & 1) != 0 || ATOMIC_LOAD(rt, "mheap.objectof.reseq", &s->lkseq) != seq)
+		return objectof_locked(rt, p, base, sp, slotp, idxp);
+	if (limit == 0 || a < sbase || a >= limit)
+		return GCRT_EBADOBJ;
+	uintptr_t slot = divmul == 0 ? 0 : ((a - sbase) * divmul) >> 32;
+	if (slot >= nelems)
+		return GCRT_EBADOBJ;
+	uint16_t idx = atomic_load_explicit(&types[slot], memory_order_acquire);
+	uintptr_t b = sbase + slot * elemsize;
+	if (idx == 0 || idx > ATOMIC_LOAD(rt, "mheap.objectof.ntypes", &h->ntypes) ||
+	    a >= b + h->types[idx - 1].nwords * PtrSize)
+		return GCRT_EBADOBJ;
+	*base = (void *)b;
+	*sp = s;
+	*slotp = slot;
+	*idxp = idx;
+	return GCRT_OK;
+}
+
+int objectof(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, uintptr_t *slotp)
+{
+	uint16_t idx;
+	return lookup(rt, p, base, sp, slotp, &idx);
 }
 
 /* obj must be the base of an allocated object of rt: its type. */
@@ -137,9 +224,9 @@ static int objcheck(struct gcrt_runtime *rt, void *obj, const typeinfo **tip)
 	int rc = rt_check(rt);
 	if (rc != GCRT_OK)
 		return rc;
-	if (objectof(rt, obj, &base, &s, &slot) != GCRT_OK || base != obj)
+	uint16_t idx;
+	if (lookup(rt, obj, &base, &s, &slot, &idx) != GCRT_OK || base != obj)
 		return GCRT_EBADOBJ;
-	uint16_t idx = atomic_load_explicit(&s->types[slot], memory_order_acquire);
 	*tip = &rt->heap.types[idx - 1];
 	return GCRT_OK;
 }
@@ -189,9 +276,9 @@ GCRT_API int gcrt_object_of(gcrt_runtime *rt, const void *p, void **base, gcrt_t
 	int rc = rt_check(rt);
 	if (rc != GCRT_OK)
 		return rc;
-	if (objectof(rt, p, &b, &s, &slot) != GCRT_OK)
+	uint16_t idx;
+	if (lookup(rt, p, &b, &s, &slot, &idx) != GCRT_OK)
 		return GCRT_EBADOBJ;
-	uint16_t idx = atomic_load_explicit(&s->types[slot], memory_order_acquire);
 	if (base != NULL)
 		*base = b;
 	if (t != NULL)
@@ -232,7 +319,7 @@ GCRT_API int gcrt_read_ptr(gcrt_runtime *rt, void *obj, size_t i, void **out)
 	return GCRT_OK;
 }
 
-GCRT_API int gcrt_write_ptr(gcrt_runtime *rt, void *obj, size_t i, void *p)
+int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted)
 {
 	int rc = fieldcheck(rt, obj, i, 1, 1);
 	if (rc != GCRT_OK)
@@ -242,12 +329,25 @@ GCRT_API int gcrt_write_ptr(gcrt_runtime *rt, void *obj, size_t i, void *p)
 	uintptr_t slot;
 	if (p != NULL && objectof(rt, p, &b, &s, &slot) != GCRT_OK)
 		return GCRT_EBADOBJ;
+	if (!counted && !wbneeded(rt)) {
+		/* release: a reader that loads p sees p's object initialized */
+		SCHED_POINT(rt, "markwb.store");
+		atomic_store_explicit((void *_Atomic *)obj + i, p, memory_order_release);
+		return GCRT_OK;
+	}
 	throwcatch tc;
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
-	mutator_enter(rt);
+	if (counted)
+		mutator_enter(rt);
 	writebarrierptr(rt, (void *_Atomic *)obj + i, p);
-	mutator_exit(rt);
+	if (counted)
+		mutator_exit(rt);
 	uncatch(&tc);
 	return GCRT_OK;
+}
+
+GCRT_API int gcrt_write_ptr(gcrt_runtime *rt, void *obj, size_t i, void *p)
+{
+	return writeptr(rt, obj, i, p, true);
 }

@@ -6,13 +6,29 @@
  * 2014 form (shade unconditionally, no slot test: Dijkstra's barrier
  * coarsened to avoid the IRIW race of reading the slot's mark).  In GCoff
  * and GCsweep it is the store itself, at the point "markwb.store".
+ *
+ * wbneeded lets a caller that holds a P skip the barrier's catcher and
+ * call: the phase changes only while every P is stopped, so between two
+ * safepoints of a running G the phase it loads cannot turn to greying
+ * under it.  A caller without a P must instead be counted in the world
+ * (mutator_enter) across the load and the store.
  */
 #include "runtime.h"
+
+static bool greying(uint32_t phase)
+{
+	return phase == GCscan || phase == GCmark || phase == GCmarktermination;
+}
+
+bool wbneeded(struct gcrt_runtime *rt)
+{
+	return greying(ATOMIC_LOAD(rt, "markwb.needed.phase", &rt->gc.phase));
+}
 
 void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr)
 {
 	uint32_t phase = ATOMIC_LOAD(rt, "markwb.phase", &rt->gc.phase);
-	if (ptr != NULL && (phase == GCscan || phase == GCmark || phase == GCmarktermination))
+	if (ptr != NULL && greying(phase))
 		shade(rt, ptr);
 	ATOMIC_STORE(rt, "markwb.store", slot, ptr);
 }

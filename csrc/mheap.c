@@ -156,6 +156,7 @@ static mspan *freelist_of(mheap *h, uintptr_t npages)
 static void freespanlocked(struct gcrt_runtime *rt, mspan *s)
 {
 	mheap *h = &rt->heap;
+	spanwithdraw(rt, s);
 	if (s->types != NULL && s->types != &s->type1)
 		typesfree(rt, s->types, s->typescap);
 	s->types = NULL;
@@ -305,6 +306,7 @@ mspan *mheap_alloc(struct gcrt_runtime *rt, uintptr_t npages, int32_t sizeclass,
 			s->types = typesalloc(rt, s->nelems, &s->typescap);
 		}
 		h->pages_inuse += npages;
+		spanpublish(rt, s);
 	}
 	UNLOCK(rt, &h->lock, "mheap.unlock");
 	return s;

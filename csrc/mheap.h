@@ -92,6 +92,15 @@ typedef struct mspan {
 	_Atomic uint16_t *types;
 	uintptr_t typescap;        /* capacity of types[] (for recycling) */
 	_Atomic uint16_t type1;    /* types[] of a large span */
+	/* The lookup record of an MSpanInUse span (malloc.c, objectof):
+	 * copies of base, limit, elemsize, nelems, divmul and types, set by
+	 * spanpublish once the span is set up and cleared (lklimit = 0) by
+	 * spanwithdraw before it is freed, both under the heap lock.  lkseq
+	 * is a seqlock: odd while the record changes. */
+	_Atomic uint32_t lkseq;
+	_Atomic uint32_t lkdivmul;
+	_Atomic uintptr_t lkbase, lklimit, lkelemsize, lknelems;
+	_Atomic uint16_t *_Atomic lktypes;
 } mspan;
 
 /* One central free list per size class. */
@@ -191,6 +200,9 @@ void mheap_freestack(struct gcrt_runtime *rt, mspan *s);
 /* The span holding p: exact for in-use and stack spans; for a page of a
  * free span, that span or NULL; NULL outside the used arena. */
 mspan *spanof(struct gcrt_runtime *rt, const void *p);
+/* malloc.c: publish s's lookup record / withdraw it (heap lock held). */
+void spanpublish(struct gcrt_runtime *rt, mspan *s);
+void spanwithdraw(struct gcrt_runtime *rt, mspan *s);
 void *spanbase(const mspan *s);
 
 /* msize.c */
@@ -261,6 +273,12 @@ gcrt_type type_handle(const mheap *h, uint32_t index);
 
 /* mbarrier.c */
 void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr);
+/* Whether stores must shade: a collection greys with the world running. */
+bool wbneeded(struct gcrt_runtime *rt);
+
+/* malloc.c: gcrt_write_ptr's checked store; counted says whether the
+ * caller holds no P and must count itself in the world (mutator_enter). */
+int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted);
 
 /* mstats.c */
 void mheap_dump(struct gcrt_runtime *rt, struct dumpbuf *d);

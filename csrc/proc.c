@@ -26,10 +26,25 @@
  * work) and clears gcwaiting.
  *
  * Host threads: gcrt_attach makes the calling thread an M with a P and a
- * G that runs inline.  A host thread outside a call cannot poll, so
- * between API calls the host G is in a syscall (Gsyscall, its P
+ * G that runs inline.  A host thread outside a call cannot poll, so by
+ * default the host G is in a syscall between API calls (Gsyscall, its P
  * Psyscall): stop-the-world takes its P without waiting, and each API
- * call on the host G is bracketed by exitsyscall/entersyscall.
+ * call on the host G is bracketed by exitsyscall/entersyscall.  A host
+ * that does a batch of work (a language VM between its own blocking
+ * points) instead calls gcrt_g_enter: the G leaves its syscall and stays
+ * Grunning, holding its P, across calls, as a Go goroutine does.  Then
+ * gcrt_g_alloc is mallocgc on the P's mcache (no world entry, no busy
+ * flag: the collector looks at mcaches only after every P is stopped) and
+ * gcrt_g_write_ptr is a checked store through the write barrier (no
+ * nmutators count, for the same reason).  The G polls preemption like a
+ * goroutine: in every gcrt_g_alloc and in gcrt_safepoint, where a pending
+ * stop or scan request is served (safepoint's host branch parks the P in
+ * a syscall so the stopper takes it).  A collection that a running host
+ * G's allocation makes due is run from a syscall (entersyscall, gcpoll,
+ * exitsyscall), as Go's gcrequest does.  gcrt_g_leave puts the G back in
+ * its syscall; a host must leave before blocking or calling anything that
+ * can stop the world (gcrt_gc, gcrt_alloc, gcrt_stoptheworld, ...), since
+ * the stopper would wait for its own P.
  *
  * Known limit (as in Go 1.4, fixed in Go 1.5 with syscalltick): the
  * exitsyscall fast path CASes its old P from Psyscall to Prunning; if the
@@ -762,13 +777,14 @@ GCRT_API int gcrt_ready(gcrt_runtime *rt, gcrt_g *g)
 	return GCRT_OK;
 }
 
-/* The running step G calling in from its step function. */
-static int runningcheck(G *g)
+/* The running step G calling in from its step function (or, for
+ * gcrt_safepoint, a host G that runs after gcrt_g_enter). */
+static int runningcheck(G *g, bool host)
 {
 	int rc = gcheck(g);
 	if (rc != GCRT_OK)
 		return rc;
-	if (g->kind != Gstep)
+	if (g->kind != Gstep && !(host && g->kind == Ghost))
 		return GCRT_EINVAL;
 	if ((readgstatus(g->rt, g) & ~(uint32_t)Gscan) != Grunning)
 		return GCRT_ESTATE;
@@ -777,7 +793,7 @@ static int runningcheck(G *g)
 
 GCRT_API int gcrt_safepoint(gcrt_g *g)
 {
-	int rc = runningcheck(g);
+	int rc = runningcheck(g, true);
 	if (rc != GCRT_OK)
 		return rc;
 	throwcatch tc;
@@ -790,7 +806,7 @@ GCRT_API int gcrt_safepoint(gcrt_g *g)
 
 GCRT_API int gcrt_entersyscall(gcrt_g *g)
 {
-	int rc = runningcheck(g);
+	int rc = runningcheck(g, false);
 	if (rc != GCRT_OK)
 		return rc;
 	throwcatch tc;
@@ -913,22 +929,35 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 	return GCRT_OK;
 }
 
+/* A host G of a live runtime: its status (Gsyscall between calls, or
+ * Grunning after gcrt_g_enter), else 0 with *rc set. */
+static uint32_t hoststatus(G *g, int *rc)
+{
+	*rc = gcheck(g);
+	if (*rc == GCRT_OK && g->kind != Ghost)
+		*rc = GCRT_EINVAL;
+	if (*rc != GCRT_OK)
+		return 0;
+	uint32_t st = readgstatus(g->rt, g) & ~(uint32_t)Gscan;
+	if (st != Gsyscall && st != Grunning)
+		*rc = GCRT_ESTATE;
+	return st;
+}
+
 /* A host G between calls: attached, in its syscall. */
 static int hostcheck(G *g)
 {
-	int rc = gcheck(g);
-	if (rc != GCRT_OK)
-		return rc;
-	if (g->kind != Ghost)
-		return GCRT_EINVAL;
-	if ((readgstatus(g->rt, g) & ~(uint32_t)Gscan) != Gsyscall)
-		return GCRT_ESTATE;
-	return GCRT_OK;
+	int rc;
+	uint32_t st = hoststatus(g, &rc);
+	if (rc == GCRT_OK && st != Gsyscall)
+		rc = GCRT_ESTATE;
+	return rc;
 }
 
 GCRT_API int gcrt_detach(gcrt_g *g)
 {
-	int rc = hostcheck(g);
+	int rc;
+	uint32_t st = hoststatus(g, &rc);
 	if (rc != GCRT_OK)
 		return rc;
 	struct gcrt_runtime *rt = g->rt;
@@ -936,7 +965,8 @@ GCRT_API int gcrt_detach(gcrt_g *g)
 	throwcatch tc;
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
-	exitsyscall(rt, g);
+	if (st == Gsyscall)
+		exitsyscall(rt, g);
 	M *m = ATOMIC_LOAD(rt, "proc.detach.gm", &g->m);
 	casgstatus(rt, g, Grunning, Gdead);
 	dropg(rt, m, g);
@@ -948,12 +978,77 @@ GCRT_API int gcrt_detach(gcrt_g *g)
 	return GCRT_OK;
 }
 
-GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out)
+GCRT_API int gcrt_g_enter(gcrt_g *g)
 {
 	int rc = hostcheck(g);
 	if (rc != GCRT_OK)
 		return rc;
+	throwcatch tc;
+	if (CATCH(g->rt, &tc))
+		return GCRT_EFAILED;
+	exitsyscall(g->rt, g);
+	uncatch(&tc);
+	return GCRT_OK;
+}
+
+GCRT_API int gcrt_g_leave(gcrt_g *g)
+{
+	int rc;
+	uint32_t st = hoststatus(g, &rc);
+	if (rc != GCRT_OK)
+		return rc;
+	if (st != Grunning)
+		return GCRT_ESTATE;
+	throwcatch tc;
+	if (CATCH(g->rt, &tc))
+		return GCRT_EFAILED;
+	entersyscall(g->rt, g);
+	uncatch(&tc);
+	return GCRT_OK;
+}
+
+/* gcrt_g_alloc on a host G that runs (holds its P): poll preemption,
+ * collect from a syscall if a collection is due, then mallocgc on the P's
+ * mcache (the busy flag is not needed: the collector reaches the mcache
+ * only after stopping this P). */
+static int g_alloc_running(struct gcrt_runtime *rt, G *g, gcrt_type t, void **out)
+{
+	struct gcstate *gc = &rt->gc;
+	if (ATOMIC_LOAD(rt, "proc.g_alloc.stackguard0", &g->stackguard0) == StackPreempt ||
+	    ATOMIC_LOAD(rt, "proc.g_alloc.pending", &gc->pending)) {
+		throwcatch tc;
+		if (CATCH(rt, &tc))
+			return GCRT_EFAILED;
+		safepoint(rt, g);
+		if (ATOMIC_LOAD(rt, "proc.g_alloc.pending", &gc->pending)) {
+			entersyscall(rt, g);
+			gcpoll(rt);
+			exitsyscall(rt, g);
+		}
+		uncatch(&tc);
+	}
+	/* mallocgc's slow paths install their own catchers */
+	return mallocgc(rt, ATOMIC_LOAD(rt, "proc.g_alloc.gm", &g->m)->mcache, t, out);
+}
+
+GCRT_API int gcrt_g_write_ptr(gcrt_g *g, void *obj, size_t i, void *p)
+{
+	int rc;
+	uint32_t st = hoststatus(g, &rc);
+	if (rc != GCRT_OK)
+		return rc;
+	return writeptr(g->rt, obj, i, p, st != Grunning);
+}
+
+GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out)
+{
+	int rc;
+	uint32_t st = hoststatus(g, &rc);
+	if (rc != GCRT_OK)
+		return rc;
 	struct gcrt_runtime *rt = g->rt;
+	if (st == Grunning)
+		return g_alloc_running(rt, g, t, out);
 	throwcatch tc;
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;

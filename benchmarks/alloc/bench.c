@@ -2,8 +2,10 @@
  *
  * For each object shape (16/32/64 bytes, with and without pointers) it
  * times N allocations on one thread:
- *   gcrt      gcrt_attach + gcrt_g_alloc (the P's mcache: lock-free path),
- *             on fresh arena memory (each new page faults in)
+ *   gcrt      gcrt_attach + gcrt_g_enter + gcrt_g_alloc (the host G runs
+ *             holding its P, so each allocation is the P's mcache with no
+ *             world entry: lock-free), on fresh arena memory (each new page
+ *             faults in)
  *   warm      the same on arena pages already touched once: a span is taken
  *             from the heap (test hook), written, and given back, so the
  *             allocations reuse faulted-in memory and must zero it, as a
@@ -70,7 +72,8 @@ static double bench_gcrt(size_t size, int ptrs, int warm)
 	uint8_t mask = ptrs ? 1 : 0;
 	gcrt_type t;
 	gcrt_g *g;
-	if (gcrt_type_new(rt, size, &mask, 1, &t) != GCRT_OK || gcrt_attach(rt, &g) != GCRT_OK) {
+	if (gcrt_type_new(rt, size, &mask, 1, &t) != GCRT_OK || gcrt_attach(rt, &g) != GCRT_OK ||
+	    gcrt_g_enter(g) != GCRT_OK) {
 		fprintf(stderr, "gcrt setup failed\n");
 		exit(1);
 	}

@@ -6,8 +6,10 @@
  *                collection's pause is GC_EVENT_START..GC_EVENT_END (the
  *                non-incremental collector stops the mutator throughout)
  *   HEAP_GCRT    libgcrt's public API: gcrt_new, gcrt_type_new,
- *                gcrt_attach + gcrt_g_alloc, pointer stores through
- *                gcrt_write_ptr (the write barrier), collection by pacing
+ *                gcrt_attach + gcrt_g_enter (the host G runs, holding its
+ *                P, for the whole benchmark; gcrt_g_alloc polls for
+ *                stops), gcrt_g_alloc, pointer stores through
+ *                gcrt_g_write_ptr (the write barrier), collection by pacing
  *                (gcrt_gc_options GCRT_GC_ENABLE, GOGC 100), and
  *                gcrt_stats_read for collections and pauses (numgc,
  *                pause_ns).  The collector sees no C stack, so the
@@ -194,7 +196,7 @@ static inline void heap_init(size_t arena_bytes)
 {
 	gcrt_config cfg;
 	gcrt_config_init(&cfg);
-	cfg.nprocs = 1;
+	cfg.nprocs = 2; /* the host's P and one idle: two markers, as bdwgc's parallel mark */
 	cfg.arena_size = arena_bytes;
 	int rc = gcrt_new(&cfg, &rt);
 	if (rc != GCRT_OK)
@@ -211,13 +213,15 @@ static inline void heap_init(size_t arena_bytes)
 		die("gcrt_gc_options", rc);
 	if ((rc = gcrt_attach(rt, &g)) != GCRT_OK)
 		die("gcrt_attach", rc);
+	if ((rc = gcrt_g_enter(g)) != GCRT_OK)
+		die("gcrt_g_enter", rc);
 }
 
 static inline void set_child(Node *n, int i, Node *c)
 {
-	int rc = gcrt_write_ptr(rt, n, (size_t)i, c);
+	int rc = gcrt_g_write_ptr(g, n, (size_t)i, c);
 	if (rc != GCRT_OK)
-		die("gcrt_write_ptr", rc);
+		die("gcrt_g_write_ptr", rc);
 }
 
 static inline Node *new_node(Node *l, Node *r)
@@ -250,7 +254,10 @@ static inline double *new_doubles(size_t n)
 static inline void heap_report(void)
 {
 	static gcrt_stats st;
-	int rc = gcrt_stats_read(rt, &st);
+	int rc = gcrt_g_leave(g);
+	if (rc != GCRT_OK)
+		die("gcrt_g_leave", rc);
+	rc = gcrt_stats_read(rt, &st);
 	if (rc != GCRT_OK)
 		die("gcrt_stats_read", rc);
 	uint64_t max = 0;

@@ -144,10 +144,25 @@ GCRT_API int gcrt_stats_read(gcrt_runtime *rt, gcrt_stats *out);
 /* ---- host threads ----
  * gcrt_attach makes the calling thread an M that owns an idle P and runs
  * one G inline; gcrt_g_alloc then allocates from that P's mcache without
- * locks.  GCRT_ESTATE when no P is idle.  Detach from the same thread. */
+ * locks.  GCRT_ESTATE when no P is idle.  Detach from the same thread.
+ * Between calls the G is in a syscall (a stopper never waits for it) and
+ * each call enters and leaves the world.  For a batch of work, call
+ * gcrt_g_enter: the G then runs (holds its P) until gcrt_g_leave, and
+ * gcrt_g_alloc / gcrt_g_write_ptr skip the world entry.  While it runs
+ * the host must poll: gcrt_g_alloc polls, and a loop that does not
+ * allocate calls gcrt_safepoint(g) (always 0 for a host G; a pending stop
+ * or scan is served inside); before blocking, or before any call that can
+ * stop the world (gcrt_gc, gcrt_alloc, gcrt_stoptheworld, ...), it calls
+ * gcrt_g_leave.  gcrt_g_enter waits while the world is stopped;
+ * GCRT_ESTATE when the G already runs (gcrt_g_enter) or does not
+ * (gcrt_g_leave).  gcrt_g_write_ptr is gcrt_write_ptr from the host G;
+ * gcrt_detach works in either state. */
 GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out);
 GCRT_API int gcrt_detach(gcrt_g *g);
 GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out);
+GCRT_API int gcrt_g_enter(gcrt_g *g);
+GCRT_API int gcrt_g_leave(gcrt_g *g);
+GCRT_API int gcrt_g_write_ptr(gcrt_g *g, void *obj, size_t i, void *p);
 
 /* ---- goroutines and the scheduler (proc.c) ----
  * A goroutine is a step function that an M (a runtime pthread) calls

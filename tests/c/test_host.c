@@ -6,6 +6,7 @@
  * works after each), and creates and destroys many runtimes.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +290,88 @@ TEST(attached_alloc)
 	CHECK_EQ(gcrt_destroy(rt), GCRT_OK);
 }
 
+struct gcloop {
+	gcrt_runtime *rt;
+	_Atomic int stop;
+	int ncollections;
+};
+
+static void *gcloop(void *arg)
+{
+	struct gcloop *l = arg;
+	while (!atomic_load(&l->stop) && l->ncollections < 200)
+		if (gcrt_gc(l->rt) == GCRT_OK)
+			l->ncollections++;
+	return NULL;
+}
+
+/* A host G that runs (gcrt_g_enter) across thousands of calls while
+ * another thread collects: the collector must stop it at its polls, and
+ * the list it builds (rooted only through a holder object in a registered
+ * region, head stores through the barrier, each node numbered in a scalar
+ * word) must survive whole. */
+TEST(running_host_batch)
+{
+	gcrt_runtime *rt = newrt(64 << 20);
+	CHECK(rt != NULL);
+	gcrt_type t;
+	uint8_t mask = 1;
+	CHECK_EQ(gcrt_type_new(rt, 16, &mask, 1, &t), GCRT_OK);
+	static void *root[1];
+	uint8_t rootmask = 1;
+	CHECK_EQ(gcrt_root_add(rt, root, sizeof root, &rootmask, 1), GCRT_OK);
+	CHECK_EQ(gcrt_gc_options(rt, GCRT_GC_ENABLE, NULL), GCRT_OK);
+	gcrt_g *g;
+	CHECK_EQ(gcrt_attach(rt, &g), GCRT_OK);
+	CHECK_EQ(gcrt_g_leave(g), GCRT_ESTATE);
+	CHECK_EQ(gcrt_g_enter(g), GCRT_OK);
+	CHECK_EQ(gcrt_g_enter(g), GCRT_ESTATE);
+	CHECK_EQ(gcrt_safepoint(g), 0);
+	CHECK_EQ(gcrt_g_alloc(g, t, &root[0]), GCRT_OK);
+	void *holder = root[0];
+	struct gcloop l = {.rt = rt};
+	pthread_t th;
+	CHECK_EQ(pthread_create(&th, NULL, gcloop, &l), 0);
+	enum { N = 200000 };
+	void *head = NULL;
+	uint64_t n = 0;
+	for (uint64_t i = 0; i < N; i++) {
+		void *o, *junk;
+		CHECK_EQ(gcrt_g_alloc(g, t, &junk), GCRT_OK);
+		/* o is linked before the next poll (collections happen there) */
+		CHECK_EQ(gcrt_g_alloc(g, t, &o), GCRT_OK);
+		CHECK_EQ(gcrt_write_word(rt, o, 1, i), GCRT_OK);
+		CHECK_EQ(gcrt_g_write_ptr(g, o, 0, head), GCRT_OK);
+		CHECK_EQ(gcrt_g_write_ptr(g, holder, 0, o), GCRT_OK);
+		head = o;
+		if (i % 1000 == 0)
+			CHECK_EQ(gcrt_safepoint(g), 0);
+	}
+	void *bad = &n;
+	CHECK_EQ(gcrt_g_write_ptr(g, head, 0, bad), GCRT_EBADOBJ);
+	CHECK_EQ(gcrt_g_write_ptr(g, bad, 0, NULL), GCRT_EBADOBJ);
+	CHECK_EQ(gcrt_g_write_ptr(g, head, 1, NULL), GCRT_EKIND);
+	CHECK_EQ(gcrt_g_write_ptr(NULL, head, 0, NULL), GCRT_EINVAL);
+	CHECK_EQ(gcrt_g_leave(g), GCRT_OK);
+	atomic_store(&l.stop, 1);
+	CHECK_EQ(pthread_join(th, NULL), 0);
+	CHECK(l.ncollections > 0);
+	CHECK_EQ(gcrt_gc(rt), GCRT_OK);
+	void *o;
+	CHECK_EQ(gcrt_read_ptr(rt, holder, 0, &o), GCRT_OK);
+	for (; o != NULL; n++) {
+		uint64_t v;
+		CHECK_EQ(gcrt_read_word(rt, o, 1, &v), GCRT_OK);
+		CHECK_EQ(v, N - 1 - n);
+		CHECK_EQ(gcrt_read_ptr(rt, o, 0, &o), GCRT_OK);
+	}
+	CHECK_EQ(n, N);
+	CHECK_EQ(gcrt_g_enter(g), GCRT_OK);
+	CHECK_EQ(gcrt_detach(g), GCRT_OK);
+	CHECK_EQ(gcrt_failed(rt), 0);
+	CHECK_EQ(gcrt_destroy(rt), GCRT_OK);
+}
+
 TEST(many_runtimes)
 {
 	enum { N = 16 };
@@ -398,6 +481,7 @@ int main(void)
 	RUN(bad_input_every_entry_point);
 	RUN(arena_exhaustion);
 	RUN(attached_alloc);
+	RUN(running_host_batch);
 	RUN(many_runtimes);
 	RUN(concurrent_allocation);
 	return ctest_end();
