@@ -731,6 +731,11 @@ GCRT_API int gcrt_wait(gcrt_runtime *rt, int64_t timeout_ms)
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
 	for (;;) {
+		/* A G that throws never exits: report the failure, not a
+		 * timeout, whether it threw before or during the wait. */
+		rc = rt_check(rt);
+		if (rc != GCRT_OK)
+			break;
 		LOCK(rt, &s->lock, "sched.lock");
 		int32_t n = s->nlive;
 		UNLOCK(rt, &s->lock, "sched.unlock");
@@ -941,7 +946,12 @@ GCRT_API int gcrt_detach(gcrt_g *g)
 	casgstatus(rt, g, Grunning, Gdead);
 	dropg(rt, m, g);
 	LOCK(rt, &s->lock, "sched.lock");
-	pidleput_locked(rt, releasep(rt, m));
+	/* A stopper counted our P in stopwait when exitsyscall took it back:
+	 * give it to the stopper, as a stopping M does (gcstopm). */
+	if (ATOMIC_LOAD(rt, "proc.detach.gcwaiting", &s->gcwaiting))
+		gcstopm_locked(rt, m);
+	else
+		pidleput_locked(rt, releasep(rt, m));
 	handoff_locked(rt);
 	UNLOCK(rt, &s->lock, "sched.unlock");
 	uncatch(&tc);

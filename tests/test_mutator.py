@@ -331,11 +331,19 @@ def test_broken_canary_throws() -> None:
         obj = ffi.cast("uint64_t *", slots[0])[0]
         assert obj != 0
         assert lib.gcrt_write_word(rt.ptr(), ffi.cast("void *", obj), 0, 0) == 0  # break the canary
-        # The woken G may throw before gcrt_ready itself returns: then the
-        # ready call already reports the failure.
-        assert lib.gcrt_ready(rt.ptr(), g) in (0, lib.GCRT_EFAILED)
+        # The G is readied while the main thread already waits, so it throws
+        # during gcrt_wait (the order that used to time out with ESTATE
+        # instead of reporting the failure).  The woken G may throw before
+        # gcrt_ready itself returns: then the ready call reports it.
+        readyrc: list[int] = []
+        waker = threading.Timer(0.05, lambda: readyrc.append(lib.gcrt_ready(rt.ptr(), g)))
+        waker.start()
+        t0 = time.time()
         with pytest.raises(errors.FatalError) as e:
             wait(rt, 10000)
+        waker.join(10)
+        assert readyrc and readyrc[0] in (0, lib.GCRT_EFAILED)
+        assert time.time() - t0 < 5, "gcrt_wait ran to its timeout instead of reporting the throw"
         assert "mutator: canary broken" in e.value.report
 
 
