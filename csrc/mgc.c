@@ -301,7 +301,8 @@ static uint64_t unixnanotime(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The Gs to scan (world stopped, so allg is stable). */
+/* The Gs to scan, their gcworkdone cleared (allg only grows; a G added
+ * later is a root of the next mark). */
 static void snapshotallg(struct gcrt_runtime *rt)
 {
 	struct gcstate *gc = &rt->gc;
@@ -320,10 +321,21 @@ static void snapshotallg(struct gcrt_runtime *rt)
 		gc->allgscap = n;
 	}
 	n = 0;
-	for (G *g = s->allg; g != NULL; g = g->alllink)
+	for (G *g = s->allg; g != NULL; g = g->alllink) {
+		ATOMIC_STORE(rt, "gc.snapshot.workdone", &g->gcworkdone, 0);
 		gc->allgs[n++] = g;
+	}
 	gc->nallgs = n;
 	UNLOCK(rt, &s->allglock, "sched.allgunlock");
+}
+
+/* Every G of the snapshot had its phase work done (gcscan_m's check). */
+static void checkworkdone(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	for (uint32_t i = 0; i < gc->nallgs; i++)
+		if (!ATOMIC_LOAD(rt, "gc.check.workdone", &gc->allgs[i]->gcworkdone))
+			throw(rt, "scan missed a g");
 }
 
 /* The seed's concurrent scan, world running (Go's gcscan_m): roots and
@@ -348,6 +360,7 @@ static void gcscan_m(struct gcrt_runtime *rt)
 	w->markfor->seed = (uint64_t)w->tstart | 1;
 	parforsetup(w->markfor, 1, RootCount + gc->nallgs, NULL, false, markroot);
 	parfordo(w->markfor);
+	checkworkdone(rt);
 	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCoff);
 	ATOMIC_STORE(rt, "gc.markfor.release", &w->markfor_busy, 0);
 }

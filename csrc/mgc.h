@@ -187,6 +187,8 @@ void stats_fill(struct gcrt_runtime *rt, gcrt_stats *st);
 /* mark (mgcmark.c) */
 void gcmark(struct gcrt_runtime *rt, uint32_t nproc);
 void markroot(parfor *desc, uint32_t i);
+/* The phase's stack work on a claimed G (gcphasework). */
+void scanstack(struct gcrt_runtime *rt, G *gp);
 void gchelper_run(struct gcrt_runtime *rt, uint32_t id);
 void checkmark(struct gcrt_runtime *rt);
 void shade(struct gcrt_runtime *rt, void *p);

@@ -176,8 +176,9 @@ bool isscanstatus(struct gcrt_runtime *rt, uint32_t status);
 uint32_t casgcopystack(struct gcrt_runtime *rt, G *gp);
 bool stopg(struct gcrt_runtime *rt, G *gp);
 void restartg(struct gcrt_runtime *rt, G *gp);
-/* The GC phase's per-G work at a safe point.  Extension point of the GC
- * issue: for now it only records that the work is done (gcworkdone). */
+/* The GC phase's per-G work at a safe point, on a G whose scan bit the
+ * caller holds: scanstack in GCscan, GCmark and GCmarktermination, nothing
+ * in the other phases; then gcworkdone. */
 void gcphasework(struct gcrt_runtime *rt, G *gp);
 
 /* proc.c */
