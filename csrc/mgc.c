@@ -465,6 +465,11 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 
 /* ---- public entry points ---- */
 
+int gcollect(struct gcrt_runtime *rt)
+{
+	return gogc(rt, 1, 1);
+}
+
 static int collect(gcrt_runtime *rt, int eager)
 {
 	int rc = rt_check(rt);

@@ -176,6 +176,9 @@ void mutator_enter(struct gcrt_runtime *rt);
 void mutator_exit(struct gcrt_runtime *rt);
 void cache_enter(struct gcrt_runtime *rt, mcache *c);
 void cache_exit(mcache *c);
+/* A forced collection with eager sweep (runtime.GC) from a thread that
+ * holds no P. */
+int gcollect(struct gcrt_runtime *rt);
 /* A collection if pacing asks for one (called before allocating). */
 void gcpoll(struct gcrt_runtime *rt);
 /* Pacing: an allocation slow path (may set pending), a swept free. */

@@ -482,22 +482,16 @@ static void worldsema_release(struct gcrt_runtime *rt)
 	ATOMIC_STORE(rt, "proc.worldsema.release", &rt->sched.worldsema, 0);
 }
 
+/* Go runs gogc's stop-the-world on g0 while the calling G's M keeps its
+ * P: stoptheworld stops that P itself.  Here the collector (gcollect) is
+ * an ordinary thread's code and stops every P, so the G first leaves its P
+ * as a syscall does (its stack frozen and scannable as Gsyscall), runs
+ * the whole collection on its M, and takes a P back after it. */
 void gcrequest(struct gcrt_runtime *rt, G *gp)
 {
-	struct schedt *s = &rt->sched;
-	/* Like Go's gogc on g0: our P must not be waited for. */
 	entersyscall(rt, gp);
-	worldsema_acquire(rt);
-	stoptheworld(rt);
-	LOCK(rt, &s->allglock, "sched.allglock");
-	for (G *g = s->allg; g != NULL; g = g->alllink) {
-		uint32_t st = readgstatus(rt, g);
-		if (g->kind == Gstep && (st == Gwaiting || st == Grunnable || st == Gdead))
-			shrinkstack(rt, g);
-	}
-	UNLOCK(rt, &s->allglock, "sched.allgunlock");
-	starttheworld(rt);
-	worldsema_release(rt);
+	if (gcollect(rt) != GCRT_OK)
+		throw(rt, "gcrequest: collection failed");
 	exitsyscall(rt, gp);
 }
 

@@ -190,9 +190,8 @@ void exitsyscall(struct gcrt_runtime *rt, G *gp);
 /* A safepoint poll: handles a pending preemption; returns true when the
  * G must yield (its step function returns StepYield). */
 bool safepoint(struct gcrt_runtime *rt, G *gp);
-/* A collection requested by the running G gp (the mutator's GC op).
- * Extension point of the GC issue: for now a stop-the-world that shrinks
- * the stopped goroutines' stacks, as Go's markroot does. */
+/* A collection requested by the running G gp (the mutator's GC op, Go's
+ * runtime.GC): gp gives up its P like a syscall while it collects. */
 void gcrequest(struct gcrt_runtime *rt, G *gp);
 /* The P the running G holds (NULL in a syscall). */
 P *gp_p(struct gcrt_runtime *rt, G *gp);

@@ -458,3 +458,26 @@ def test_gc_scans_parked_stacks_through_stopg(stw: bool) -> None:
             assert lib.gcrt_ready(rt.ptr(), g) == 0
         wait(rt, 10000)
         assert not rt.failed, rt.last_throw
+
+
+def test_gc_op_runs_a_collection() -> None:
+    """The GC opcode collects (gcrequest -> the collector, from a G that
+    gives up its P): numgc grows by one per GC op, and the object each G
+    holds on its stack survives (its canary is checked after every
+    collection, with checkmark on) while the Gs allocate and drop garbage."""
+    n, rounds = 3, 4
+    with Runtime(nprocs=2, on_throw="record") as rt:
+        rt.gc_options(checkmark=True)
+        b = ProgramBuilder(rt)
+        t = b.type(4)
+        f = b.func(3, [0, 1])
+        f.alloc(0, t).seti(2, rounds).label("top").alloc(1, t).clear(1).gc().check(0)
+        f.loop("top", 2).exit()
+        gs = b.build().go(n)
+        before = rt.stats().numgc
+        start(rt, 2)
+        wait(rt, 30000)
+        assert not rt.failed, rt.last_throw
+        assert rt.stats().numgc - before == n * rounds
+        for g in gs:
+            assert gstatus(rt, g) == P.GDEAD
