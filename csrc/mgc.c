@@ -33,10 +33,13 @@
  * GOGC/100).  An allocation that refills its cache or allocates a large
  * object sets pending when heap_live >= max(next_gc, 4 MB); the next
  * allocation through gcrt_alloc or gcrt_alloc_pinned collects first (its
- * own result is then never at risk).  Allocation on a P does not collect
- * (it would wait for its own P to stop).
- * Collection by pacing is off until the host enables it (Go's enablegc),
- * and GOGC = -1 turns it off.
+ * own result is then never at risk).  A goroutine allocating on a P
+ * (the mutator's alloc) polls too, but first leaves its P like a syscall
+ * (mallocpoll in proc.c), or the stop would wait for its own P; Go's
+ * mallocgc calls gogc from the allocating goroutine the same way.
+ * Collection by pacing is off in the C API until the host enables it
+ * (Go's enablegc; the Python Runtime enables it), and GOGC = -1 turns it
+ * off.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -202,15 +205,18 @@ void gcpace_free(struct gcrt_runtime *rt, uint64_t bytes)
 
 static int gogc(struct gcrt_runtime *rt, int force, int eager);
 
-void gcpoll(struct gcrt_runtime *rt)
+bool gcdue(struct gcrt_runtime *rt)
 {
 	struct gcstate *gc = &rt->gc;
-	if (!ATOMIC_LOAD(rt, "gc.poll.pending", &gc->pending))
-		return;
-	if (!(ATOMIC_LOAD(rt, "gc.poll.opts", &gc->opts) & GCOptEnable) ||
-	    ATOMIC_LOAD(rt, "gc.poll.percent", &gc->gcpercent) < 0)
-		return;
-	gogc(rt, 0, 0);
+	return ATOMIC_LOAD(rt, "gc.poll.pending", &gc->pending) &&
+	       (ATOMIC_LOAD(rt, "gc.poll.opts", &gc->opts) & GCOptEnable) &&
+	       ATOMIC_LOAD(rt, "gc.poll.percent", &gc->gcpercent) >= 0;
+}
+
+void gcpoll(struct gcrt_runtime *rt)
+{
+	if (gcdue(rt))
+		gogc(rt, 0, 0);
 }
 
 /* ---- gctrace ---- */

@@ -179,8 +179,10 @@ void cache_exit(mcache *c);
 /* A forced collection with eager sweep (runtime.GC) from a thread that
  * holds no P. */
 int gcollect(struct gcrt_runtime *rt);
-/* A collection if pacing asks for one (called before allocating). */
+/* A collection if pacing asks for one (called before allocating, holding
+ * no P); gcdue says whether gcpoll would collect. */
 void gcpoll(struct gcrt_runtime *rt);
+bool gcdue(struct gcrt_runtime *rt);
 /* Pacing: an allocation slow path (may set pending), a swept free. */
 void gcpace_alloc(struct gcrt_runtime *rt);
 void gcpace_free(struct gcrt_runtime *rt, uint64_t bytes);

@@ -495,6 +495,17 @@ void gcrequest(struct gcrt_runtime *rt, G *gp)
 	exitsyscall(rt, gp);
 }
 
+/* A due collection before a goroutine allocates on its P (Go's mallocgc
+ * calling gogc): the P is given up for the stop, as in gcrequest. */
+void mallocpoll(struct gcrt_runtime *rt, G *gp)
+{
+	if (!gcdue(rt))
+		return;
+	entersyscall(rt, gp);
+	gcpoll(rt);
+	exitsyscall(rt, gp);
+}
+
 /* ---- lifecycle ---- */
 
 int schedinit(struct gcrt_runtime *rt)

@@ -193,6 +193,9 @@ bool safepoint(struct gcrt_runtime *rt, G *gp);
 /* A collection requested by the running G gp (the mutator's GC op, Go's
  * runtime.GC): gp gives up its P like a syscall while it collects. */
 void gcrequest(struct gcrt_runtime *rt, G *gp);
+/* Before the running G gp allocates: a due paced collection, without
+ * gp's P. */
+void mallocpoll(struct gcrt_runtime *rt, G *gp);
 /* The P the running G holds (NULL in a syscall). */
 P *gp_p(struct gcrt_runtime *rt, G *gp);
 
