@@ -15,9 +15,12 @@
  * casgstatus-ed from it, which spins forever when the ready lands between
  * the read and the CAS; that form is kept as mutant M_COPY_READ_THEN_CAS.
  *
- * stopg/restartg claim a G for the GC's per-G work and give it back, with
- * the seed's semantics (running Gs are asked to scan themselves at their
- * next safepoint: preemptscan, preempt, stackguard0 = StackPreempt).
+ * stopg/restartg claim a G for the GC's per-G work (gcphasework: the
+ * collector's scanstack in the scan and mark phases) and give it back,
+ * with the seed's semantics: in GCscan a running G is marked done without
+ * a scan (the stopped-world mark rescans every stack); in other phases it
+ * is asked to scan itself at its next safepoint (preemptscan, preempt,
+ * stackguard0 = StackPreempt).
  *
  * Test builds keep classic bugs of this protocol behind mutants (proc.h):
  * a blind read-then-store claim (M_STOPG_BLIND_STORE) and a failed claim
@@ -125,6 +128,20 @@ uint32_t casgcopystack(struct gcrt_runtime *rt, G *gp)
 
 void gcphasework(struct gcrt_runtime *rt, G *gp)
 {
+	switch (ATOMIC_LOAD(rt, "gcphasework.phase", &rt->gc.phase)) {
+	case GCoff:
+	case GCquiesce:
+	case GCstw:
+	case GCsweep:
+		break;
+	case GCscan:
+	case GCmark:
+	case GCmarktermination:
+		scanstack(rt, gp);
+		break;
+	default:
+		throw(rt, "gcphasework in bad gcphase");
+	}
 	ATOMIC_STORE(rt, "gcphasework.gcworkdone", &gp->gcworkdone, 1);
 }
 
@@ -160,6 +177,12 @@ bool stopg(struct gcrt_runtime *rt, G *gp)
 		case Gscansyscall:
 			return false; /* another GC thread owns it */
 		case Grunning:
+			if (ATOMIC_LOAD(rt, "stopg.phase", &rt->gc.phase) == GCscan) {
+				/* The seed: running Gs are not scanned concurrently;
+				 * the stopped-world mark rescans them. */
+				ATOMIC_STORE(rt, "stopg.scanrunning", &gp->gcworkdone, 1);
+				return false;
+			}
 			if (!castogscanstatus(rt, gp, Grunning, Gscanrunning))
 				break;
 			if (!ATOMIC_LOAD(rt, "stopg.gcworkdone", &gp->gcworkdone)) {

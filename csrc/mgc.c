@@ -33,10 +33,13 @@
  * GOGC/100).  An allocation that refills its cache or allocates a large
  * object sets pending when heap_live >= max(next_gc, 4 MB); the next
  * allocation through gcrt_alloc or gcrt_alloc_pinned collects first (its
- * own result is then never at risk).  Allocation on a P does not collect
- * (it would wait for its own P to stop).
- * Collection by pacing is off until the host enables it (Go's enablegc),
- * and GOGC = -1 turns it off.
+ * own result is then never at risk).  A goroutine allocating on a P
+ * (the mutator's alloc) polls too, but first leaves its P like a syscall
+ * (mallocpoll in proc.c), or the stop would wait for its own P; Go's
+ * mallocgc calls gogc from the allocating goroutine the same way.
+ * Collection by pacing is off in the C API until the host enables it
+ * (Go's enablegc; the Python Runtime enables it), and GOGC = -1 turns it
+ * off.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -202,15 +205,18 @@ void gcpace_free(struct gcrt_runtime *rt, uint64_t bytes)
 
 static int gogc(struct gcrt_runtime *rt, int force, int eager);
 
-void gcpoll(struct gcrt_runtime *rt)
+bool gcdue(struct gcrt_runtime *rt)
 {
 	struct gcstate *gc = &rt->gc;
-	if (!ATOMIC_LOAD(rt, "gc.poll.pending", &gc->pending))
-		return;
-	if (!(ATOMIC_LOAD(rt, "gc.poll.opts", &gc->opts) & GCOptEnable) ||
-	    ATOMIC_LOAD(rt, "gc.poll.percent", &gc->gcpercent) < 0)
-		return;
-	gogc(rt, 0, 0);
+	return ATOMIC_LOAD(rt, "gc.poll.pending", &gc->pending) &&
+	       (ATOMIC_LOAD(rt, "gc.poll.opts", &gc->opts) & GCOptEnable) &&
+	       ATOMIC_LOAD(rt, "gc.poll.percent", &gc->gcpercent) >= 0;
+}
+
+void gcpoll(struct gcrt_runtime *rt)
+{
+	if (gcdue(rt))
+		gogc(rt, 0, 0);
 }
 
 /* ---- gctrace ---- */
@@ -301,7 +307,8 @@ static uint64_t unixnanotime(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The Gs to scan (world stopped, so allg is stable). */
+/* The Gs to scan, their gcworkdone cleared (allg only grows; a G added
+ * later is a root of the next mark). */
 static void snapshotallg(struct gcrt_runtime *rt)
 {
 	struct gcstate *gc = &rt->gc;
@@ -320,10 +327,21 @@ static void snapshotallg(struct gcrt_runtime *rt)
 		gc->allgscap = n;
 	}
 	n = 0;
-	for (G *g = s->allg; g != NULL; g = g->alllink)
+	for (G *g = s->allg; g != NULL; g = g->alllink) {
+		ATOMIC_STORE(rt, "gc.snapshot.workdone", &g->gcworkdone, 0);
 		gc->allgs[n++] = g;
+	}
 	gc->nallgs = n;
 	UNLOCK(rt, &s->allglock, "sched.allgunlock");
+}
+
+/* Every G of the snapshot had its phase work done (gcscan_m's check). */
+static void checkworkdone(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	for (uint32_t i = 0; i < gc->nallgs; i++)
+		if (!ATOMIC_LOAD(rt, "gc.check.workdone", &gc->allgs[i]->gcworkdone))
+			throw(rt, "scan missed a g");
 }
 
 /* The seed's concurrent scan, world running (Go's gcscan_m): roots and
@@ -348,6 +366,7 @@ static void gcscan_m(struct gcrt_runtime *rt)
 	w->markfor->seed = (uint64_t)w->tstart | 1;
 	parforsetup(w->markfor, 1, RootCount + gc->nallgs, NULL, false, markroot);
 	parfordo(w->markfor);
+	checkworkdone(rt);
 	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCoff);
 	ATOMIC_STORE(rt, "gc.markfor.release", &w->markfor_busy, 0);
 }
@@ -451,6 +470,11 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 }
 
 /* ---- public entry points ---- */
+
+int gcollect(struct gcrt_runtime *rt)
+{
+	return gogc(rt, 1, 1);
+}
 
 static int collect(gcrt_runtime *rt, int eager)
 {

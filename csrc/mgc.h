@@ -176,8 +176,13 @@ void mutator_enter(struct gcrt_runtime *rt);
 void mutator_exit(struct gcrt_runtime *rt);
 void cache_enter(struct gcrt_runtime *rt, mcache *c);
 void cache_exit(mcache *c);
-/* A collection if pacing asks for one (called before allocating). */
+/* A forced collection with eager sweep (runtime.GC) from a thread that
+ * holds no P. */
+int gcollect(struct gcrt_runtime *rt);
+/* A collection if pacing asks for one (called before allocating, holding
+ * no P); gcdue says whether gcpoll would collect. */
 void gcpoll(struct gcrt_runtime *rt);
+bool gcdue(struct gcrt_runtime *rt);
 /* Pacing: an allocation slow path (may set pending), a swept free. */
 void gcpace_alloc(struct gcrt_runtime *rt);
 void gcpace_free(struct gcrt_runtime *rt, uint64_t bytes);
@@ -187,6 +192,8 @@ void stats_fill(struct gcrt_runtime *rt, gcrt_stats *st);
 /* mark (mgcmark.c) */
 void gcmark(struct gcrt_runtime *rt, uint32_t nproc);
 void markroot(parfor *desc, uint32_t i);
+/* The phase's stack work on a claimed G (gcphasework). */
+void scanstack(struct gcrt_runtime *rt, G *gp);
 void gchelper_run(struct gcrt_runtime *rt, uint32_t id);
 void checkmark(struct gcrt_runtime *rt);
 void shade(struct gcrt_runtime *rt, void *p);

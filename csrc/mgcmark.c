@@ -8,11 +8,13 @@
  * contents of its object, but not the object itself, so it can be found
  * unreachable while what it references survives), RootFlushCaches (every
  * mcache gives its spans back, so sweeping sees no cached span), and
- * then one index per goroutine of the allg snapshot: a stopped G is
- * claimed with its scan bit (castogscanstatus), its stack shrunk if it is
- * a goroutine (as Go's markroot does outside GCscan), and scanned frame by
- * frame with the frame descriptors (scanstack), plus its saved context
- * pointers; dead Gs are skipped.
+ * then one index per goroutine of the allg snapshot, the seed's loop: its
+ * stack is shrunk outside GCscan (world stopped), gcworkdone starts as
+ * "is dead", and stopg claims a stopped G with its scan bit and runs
+ * gcphasework, which calls scanstack (frames by their descriptors, plus
+ * the saved context pointers); the loop re-claims until the G's work is
+ * done, then restartg releases it.  In GCscan stopg marks a running G done
+ * without a scan (the stopped-world mark rescans it).
  *
  * Mark: a pointer is kept if it lies in an in-use span below its limit;
  * objectstart gives the object's first word (interior pointers); the
@@ -473,7 +475,7 @@ static void scanspecialobj(struct gcrt_runtime *rt, uintptr_t obj, void *ctx)
 
 /* Grey what gp's frames and saved context point to; gp is claimed
  * (Gscan bit held by us) and stopped. */
-static workbuf *scanstack(struct gcrt_runtime *rt, G *gp, workbuf *wbuf, uint32_t nproc)
+static workbuf *scanframes(struct gcrt_runtime *rt, G *gp, workbuf *wbuf, uint32_t nproc)
 {
 	uint32_t st = readgstatus(rt, gp);
 	if (!(st & Gscan))
@@ -497,37 +499,54 @@ static workbuf *scanstack(struct gcrt_runtime *rt, G *gp, workbuf *wbuf, uint32_
 	return markptr(rt, gp->sched.param, wbuf, nproc);
 }
 
-/* In GCscan (world running) a running G is skipped and stacks are not
- * shrunk; with the world stopped no G may be running. */
-static void markrootg(struct gcrt_runtime *rt, G *gp, markctx *mc, int scanphase)
+/* The phase's stack work for gp, called by gcphasework with gp claimed
+ * (Gscan bit held by the caller).  In GCscan the stack's pointers are
+ * greyed one level (marked and queued on work.partial/full, which the
+ * stopped-world mark drains); in GCmark and GCmarktermination the same
+ * greying is followed by the marker's drain, so the stack is scanned
+ * fully.  Greying uses the atomic mark form unless a single marker runs
+ * with the world stopped. */
+void scanstack(struct gcrt_runtime *rt, G *gp)
 {
-	for (;;) {
-		uint32_t st = readgstatus(rt, gp);
-		switch (st) {
-		case Gidle:
-		case Gdead:
-			return;
-		case Grunning:
-			if (scanphase)
-				return;
-			throw(rt, "scanstack: - goroutine not stopped");
-		case Grunnable:
-		case Gwaiting:
-		case Gsyscall:
-			if (!scanphase && gp->kind == Gstep && st != Gsyscall)
-				shrinkstack(rt, gp);
-			if (castogscanstatus(rt, gp, st, st | Gscan)) {
-				mc->wbuf = scanstack(rt, gp, mc->wbuf, mc->nproc);
-				casfromgscanstatus(rt, gp, st | Gscan, st);
-				return;
-			}
-			break;
-		default:
-			break;
-		}
+	uint32_t phase = ATOMIC_LOAD(rt, "scanstack.phase", &rt->gc.phase);
+	uint32_t nproc = phase == GCscan ? 2 : ATOMIC_LOAD(rt, "scanstack.nproc", &rt->work.nproc);
+	workbuf *wbuf = getpartialorempty(rt);
+	wbuf = scanframes(rt, gp, wbuf, nproc);
+	putpartial(rt, wbuf);
+}
+
+static bool stoppedstatus(uint32_t st)
+{
+	return st == Gwaiting || st == Grunnable;
+}
+
+/* Goroutine root gp (the seed's per-G loop of markroot): the stack work
+ * happens in stopg -> gcphasework -> scanstack.  Outside GCscan (world
+ * stopped) the stack is shrunk first.  A running G is marked done by
+ * stopg in GCscan without a scan (the stopped-world mark rescans it); with
+ * the world stopped no G runs, and a G held by another scanner is waited
+ * for until its work is done. */
+static void markrootg(struct gcrt_runtime *rt, G *gp, int scanphase)
+{
+	uint32_t st = readgstatus(rt, gp);
+	if (!scanphase && gp->kind == Gstep && (stoppedstatus(st) || st == Gdead))
+		shrinkstack(rt, gp);
+	st = readgstatus(rt, gp);
+	ATOMIC_STORE(rt, "markroot.g.workdone", &gp->gcworkdone, st == Gdead || st == Gidle);
+	bool restart = stopg(rt, gp);
+	while (readgstatus(rt, gp) == Grunning && !ATOMIC_LOAD(rt, "markroot.g.done", &gp->gcworkdone))
+		SCHED_SPIN(rt, "markroot.g.running.spin");
+	while (!ATOMIC_LOAD(rt, "markroot.g.done", &gp->gcworkdone)) {
+		st = readgstatus(rt, gp);
+		if (st == Gdead)
+			ATOMIC_STORE(rt, "markroot.g.dead", &gp->gcworkdone, 1);
+		else if (stoppedstatus(st) || st == Gsyscall || st == Grunning)
+			restart = stopg(rt, gp) || restart;
 		SCHED_SPIN(rt, "markroot.g.spin");
 		osyield();
 	}
+	if (restart)
+		restartg(rt, gp);
 }
 
 /* Root i, greyed into this marker's buffer.  In GCscan (one scanner,
@@ -571,7 +590,7 @@ void markroot(parfor *desc, uint32_t i)
 	default:
 		if (i - RootCount >= gc->nallgs)
 			throw(rt, "markroot: bad index");
-		markrootg(rt, gc->allgs[i - RootCount], &mc, scanphase);
+		markrootg(rt, gc->allgs[i - RootCount], scanphase);
 	}
 	putpartial(rt, mc.wbuf);
 }

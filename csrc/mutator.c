@@ -94,6 +94,7 @@ static int vmstep(G *g, void *arg)
 		switch (in->op) {
 		case GCRT_VM_ALLOC: {
 			void *o;
+			mallocpoll(rt, g);
 			M *m = ATOMIC_LOAD(rt, "mutator.alloc.gm", &g->m);
 			int rc = malloc_typed(rt, m->mcache, prog->types[in->b], &o);
 			if (rc != GCRT_OK)

@@ -497,22 +497,27 @@ static void worldsema_release(struct gcrt_runtime *rt)
 	ATOMIC_STORE(rt, "proc.worldsema.release", &rt->sched.worldsema, 0);
 }
 
+/* Go runs gogc's stop-the-world on g0 while the calling G's M keeps its
+ * P: stoptheworld stops that P itself.  Here the collector (gcollect) is
+ * an ordinary thread's code and stops every P, so the G first leaves its P
+ * as a syscall does (its stack frozen and scannable as Gsyscall), runs
+ * the whole collection on its M, and takes a P back after it. */
 void gcrequest(struct gcrt_runtime *rt, G *gp)
 {
-	struct schedt *s = &rt->sched;
-	/* Like Go's gogc on g0: our P must not be waited for. */
 	entersyscall(rt, gp);
-	worldsema_acquire(rt);
-	stoptheworld(rt);
-	LOCK(rt, &s->allglock, "sched.allglock");
-	for (G *g = s->allg; g != NULL; g = g->alllink) {
-		uint32_t st = readgstatus(rt, g);
-		if (g->kind == Gstep && (st == Gwaiting || st == Grunnable || st == Gdead))
-			shrinkstack(rt, g);
-	}
-	UNLOCK(rt, &s->allglock, "sched.allgunlock");
-	starttheworld(rt);
-	worldsema_release(rt);
+	if (gcollect(rt) != GCRT_OK)
+		throw(rt, "gcrequest: collection failed");
+	exitsyscall(rt, gp);
+}
+
+/* A due collection before a goroutine allocates on its P (Go's mallocgc
+ * calling gogc): the P is given up for the stop, as in gcrequest. */
+void mallocpoll(struct gcrt_runtime *rt, G *gp)
+{
+	if (!gcdue(rt))
+		return;
+	entersyscall(rt, gp);
+	gcpoll(rt);
 	exitsyscall(rt, gp);
 }
 
@@ -746,6 +751,11 @@ GCRT_API int gcrt_wait(gcrt_runtime *rt, int64_t timeout_ms)
 	if (CATCH(rt, &tc))
 		return GCRT_EFAILED;
 	for (;;) {
+		/* A G that throws never exits: report the failure, not a
+		 * timeout, whether it threw before or during the wait. */
+		rc = rt_check(rt);
+		if (rc != GCRT_OK)
+			break;
 		LOCK(rt, &s->lock, "sched.lock");
 		int32_t n = s->nlive;
 		UNLOCK(rt, &s->lock, "sched.unlock");
@@ -971,7 +981,12 @@ GCRT_API int gcrt_detach(gcrt_g *g)
 	casgstatus(rt, g, Grunning, Gdead);
 	dropg(rt, m, g);
 	LOCK(rt, &s->lock, "sched.lock");
-	pidleput_locked(rt, releasep(rt, m));
+	/* A stopper counted our P in stopwait when exitsyscall took it back:
+	 * give it to the stopper, as a stopping M does (gcstopm). */
+	if (ATOMIC_LOAD(rt, "proc.detach.gcwaiting", &s->gcwaiting))
+		gcstopm_locked(rt, m);
+	else
+		pidleput_locked(rt, releasep(rt, m));
 	handoff_locked(rt);
 	UNLOCK(rt, &s->lock, "sched.unlock");
 	uncatch(&tc);

@@ -176,8 +176,9 @@ bool isscanstatus(struct gcrt_runtime *rt, uint32_t status);
 uint32_t casgcopystack(struct gcrt_runtime *rt, G *gp);
 bool stopg(struct gcrt_runtime *rt, G *gp);
 void restartg(struct gcrt_runtime *rt, G *gp);
-/* The GC phase's per-G work at a safe point.  Extension point of the GC
- * issue: for now it only records that the work is done (gcworkdone). */
+/* The GC phase's per-G work at a safe point, on a G whose scan bit the
+ * caller holds: scanstack in GCscan, GCmark and GCmarktermination, nothing
+ * in the other phases; then gcworkdone. */
 void gcphasework(struct gcrt_runtime *rt, G *gp);
 
 /* proc.c */
@@ -189,10 +190,12 @@ void exitsyscall(struct gcrt_runtime *rt, G *gp);
 /* A safepoint poll: handles a pending preemption; returns true when the
  * G must yield (its step function returns StepYield). */
 bool safepoint(struct gcrt_runtime *rt, G *gp);
-/* A collection requested by the running G gp (the mutator's GC op).
- * Extension point of the GC issue: for now a stop-the-world that shrinks
- * the stopped goroutines' stacks, as Go's markroot does. */
+/* A collection requested by the running G gp (the mutator's GC op, Go's
+ * runtime.GC): gp gives up its P like a syscall while it collects. */
 void gcrequest(struct gcrt_runtime *rt, G *gp);
+/* Before the running G gp allocates: a due paced collection, without
+ * gp's P. */
+void mallocpoll(struct gcrt_runtime *rt, G *gp);
 /* The P the running G holds (NULL in a syscall). */
 P *gp_p(struct gcrt_runtime *rt, G *gp);
 

@@ -133,10 +133,13 @@ GCRT_API int gcrt_destroy(gcrt_runtime *rt)
 
 GCRT_API const char *gcrt_last_throw(gcrt_runtime *rt)
 {
-	if (rt == NULL || rt->magic != GCRT_MAGIC || !atomic_load(&rt->thr.failed) ||
-	    rt->thr.report == NULL)
+	if (rt == NULL || rt->magic != GCRT_MAGIC || !atomic_load(&rt->thr.failed))
 		return "";
-	return rt->thr.report;
+	/* failed is the first thrower's claim; its report follows at once.
+	 * A caller that saw GCRT_EFAILED must not read it before then. */
+	while (!atomic_load_explicit(&rt->thr.published, memory_order_acquire))
+		osyield();
+	return rt->thr.report != NULL ? rt->thr.report : "";
 }
 
 GCRT_API int gcrt_failed(gcrt_runtime *rt)

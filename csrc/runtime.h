@@ -77,6 +77,7 @@ typedef struct throwcatch {
 typedef struct throwstate {
 	_Atomic int failed; /* set once by the first throw; never cleared */
 	char *report;       /* "fatal error: ..." plus dump (record mode) */
+	_Atomic int published; /* report stored (after failed: readers wait for it) */
 } throwstate;
 
 /* ---- runtime threads (thread.c) ---- */

@@ -11,6 +11,8 @@
  * because a failed runtime switches every point to its slow path.
  *
  * Invariants: the first throw wins the report; later throws only unwind.
+ * failed is set (the claim) before the report is stored; published then
+ * tells readers (gcrt_last_throw) that the report is in place.
  * A throw while building a dump (a nested throw) prints and aborts.
  */
 #include <stdarg.h>
@@ -113,6 +115,7 @@ _Noreturn void throw(struct gcrt_runtime *rt, const char *msg)
 	int expect = 0;
 	if (atomic_compare_exchange_strong(&rt->thr.failed, &expect, 1)) {
 		rt->thr.report = report;
+		atomic_store_explicit(&rt->thr.published, 1, memory_order_release);
 		atomic_store(&rt->schedmode, SCHED_FAILED);
 	} else {
 		free(report);

@@ -111,6 +111,11 @@ class Runtime:
         out = ffi.new("gcrt_runtime **")
         check(lib.gcrt_new(cfg, out), None, "gcrt_new")
         self._rt: Any = out[0]
+        # Collection by pacing is on for Python (handles pin their objects);
+        # the options already set (PYGCRT_DEBUG=gctrace=1) are kept.
+        old = ffi.new("uint32_t *")
+        check(lib.gcrt_gc_options(self._rt, lib.GCRT_GC_ENABLE, old), self._rt, "gcrt_gc_options")
+        check(lib.gcrt_gc_options(self._rt, old[0] | lib.GCRT_GC_ENABLE, ffi.NULL), self._rt, "gcrt_gc_options")
         self._types: dict[int, Type] = {}
         self._finalizers: dict[int, Callable[["Obj"], None]] = {}
         self._finids = itertools.count(1)
@@ -201,13 +206,13 @@ class Runtime:
 
     def gc_options(
         self,
-        enable: bool = False,
+        enable: bool = True,
         gctrace: bool = False,
         checkmark: bool = False,
         stw: bool = False,
         trace: bool = False,
     ) -> None:
-        """Collection by pacing (enable), gctrace lines on stderr, checkmark,
+        """Collection by pacing (enable, the default), gctrace lines on stderr, checkmark,
         the plain stop-the-world cycle instead of the seed's (stw), and the
         phase event trace (trace, read with :meth:`gc_trace`)."""
         opts = (

@@ -303,3 +303,55 @@ def test_python_wrappers() -> None:
         start(rt, 2)
         wait(rt, 10000)
         assert [counters[i] for i in range(3)] == [1000] * 3
+
+
+_STUCK: list[Runtime] = []  # runtimes a hung test must not destroy under its threads
+
+
+def test_detach_during_stoptheworld() -> None:
+    """A host G detaching while a stop-the-world is in progress must hand
+    its P to the stopper (Pgcstop, stopwait--), not to the idle list,
+    or the stopper waits forever.  Chaos yields widen the window between
+    detach's exitsyscall and its release of the P."""
+    seed = random.randrange(1 << 30)
+    rt = Runtime(nprocs=2, on_throw="record")
+    assert lib.gcrt_test_sched_mode(rt.ptr(), 2, seed, 300) == 0
+    stop = threading.Event()
+    errors: list[str] = []
+
+    def host() -> None:
+        out = ffi.new("gcrt_g **")
+        while not stop.is_set():
+            rc = lib.gcrt_attach(rt.ptr(), out)
+            if rc == lib.GCRT_ESTATE:  # the world is stopped: retry
+                continue
+            if rc != 0 or lib.gcrt_detach(out[0]) != 0:
+                errors.append(f"attach/detach {rc}")
+                return
+
+    done = [0]
+
+    def stopper() -> None:
+        for _ in range(300):
+            if lib.gcrt_stoptheworld(rt.ptr()) != 0 or lib.gcrt_starttheworld(rt.ptr()) != 0:
+                errors.append("stop/start")
+                return
+            done[0] += 1
+
+    hosts = [threading.Thread(target=host, daemon=True) for _ in range(2)]
+    for th in hosts:
+        th.start()
+    st = threading.Thread(target=stopper, daemon=True)
+    st.start()
+    st.join(30)
+    stop.set()
+    if st.is_alive():
+        _STUCK.append(rt)
+        pytest.fail(f"stoptheworld hung after {done[0]} stops, seed={seed}")
+    for th in hosts:
+        th.join(10)
+    assert not errors, f"{errors} seed={seed}"
+    assert done[0] == 300
+    assert lib.gcrt_test_sched_mode(rt.ptr(), 0, 0, 0) == 0
+    assert not rt.failed, rt.last_throw
+    rt.close()

@@ -288,7 +288,10 @@ GCRT_API int gcrt_vm_stats_read(gcrt_runtime *rt, gcrt_g *g, gcrt_vm_stats *out)
  * can take it before the caller holds it).  A host must not store into a
  * registered region while a collection runs.
  * Collection by allocation pacing (next_gc = live * (1 + GOGC/100)) runs
- * only with GCRT_GC_ENABLE set (as Go's enablegc); GOGC -1 turns it off.
+ * only with GCRT_GC_ENABLE set (as Go's enablegc): off by default in C,
+ * where a host may hold unpinned pointers in its own memory; the Python
+ * Runtime turns it on (its handles pin their objects).  GOGC -1 turns it
+ * off.
  * gctrace lines go to stderr (also with PYGCRT_DEBUG=gctrace=1);
  * checkmark re-marks from the roots after each mark and throws on an
  * unmarked reachable object.  The cycle is the seed's (stop the world to
