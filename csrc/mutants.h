@@ -30,6 +30,13 @@
  *   5    parfor_blind_steal parfor.c     a thief stores the        parfor: iteration
  *                                        victim's shrunk range     ran twice
  *                                        instead of CASing it
+ *   6    sweep_double       mgcsweep.c   sweepone and EnsureSwept  sweep: "span swept
+ *                                        claim a span by load ==   twice in one
+ *                                        h-2 then store h-1, not   cycle" throw
+ *                                        CAS: two sweepers win
+ *   7    finishsweep_nowait mgcsweep.c   finishsweep_m does not    sweep: "mark would
+ *                                        wait for spans another    start with span#i
+ *                                        sweeper holds (h-1)       sg=h-1" throw
  *
  * Mutants of other pieces (interleavings.md §5), owned and implemented by
  * the branches that own those files, not here:
@@ -37,9 +44,7 @@
  *         M_SCAN_MISS (a failed scan CAS counted as done),
  *         M_COPY_NO_GCOPYSTACK (copystack without Gcopystack),
  *         M_COPY_READ_THEN_CAS (the seed's read-then-casgstatus to Gcopystack)
- *   gc:   M_SWEEP_DOUBLE (sweepgen claim by load then store),
- *         M_FINISHSWEEP_NOWAIT (finishsweep_m skips EnsureSwept),
- *         M_WB_OFF (markwb skips shade), M_MARKBIT_NONATOMIC (greyobject's
+ *   gc:   M_WB_OFF (markwb skips shade), M_MARKBIT_NONATOMIC (greyobject's
  *         non-atomic mark-bit OR in every case)
  *
  * Adding one: a bit below, a row in the table above and in mutantnames
@@ -55,6 +60,8 @@ enum {
 	M_LF_FREE_NODE = 1u << 3,
 	M_GETFULL_ORDER = 1u << 4,
 	M_PARFOR_BLIND_STEAL = 1u << 5,
+	M_SWEEP_DOUBLE = 1u << 6,
+	M_FINISHSWEEP_NOWAIT = 1u << 7,
 };
 
 #if GCRT_SCHED

@@ -1,0 +1,133 @@
+"""Mutants of the collector killed under the schedule controller.
+
+Sweeping (csrc/mgcsweep.c) keeps two classic bugs behind mutants
+(csrc/mutants.h, interleavings.md section 5), switched on by name through
+sched.run: sweep_double (a span claimed by load == h-2 then store h-1
+instead of a CAS, so two sweepers sweep it) and finishsweep_nowait
+(finishsweep_m returns while another sweeper still holds a span at h-1, so
+mark would start on an unswept span).  Each must be killed by a
+derandomized Hypothesis search over dense tapes within 500 examples with a
+shrunk story naming the points where the bug lives and showing the span's
+sweepgen relative to h; the clean build passes the same budget; the shrunk
+failure replays exactly; and the bounded-exhaustive sweep over tapes with
+at most `depth` preemptions finds the bug at exactly that depth.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given, note
+
+from pygcrt import sched
+from pygcrt._binding import lib
+from pygcrt.runtime import Runtime
+from pygcrt.strategies import dense_tape, search
+
+BUDGET = 500
+TRACE = 1024
+
+
+@dataclass(frozen=True)
+class Mutant:
+    scenario: str
+    name: str
+    n_ms: int
+    sites: tuple[str, ...]  # points the shrunk story must mention
+    message: str  # part of the failure message
+    depth: int  # preemptions in a minimal schedule
+    shows: tuple[str, ...] = ()  # decoded values the story must show
+    tape: int = 64
+
+
+MUTANTS = [
+    Mutant("sweep", "sweep_double", 2, ("sweepgen.blind.load", "sweepgen.blind.store"),
+           "span swept twice in one cycle", 1, ("sg=h-2",)),
+    Mutant("sweep", "finishsweep_nowait", 2, ("sweepgen.sweepone.claimed",),
+           "mark would start with span#", 1, ("sg=h-1",)),
+]
+
+
+@dataclass
+class Search:
+    examples: int = 0
+    first_kill: int = 0
+    shrunk: sched.Result | None = None
+
+
+def hunt(m: Mutant, mutant: str | None) -> Search:
+    s = Search()
+
+    @search(BUDGET)
+    @given(tape=dense_tape(m.n_ms, m.tape))
+    def prop(tape: list[int]) -> None:
+        s.examples += 1
+        r = sched.run(m.scenario, m.n_ms, tape, mutant=mutant, trace_cap=TRACE)
+        if r.failed:
+            s.first_kill = s.first_kill or s.examples
+            s.shrunk = r
+            note(r.story())
+        assert not r.failed, r.message
+
+    try:
+        prop()
+    except AssertionError:
+        pass
+    return s
+
+
+@pytest.mark.parametrize("m", MUTANTS, ids=lambda m: f"{m.scenario}-{m.name}")
+def test_mutant_is_killed(m: Mutant) -> None:
+    s = hunt(m, m.name)
+    assert s.shrunk is not None, f"{m.name} survived {BUDGET} examples"
+    print(f"{m.scenario}/{m.name}: killed after {s.first_kill} examples")
+    r = s.shrunk
+    story = r.story()
+    assert r.outcome == "throw", story
+    assert m.message in r.message, story
+    for site in m.sites + m.shows:
+        assert site in story, f"{site} not in\n{story}"
+    again = sched.replay(r.schedule_string, trace_cap=TRACE)
+    assert (again.outcome, again.message, again.trace_hash) == (r.outcome, r.message,
+                                                                r.trace_hash)
+
+
+@pytest.mark.parametrize("m", MUTANTS, ids=lambda m: f"{m.scenario}-{m.name}")
+def test_mutant_depth_by_bounded_exhaustive_sweep(m: Mutant) -> None:
+    """Every tape with at most m.depth preemptions: some tape shows the
+    bug, and the minimal one has exactly m.depth preemptions."""
+    n = max(len(sched.run(m.scenario, m.n_ms, [v] * 512, mutant=m.name).tape)
+            for v in range(m.n_ms)) + 8
+    found: list[sched.Result] = []
+    for k in range(m.depth + 1):
+        for pos in itertools.combinations(range(n), k):
+            for vals in itertools.product(range(1, m.n_ms), repeat=k):
+                tape = [0] * n
+                for p, v in zip(pos, vals):
+                    tape[p] = v
+                r = sched.run(m.scenario, m.n_ms, tape, mutant=m.name)
+                if r.failed and m.message in r.message:
+                    found.append(r)
+        if found:
+            break
+    assert found, f"{m.name}: no tape with <= {m.depth} preemptions shows it"
+    best = min(found, key=lambda r: r.preemptions)
+    assert best.preemptions == m.depth, best.story()
+
+
+@pytest.mark.parametrize("n_ms", [2, 3])
+def test_clean_build_survives_the_budget(n_ms: int) -> None:
+    m = Mutant("sweep", "", n_ms, (), "", 0)
+    s = hunt(m, None)
+    assert s.shrunk is None, s.shrunk.story() if s.shrunk else ""
+    assert s.examples >= 100
+
+
+def test_gc_mutant_names_reach_the_registry() -> None:
+    with Runtime() as rt:
+        for name in ("sweep_double", "finishsweep_nowait", "none"):
+            assert lib.gcrt_test_set_mutant(rt.ptr(), name.encode()) == lib.GCRT_OK
+        assert lib.gcrt_test_set_mutant(rt.ptr(), b"sweep_twice") == lib.GCRT_EINVAL
+    assert sched.scenarios()["sweep"].mutants == ("sweep_double", "finishsweep_nowait")
