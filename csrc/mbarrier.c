@@ -8,11 +8,13 @@
  * and GCsweep it is the store itself, at the point "markwb.store".
  */
 #include "runtime.h"
+#include "mutants.h"
 
 void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr)
 {
 	uint32_t phase = ATOMIC_LOAD(rt, "markwb.phase", &rt->gc.phase);
-	if (ptr != NULL && (phase == GCscan || phase == GCmark || phase == GCmarktermination))
+	if (ptr != NULL && (phase == GCscan || phase == GCmark || phase == GCmarktermination) &&
+	    !MUTANT(rt, M_WB_OFF))
 		shade(rt, ptr);
 	ATOMIC_STORE(rt, "markwb.store", slot, ptr);
 }

@@ -25,9 +25,36 @@
  *          (M_FINISHSWEEP_NOWAIT: finishsweep_m returns while a span is
  *          still being swept).
  *
- * Parameters: p0 = spans S (default 3, at most MaxSpans), p1 = a seed that
- * shifts the marked pattern.  Values passed to points are span page
- * indices and relative sweepgens ("sweepgen." notes: page << 32 | h - sg),
+ *   wbscan The concurrent mark of the roadmap (steps 5-6: the write
+ *          barrier on while the collector greys and blackens with the
+ *          world running), then the stopped world's mark termination.
+ *          Heap: H, 2K pointer words (f[j] = O[2j], f[K+j] = nil), and 2K
+ *          one-word noscan objects O (O[2j] and O[2j+1] share a bitmap
+ *          byte); roots: R[0] = H, R[1+j] = O[2j+1].
+ *            M0, M1  the markers (work.nproc = 2): markroot under parfor,
+ *                    then drain through getfull (gchelper_run);
+ *            M2      the mutator (last, so a marker that spins hands the
+ *                    turn to the other marker first): it takes every O[2j+1] from R[1+j] and
+ *                    clears the root (the pointers now live only in its
+ *                    registers), waits until the mark is under way
+ *                    (storetime: a marker waits in getfull, or H is
+ *                    marked), then, a few steps of work apart, stores
+ *                    each into H.f[K+j] through the write barrier, so the
+ *                    pointer hides in a possibly black object (Dijkstra's
+ *                    case).
+ *          When all are done, M0 runs the mark termination (gcmark, one
+ *          marker: roots again, then drain) and the checkmark.  Oracles:
+ *          checkmark (every object reachable from the roots is marked),
+ *          and the model: H and all 2K objects O are marked.  No sweep
+ *          runs, so nothing is freed.  Mutants "wb_off" (M_WB_OFF: the
+ *          barrier does not shade: O[2j+1] stays white in black H) and
+ *          "markbit_nonatomic" (M_MARKBIT_NONATOMIC: a marker's plain
+ *          mark-bit store undoes the barrier's mark of the neighbour).
+ *
+ * Parameters: sweep: p0 = spans S (default 3, at most MaxSpans), p1 = a
+ * seed that shifts the marked pattern; wbscan: p0 = K (default 2, at most
+ * MaxWbPairs), p1 = the mutator's gate (storetime).  Values passed to points are span page indices and relative
+ * sweepgens ("sweepgen." notes: page << 32 | h - sg) or pair indices,
  * never addresses.
  */
 #include <stdio.h>
@@ -39,6 +66,8 @@ enum {
 	MaxSpans = 8,
 	MaxObjs = 64 * MaxSpans,
 	SweepObjSize = 1024,
+	MaxWbPairs = 8,
+	WbWork = 2, /* mutator steps between two stores */
 };
 
 struct sweepctx {
@@ -232,4 +261,145 @@ SCHED_SCENARIO(sweep) = {
     .setup = sweepsetup,
     .body = sweepbody,
     .check = sweepcheck,
+};
+
+/* ---- wbscan ---- */
+
+struct wbctx {
+	int k, gate;
+	uintptr_t *roots;            /* R: 1 + K words */
+	void *_Atomic *h;            /* H: 2K pointer words */
+	uintptr_t objs[2 * MaxWbPairs];
+	_Atomic uint32_t done[3];
+};
+
+static int wbsetup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
+{
+	struct wbctx *x = vctx;
+	x->k = p->p[0] != 0 ? (int)p->p[0] : 2;
+	x->gate = (int)p->p[1];
+	if (x->k < 1 || x->k > MaxWbPairs || x->gate < 0 || x->gate > 1)
+		return GCRT_ERANGE;
+	if (p->n_ms != 3)
+		return GCRT_ERANGE;
+	uint8_t hmask[2 * MaxWbPairs / 8 + 1], rmask[(1 + MaxWbPairs) / 8 + 1];
+	memset(hmask, 0xFF, sizeof hmask);
+	memset(rmask, 0xFF, sizeof rmask);
+	gcrt_type th, to;
+	int rc = gcrt_type_new(rt, 2 * (size_t)x->k * PtrSize, hmask, 2 * (size_t)x->k, &th);
+	if (rc == GCRT_OK)
+		rc = gcrt_type_new(rt, PtrSize, NULL, 0, &to);
+	if (rc != GCRT_OK)
+		return rc;
+	mcache *c = allocmcache(rt);
+	void *v;
+	rc = mallocgc(rt, c, th, &v);
+	x->h = v;
+	for (int i = 0; rc == GCRT_OK && i < 2 * x->k; i++) {
+		rc = mallocgc(rt, c, to, &v);
+		x->objs[i] = (uintptr_t)v;
+		if (i % 2 == 1 && x->objs[i] != x->objs[i - 1] + PtrSize)
+			rc = GCRT_ESTATE; /* a pair must share a bitmap byte */
+	}
+	freemcache(rt, c);
+	if (rc != GCRT_OK)
+		return rc;
+	x->roots = persistentalloc(rt, (1 + (size_t)x->k) * PtrSize, 8, NULL);
+	if (x->roots == NULL)
+		return GCRT_ENOMEM;
+	x->roots[0] = (uintptr_t)x->h;
+	for (int j = 0; j < x->k; j++) {
+		atomic_store(&x->h[j], (void *)x->objs[2 * j]);
+		x->roots[1 + j] = x->objs[2 * j + 1];
+	}
+	rc = gcrt_root_add(rt, x->roots, (1 + (size_t)x->k) * PtrSize, rmask, 1 + (size_t)x->k);
+	if (rc != GCRT_OK)
+		return rc;
+	struct workdata *w = &rt->work;
+	workbegin(rt, 2);
+	w->markfor->seed = 1;
+	parforsetup(w->markfor, 2, RootCount + rt->gc.nallgs, NULL, false, markroot);
+	atomic_store(&rt->gc.phase, GCmark);
+	return GCRT_OK;
+}
+
+/* The mutator stores while the mark runs: gate 0, once a marker has
+ * drained what it had and waits in getfull; gate 1, once the collector has
+ * reached (marked) H; with either, when a marker is done. */
+static int storetime(struct gcrt_runtime *rt, struct wbctx *x)
+{
+	if (atomic_load(&x->done[0]) || atomic_load(&x->done[1]))
+		return 1;
+	if (x->gate == 0)
+		return ATOMIC_LOAD(rt, "wbscn.nwait", &rt->work.nwait) != 0;
+	uint32_t shift;
+	_Atomic uint8_t *bp = (_Atomic uint8_t *)heapbits_byte(&rt->heap, (void *)x->h, &shift);
+	return (ATOMIC_LOAD(rt, "wbscn.hmark", bp) >> shift & bitMarked) != 0;
+}
+
+static void mutate(struct gcrt_runtime *rt, struct wbctx *x)
+{
+	_Atomic uintptr_t *r = (_Atomic uintptr_t *)x->roots;
+	uintptr_t held[MaxWbPairs];
+	for (int j = 0; j < x->k; j++) {
+		held[j] = ATOMIC_LOAD(rt, "wbscn.root.load", &r[1 + j]);
+		ATOMIC_STORE(rt, "wbscn.root.clear", &r[1 + j], 0);
+	}
+	while (!storetime(rt, x))
+		SCHED_SPIN(rt, "wbscn.mutator.wait");
+	for (int j = 0; j < x->k; j++) {
+		for (int i = 0; i < WbWork; i++)
+			SCHED_POINT(rt, "wbscn.work");
+		SCHED_NOTE(rt, "wbscn.storing", j);
+		writebarrierptr(rt, &x->h[x->k + j], (void *)held[j]);
+	}
+}
+
+/* The stopped world's mark termination, then the checkmark. */
+static void terminate(struct gcrt_runtime *rt, struct wbctx *x)
+{
+	while (!atomic_load(&x->done[1]) || !atomic_load(&x->done[2]))
+		SCHED_SPIN(rt, "wbscn.world.stop");
+	gcmark(rt, 1);
+	atomic_store(&rt->gc.phase, GCoff);
+	checkmark(rt);
+}
+
+static void wbbody(struct gcrt_runtime *rt, void *vctx, int m)
+{
+	struct wbctx *x = vctx;
+	if (m == 2)
+		mutate(rt, x);
+	else
+		gchelper_run(rt, (uint32_t)m);
+	atomic_store(&x->done[m], 1);
+	if (m == 0)
+		terminate(rt, x);
+}
+
+static const char *wbcheck(struct gcrt_runtime *rt, void *vctx, char *buf, size_t n)
+{
+	struct wbctx *x = vctx;
+	if (!ismarked(rt, (void *)x->h)) {
+		snprintf(buf, n, "wbscan: H is unmarked after the mark");
+		return buf;
+	}
+	for (int i = 0; i < 2 * x->k; i++)
+		if (!ismarked(rt, (void *)x->objs[i])) {
+			snprintf(buf, n, "wbscan: O[%d] (reachable) is unmarked after the mark", i);
+			return buf;
+		}
+	return NULL;
+}
+
+SCHED_SCENARIO(wbscan) = {
+    .name = "wbscan",
+    .doc = "two markers mark concurrently while a mutator moves pointers through the write barrier (params: K, gate)",
+    .min_ms = 3,
+    .max_ms = 3,
+    .mutants = (const char *const[]){"wb_off", "markbit_nonatomic", NULL},
+    .ctxsize = sizeof(struct wbctx),
+    .setup = wbsetup,
+    .body = wbbody,
+    .check = wbcheck,
 };

@@ -7,6 +7,13 @@ each span swept exactly once, the free lists exactly the unmarked objects,
 marks cleared) must hold for every schedule with at most two preemptions
 (two Ms) or one (three Ms), and for drawn shapes; a run is a pure function
 of its inputs (the same tape twice gives the identical trace).
+
+wbscan: two markers mark concurrently (parfor over the roots, drain through
+getfull) while a mutator moves pointers from cleared roots into a heap
+object through the write barrier; then the stopped world's mark
+termination and the checkmark.  Every reachable object must be marked for
+every schedule with at most one nonzero decision, under both mutator gates,
+and for drawn tapes.
 """
 
 from __future__ import annotations
@@ -55,6 +62,35 @@ def test_sweep_three_ms_bounded_exhaustive_one_preemption() -> None:
     assert runs > 100 and fails == [], fails[0].story() if fails else ""
 
 
+@pytest.mark.parametrize("gate", [0, 1])
+def test_wbscan_bounded_exhaustive_one_preemption(gate: int) -> None:
+    runs, fails = exhaustive("wbscan", 3, 1, params=(2, gate))
+    assert runs > 300 and fails == [], fails[0].story() if fails else ""
+
+
+@given(data=st.data())
+@search(60, shrink=False)
+def test_wbscan_drawn_shapes_pass(data: st.DataObject) -> None:
+    k = data.draw(st.integers(1, 4), label="pairs")
+    gate = data.draw(st.integers(0, 1), label="gate")
+    tape = data.draw(dense_tape(3, 256), label="tape")
+    r = sched.run("wbscan", 3, tape, params=(k, gate))
+    assert not r.failed, r.story()
+
+
+def test_wbscan_stores_meet_the_mark() -> None:
+    """The barrier shades during the mark: the mutator's stores happen
+    while the collector greys (phase GCmark), and some land while a marker
+    waits in getfull."""
+    rng = random.Random(SEED)
+    stores = 0
+    for i in range(60):
+        r = sched.run("wbscan", 3, [rng.randrange(3) for _ in range(256)], params=(2, i % 2))
+        assert not r.failed, f"seed {SEED}: {r.story()}"
+        stores += sum(e.site == "markwb.store" for e in r.trace)
+    assert stores >= 60 * 2
+
+
 def test_the_sweepers_really_meet() -> None:
     """The oracles mean something only if schedules reach the races: a
     span seen mid-sweep (h-1), EnsureSwept waiting for another sweeper,
@@ -98,7 +134,7 @@ def test_spurious_cas_failures_keep_the_oracles(tape: list[int], faults: list[in
 
 
 CASES = [("sweep", 2, None), ("sweep", 3, None), ("sweep", 2, "sweep_double"),
-         ("sweep", 3, "finishsweep_nowait")]
+         ("sweep", 3, "finishsweep_nowait"), ("wbscan", 3, None), ("wbscan", 3, "wb_off")]
 
 
 @pytest.mark.parametrize("scenario,n_ms,mutant", CASES)
@@ -108,7 +144,7 @@ def test_same_tape_twice_gives_the_identical_trace(scenario: str, n_ms: int,
     for i in range(8):
         tape = [rng.randrange(n_ms) for _ in range(160)]
         faults = [int(rng.random() < 0.2) for _ in range(16)]
-        kw = dict(mutant=mutant, faults=faults, params=(4, i))
+        kw = dict(mutant=mutant, faults=faults, params=(4, i % 2))
         a = sched.run(scenario, n_ms, tape, **kw)
         b = sched.run(scenario, n_ms, tape, **kw)
         fa = (a.outcome, a.message, a.steps, a.tape, a.faults, a.trace_hash, a.trace)
@@ -129,6 +165,13 @@ def test_bad_input_raises_and_runs_go_on() -> None:
         sched.run("sweep", 2, mutant="scan_miss")
     assert sched.run("sweep", 2, params=(8,)).outcome == "ok"
     assert sched.run("sweep", 3, params=(1,)).outcome == "ok"
+    with pytest.raises(errors.IndexOutOfRange):
+        sched.run("wbscan", 2)
+    with pytest.raises(errors.IndexOutOfRange):
+        sched.run("wbscan", 3, params=(9,))
+    with pytest.raises(errors.IndexOutOfRange):
+        sched.run("wbscan", 3, params=(2, 2))
+    assert sched.run("wbscan", 3, params=(8, 1)).outcome == "ok"
 
 
 def test_sweep_is_listed_with_its_mutants() -> None:
