@@ -146,3 +146,28 @@ def test_gc_mutant_names_reach_the_registry() -> None:
         assert lib.gcrt_test_set_mutant(rt.ptr(), b"sweep_twice") == lib.GCRT_EINVAL
     assert sched.scenarios()["sweep"].mutants == ("sweep_double", "finishsweep_nowait")
     assert sched.scenarios()["wbscan"].mutants == ("wb_off", "markbit_nonatomic")
+
+
+def test_markbit_nonatomic_is_reachable_by_pct() -> None:
+    """markbit_nonatomic needs the barrier's shade of O[2j+1] to land
+    between a marker's load and plain store of the bitmap byte it shares
+    with O[2j] (about three well-placed decisions): the dense-tape budget
+    does not reach it, PCT of depth 3 does within 1500 seeded runs, and its
+    story shows the stale store."""
+    for seed in range(1, 1500):
+        r = sched.run("wbscan", 3, mutant="markbit_nonatomic", strategy="pct", seed=seed,
+                      depth=3, params=(2, 1), trace_cap=TRACE)
+        if r.failed:
+            break
+    assert r.failed, "markbit_nonatomic survived 1500 PCT runs"
+    assert "checkmark found unmarked object" in r.message, r.story()
+    assert "greyobject.plain" in r.story()
+    again = sched.replay(r.schedule_string, trace_cap=TRACE)
+    assert (again.outcome, again.message, again.trace_hash) == (r.outcome, r.message,
+                                                                r.trace_hash)
+
+
+def test_clean_build_survives_the_same_pct_runs() -> None:
+    for seed in range(1, 1500):
+        r = sched.run("wbscan", 3, strategy="pct", seed=seed, depth=3, params=(2, 1))
+        assert not r.failed, r.story()
