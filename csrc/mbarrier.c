@@ -14,6 +14,7 @@
  * (mutator_enter) across the load and the store.
  */
 #include "runtime.h"
+#include "mutants.h"
 
 static bool greying(uint32_t phase)
 {
@@ -28,7 +29,7 @@ bool wbneeded(struct gcrt_runtime *rt)
 void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr)
 {
 	uint32_t phase = ATOMIC_LOAD(rt, "markwb.phase", &rt->gc.phase);
-	if (ptr != NULL && greying(phase))
+	if (ptr != NULL && greying(phase) && !MUTANT(rt, M_WB_OFF))
 		shade(rt, ptr);
 	ATOMIC_STORE(rt, "markwb.store", slot, ptr);
 }

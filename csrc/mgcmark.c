@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "runtime.h"
+#include "mutants.h"
 
 /* ---- registered global regions ---- */
 
@@ -306,7 +307,12 @@ static inline workbuf *greyobject(struct gcrt_runtime *rt, uintptr_t obj, workbu
 	if (bits & bitMarked)
 		return wbuf;
 	uint32_t other = (byte >> (shift ^ gcBits)) & 0xF;
-	if (nproc > 1 && (other & bitMask) == bitBoundary)
+	if (MUTANT(rt, M_MARKBIT_NONATOMIC)) {
+		/* The plain read-modify-write even when another marker may
+		 * set the other nibble's mark bit in between. */
+		SCHED_POINT_V(rt, "greyobject.plain", byte);
+		atomic_store_explicit(bp, (uint8_t)(byte | bitMarked << shift), memory_order_relaxed);
+	} else if (nproc > 1 && (other & bitMask) == bitBoundary)
 		ATOMIC_OR8(rt, "greyobject.or8", bp, (uint8_t)(bitMarked << shift));
 	else
 		atomic_store_explicit(bp, (uint8_t)(byte | bitMarked << shift), memory_order_relaxed);

@@ -28,8 +28,30 @@
 #include <string.h>
 
 #include "runtime.h"
+#include "mutants.h"
 
 #define POISON 0xdeaddeaddeaddeadull
+
+/* A note value naming span s and its sweepgen relative to the heap's h:
+ * page index (from arena_start) << 32 | h - s->sweepgen, read by stories
+ * as "span#i sg=h-1". */
+static uint64_t spannote(struct gcrt_runtime *rt, mspan *s, uint32_t h)
+{
+	uintptr_t page = s->start - (rt->heap.arena_start >> PageShift);
+	return (uint64_t)page << 32 | (uint32_t)(h - atomic_load(&s->sweepgen));
+}
+
+/* Mutant M_SWEEP_DOUBLE: claim by load == h-2 then store h-1, so two
+ * sweepers can both win the span. */
+static int blindclaim(struct gcrt_runtime *rt, mspan *s, uint32_t sg)
+{
+	uint32_t seen = ATOMIC_LOAD(rt, "sweepgen.blind.load", &s->sweepgen);
+	SCHED_NOTE(rt, "sweepgen.blind.saw", spannote(rt, s, sg));
+	if (seen != sg - 2)
+		return 0;
+	ATOMIC_STORE(rt, "sweepgen.blind.store", &s->sweepgen, sg - 1);
+	return 1;
+}
 
 /* Claim and sweep the next span of the snapshot: pages freed to the
  * heap, or (uintptr_t)-1 when none is left. */
@@ -51,8 +73,12 @@ uintptr_t sweepone(struct gcrt_runtime *rt)
 		int claimed = 0;
 		if (s->state != MSpanInUse)
 			ATOMIC_STORE(rt, "sweep.store_sweepgen", &s->sweepgen, sg);
+		else if (MUTANT(rt, M_SWEEP_DOUBLE))
+			claimed = blindclaim(rt, s, sg);
 		else
 			claimed = ATOMIC_CAS32(rt, "sweep.cas_sweepgen", &s->sweepgen, sg - 2, sg - 1);
+		if (claimed)
+			SCHED_NOTE(rt, "sweepgen.sweepone.claimed", spannote(rt, s, sg));
 		uintptr_t npages = s->npages;
 		UNLOCK(rt, &h->lock, "mheap.unlock");
 		if (claimed)
@@ -172,7 +198,11 @@ void mspan_ensureswept(struct gcrt_runtime *rt, mspan *s)
 	uint32_t sg = ATOMIC_LOAD(rt, "ensureswept.load_heapgen", &rt->heap.sweepgen);
 	if (ATOMIC_LOAD(rt, "ensureswept.load_sweepgen", &s->sweepgen) == sg)
 		return;
-	if (ATOMIC_CAS32(rt, "ensureswept.cas_sweepgen", &s->sweepgen, sg - 2, sg - 1)) {
+	int claimed = MUTANT(rt, M_SWEEP_DOUBLE)
+			  ? blindclaim(rt, s, sg)
+			  : ATOMIC_CAS32(rt, "ensureswept.cas_sweepgen", &s->sweepgen, sg - 2, sg - 1);
+	if (claimed) {
+		SCHED_NOTE(rt, "sweepgen.ensureswept.claimed", spannote(rt, s, sg));
 		mspan_sweep(rt, s, 0);
 		return;
 	}
@@ -189,14 +219,18 @@ void finishsweep_m(struct gcrt_runtime *rt)
 	mheap *h = &rt->heap;
 	while (sweepone(rt) != (uintptr_t)-1)
 		(void)ATOMIC_XADD(rt, "sweep.npausesweep", &gc->npausesweep, 1);
+	if (MUTANT(rt, M_FINISHSWEEP_NOWAIT))
+		return;
 	uint32_t sg = atomic_load(&h->sweepgen);
 	for (uint32_t i = 0; i < gc->nspan; i++) {
 		mspan *s = gc->spans[i];
 		LOCK(rt, &h->lock, "mheap.lock");
 		int pending = s->state == MSpanInUse && atomic_load(&s->sweepgen) != sg;
 		UNLOCK(rt, &h->lock, "mheap.unlock");
-		if (pending)
+		if (pending) {
+			SCHED_NOTE(rt, "sweepgen.finishsweep.wait", spannote(rt, s, sg));
 			mspan_ensureswept(rt, s);
+		}
 	}
 }
 

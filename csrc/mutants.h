@@ -30,6 +30,19 @@
  *   5    parfor_blind_steal parfor.c     a thief stores the        parfor: iteration
  *                                        victim's shrunk range     ran twice
  *                                        instead of CASing it
+ *   6    sweep_double       mgcsweep.c   sweepone and EnsureSwept  sweep: "span swept
+ *                                        claim a span by load ==   twice in one
+ *                                        h-2 then store h-1, not   cycle" throw
+ *                                        CAS: two sweepers win
+ *   7    finishsweep_nowait mgcsweep.c   finishsweep_m does not    sweep: "mark would
+ *                                        wait for spans another    start with span#i
+ *                                        sweeper holds (h-1)       sg=h-1" throw
+ *   8    wb_off             mbarrier.c   the write barrier does    wbscan: checkmark
+ *                                        not shade while the       "found unmarked
+ *                                        collector greys           object" throw
+ *   9    markbit_nonatomic  mgcmark.c    greyobject always sets    wbscan: checkmark
+ *                                        the mark bit by a plain   throw (a neighbour's
+ *                                        read-modify-write         mark lost)
  *
  * Mutants of other pieces (interleavings.md §5), owned and implemented by
  * the branches that own those files, not here:
@@ -37,10 +50,6 @@
  *         M_SCAN_MISS (a failed scan CAS counted as done),
  *         M_COPY_NO_GCOPYSTACK (copystack without Gcopystack),
  *         M_COPY_READ_THEN_CAS (the seed's read-then-casgstatus to Gcopystack)
- *   gc:   M_SWEEP_DOUBLE (sweepgen claim by load then store),
- *         M_FINISHSWEEP_NOWAIT (finishsweep_m skips EnsureSwept),
- *         M_WB_OFF (markwb skips shade), M_MARKBIT_NONATOMIC (greyobject's
- *         non-atomic mark-bit OR in every case)
  *
  * Adding one: a bit below, a row in the table above and in mutantnames
  * (worktest.c), and MUTANT(rt, M_x) at the buggy branch.
@@ -55,6 +64,10 @@ enum {
 	M_LF_FREE_NODE = 1u << 3,
 	M_GETFULL_ORDER = 1u << 4,
 	M_PARFOR_BLIND_STEAL = 1u << 5,
+	M_SWEEP_DOUBLE = 1u << 6,
+	M_FINISHSWEEP_NOWAIT = 1u << 7,
+	M_WB_OFF = 1u << 8,
+	M_MARKBIT_NONATOMIC = 1u << 9,
 };
 
 #if GCRT_SCHED

@@ -588,9 +588,13 @@ void schedfini(struct gcrt_runtime *rt)
 		free(gp);
 	}
 	if (s->allp != NULL) {
+		/* A failed runtime may have lost a thread holding the heap
+		 * lock (a controlled M unwound mid-sweep): its caches are
+		 * persistent memory, left for persistent_fini. */
 		for (int32_t i = 0; i < s->nprocs; i++) {
-			if (!atomic_load(&rt->thr.failed))
-				stackcache_clear(rt, &s->allp[i].stackcache);
+			if (atomic_load(&rt->thr.failed))
+				continue;
+			stackcache_clear(rt, &s->allp[i].stackcache);
 			if (s->allp[i].mcache != NULL)
 				freemcache(rt, s->allp[i].mcache);
 		}

@@ -97,6 +97,10 @@ static const struct {
     {"lf_free_node", M_LF_FREE_NODE},
     {"getfull_order", M_GETFULL_ORDER},
     {"parfor_blind_steal", M_PARFOR_BLIND_STEAL},
+    {"sweep_double", M_SWEEP_DOUBLE},
+    {"finishsweep_nowait", M_FINISHSWEEP_NOWAIT},
+    {"wb_off", M_WB_OFF},
+    {"markbit_nonatomic", M_MARKBIT_NONATOMIC},
 };
 
 GCRT_API int gcrt_test_set_mutant(gcrt_runtime *rt, const char *name)

@@ -124,6 +124,12 @@ def span_sweepgen(value: int, _: Symbols) -> str:
     return f"span#{value >> 32} sg={value & 0xFFFFFFFF}"
 
 
+def span_relgen(value: int, _: Symbols) -> str:
+    """A span and its sweepgen relative to the heap's h, ``page << 32 | h - sg``."""
+    d = value & 0xFFFFFFFF
+    return f"span#{value >> 32} sg=" + (f"h-{d}" if d else "h")
+
+
 def plain(value: int, _: Symbols) -> str:
     return str(value) if value < 1 << 20 else f"{value:#x}"
 
@@ -136,6 +142,7 @@ _DECODERS: dict[str, Decoder] = {
     "readgstatus": gstatus,
     "stopg": gstatus,
     "sweep.": span_sweepgen,
+    "sweepgen.": span_relgen,
     "work.put.": workbuf_note,
     "work.got.": workbuf_note,
     "getfull.nwait": nwait_note,

@@ -1,0 +1,405 @@
+/* schedgc.c: controlled scenarios of the collector (mgcsweep.c,
+ * mcentral.c), registered with SCHED_SCENARIO (schedctl.h).
+ *
+ *   sweep  Setup fills S spans of one small size class (every slot
+ *          allocated), marks a fixed pattern of their objects (each span
+ *          keeps at least one marked and one unmarked object, so no span
+ *          goes back to the heap) and starts a sweep generation the way
+ *          gc() does after a mark (sweepstart, eager: no background
+ *          thread), so every in-use span is at h-2.  Then the sweepers
+ *          race:
+ *            M0  the background sweeper: sweepone until it returns -1;
+ *            M1  the lazy sweep: mcentral_cachespan twice (each span it
+ *                is handed must be swept; it gives it back), EnsureSwept
+ *                on the first span, then finishsweep_m, after which every
+ *                in-use span of the snapshot must be at h (mark would
+ *                start next: "mark would start with span#i sg=h-1");
+ *            M2  (three Ms) EnsureSwept on every span, last first.
+ *          Oracles: sweepgen in {h-2, h-1, h} whenever an M looks; after
+ *          the run every snapshot span is at h and was swept exactly once
+ *          (the sweep count grew by the number of in-use spans), the
+ *          marked objects are in use with their mark cleared, and each
+ *          span's free list is exactly its unmarked objects, each once.
+ *          Mutants "sweep_double" (M_SWEEP_DOUBLE: claims by load then
+ *          store, so two sweepers sweep one span) and "finishsweep_nowait"
+ *          (M_FINISHSWEEP_NOWAIT: finishsweep_m returns while a span is
+ *          still being swept).
+ *
+ *   wbscan The concurrent mark of the roadmap (steps 5-6: the write
+ *          barrier on while the collector greys and blackens with the
+ *          world running), then the stopped world's mark termination.
+ *          Heap: H, 2K pointer words (f[j] = O[2j], f[K+j] = nil), and 2K
+ *          one-word noscan objects O (O[2j] and O[2j+1] share a bitmap
+ *          byte); roots: R[0] = H, R[1+j] = O[2j+1].
+ *            M0, M1  the markers (work.nproc = 2): markroot under parfor,
+ *                    then drain through getfull (gchelper_run);
+ *            M2      the mutator (last, so a marker that spins hands the
+ *                    turn to the other marker first): it takes every O[2j+1] from R[1+j] and
+ *                    clears the root (the pointers now live only in its
+ *                    registers), waits until the mark is under way
+ *                    (storetime: a marker waits in getfull, or H is
+ *                    marked), then, a few steps of work apart, stores
+ *                    each into H.f[K+j] through the write barrier, so the
+ *                    pointer hides in a possibly black object (Dijkstra's
+ *                    case).
+ *          When all are done, M0 runs the mark termination (gcmark, one
+ *          marker: roots again, then drain) and the checkmark.  Oracles:
+ *          checkmark (every object reachable from the roots is marked),
+ *          and the model: H and all 2K objects O are marked.  No sweep
+ *          runs, so nothing is freed.  Mutants "wb_off" (M_WB_OFF: the
+ *          barrier does not shade: O[2j+1] stays white in black H) and
+ *          "markbit_nonatomic" (M_MARKBIT_NONATOMIC: a marker's plain
+ *          mark-bit store undoes the barrier's mark of the neighbour).
+ *
+ * Parameters: sweep: p0 = spans S (default 3, at most MaxSpans), p1 = a
+ * seed that shifts the marked pattern; wbscan: p0 = K (default 2, at most
+ * MaxWbPairs), p1 = the mutator's gate (storetime).  Values passed to points are span page indices and relative
+ * sweepgens ("sweepgen." notes: page << 32 | h - sg) or pair indices,
+ * never addresses.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "schedctl.h"
+
+enum {
+	MaxSpans = 8,
+	MaxObjs = 64 * MaxSpans,
+	SweepObjSize = 1024,
+	MaxWbPairs = 8,
+	WbWork = 2, /* mutator steps between two stores */
+};
+
+struct sweepctx {
+	int n, nspan, nobj, perspan;
+	int32_t sizeclass;
+	uint32_t h;                 /* the sweep generation under test */
+	uint64_t nsweeps0;          /* the sweep count at the start */
+	uint32_t ninuse;            /* in-use spans of the snapshot */
+	mspan *spans[MaxSpans];
+	uintptr_t objs[MaxObjs];    /* objects in span order */
+	uint8_t marked[MaxObjs];
+};
+
+static uint64_t spanid(struct gcrt_runtime *rt, const mspan *s)
+{
+	return s->start - (rt->heap.arena_start >> PageShift);
+}
+
+/* sweepgen relative to h; a value outside {h-2, h-1, h} is a throw. */
+static uint32_t relgen(struct gcrt_runtime *rt, struct sweepctx *x, mspan *s)
+{
+	uint32_t d = x->h - atomic_load(&s->sweepgen);
+	if (d > 2)
+		throwf(rt, "sweepgen of span#%llu is h-%u, outside {h-2, h-1, h}",
+		       (unsigned long long)spanid(rt, s), d);
+	return d;
+}
+
+static void look(struct gcrt_runtime *rt, struct sweepctx *x, mspan *s)
+{
+	uint32_t d = relgen(rt, x, s);
+	SCHED_NOTE(rt, "sweepgen.scn.seen", spanid(rt, s) << 32 | d);
+}
+
+static int sweepsetup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
+{
+	struct sweepctx *x = vctx;
+	x->n = p->n_ms;
+	x->nspan = p->p[0] != 0 ? (int)p->p[0] : 3;
+	if (x->nspan < 1 || x->nspan > MaxSpans)
+		return GCRT_ERANGE;
+	gcrt_type t;
+	int rc = gcrt_type_new(rt, SweepObjSize, NULL, 0, &t);
+	if (rc != GCRT_OK)
+		return rc;
+	mcache *c = allocmcache(rt);
+	for (int k = 0; x->nspan * x->perspan == 0 || k < x->nspan * x->perspan; k++) {
+		void *v;
+		rc = mallocgc(rt, c, t, &v);
+		if (rc != GCRT_OK)
+			return rc;
+		mspan *s = spanof(rt, v);
+		if (k == 0) {
+			x->perspan = (int)s->nelems;
+			x->sizeclass = s->sizeclass;
+			if (x->nspan * x->perspan > MaxObjs || x->perspan < 2)
+				return GCRT_ERANGE;
+		}
+		if (k % x->perspan == 0)
+			x->spans[k / x->perspan] = s;
+		else if (x->spans[k / x->perspan] != s)
+			return GCRT_ESTATE; /* a span started with a slot already taken */
+		x->objs[k] = (uintptr_t)v;
+	}
+	freemcache(rt, c);
+	x->nobj = x->nspan * x->perspan;
+	int seed = (int)p->p[1];
+	for (int k = 0; k < x->nobj; k++) {
+		int i = k % x->perspan;
+		x->marked[k] = i == 0 || (i != x->perspan - 1 && (k + seed) % 3 != 0);
+		if (x->marked[k])
+			setmarked(rt, (void *)x->objs[k]);
+	}
+	sweepstart(rt, 1);
+	x->h = atomic_load(&rt->heap.sweepgen);
+	x->nsweeps0 = atomic_load(&rt->gc.nsweeps);
+	for (uint32_t i = 0; i < rt->gc.nspan; i++)
+		x->ninuse += rt->gc.spans[i]->state == MSpanInUse;
+	return GCRT_OK;
+}
+
+static void lazysweep(struct gcrt_runtime *rt, struct sweepctx *x)
+{
+	mcentral *c = &rt->heap.central[x->sizeclass];
+	for (int r = 0; r < 2; r++) {
+		mspan *s = mcentral_cachespan(rt, c);
+		if (s == NULL)
+			throw(rt, "sweep scenario: cachespan found no span");
+		look(rt, x, s);
+		if (relgen(rt, x, s) != 0)
+			throw(rt, "sweep scenario: cachespan handed out an unswept span");
+		mcentral_uncachespan(rt, c, s);
+	}
+	mspan_ensureswept(rt, x->spans[0]);
+	look(rt, x, x->spans[0]);
+	finishsweep_m(rt);
+	struct gcstate *gc = &rt->gc;
+	for (uint32_t i = 0; i < gc->nspan; i++) {
+		mspan *s = gc->spans[i];
+		if (s->state != MSpanInUse)
+			continue;
+		uint32_t d = relgen(rt, x, s);
+		if (d != 0)
+			throwf(rt, "mark would start with span#%llu sg=h-%u",
+			       (unsigned long long)spanid(rt, s), d);
+	}
+}
+
+static void sweepbody(struct gcrt_runtime *rt, void *vctx, int m)
+{
+	struct sweepctx *x = vctx;
+	if (m == 0) {
+		while (sweepone(rt) != (uintptr_t)-1)
+			;
+	} else if (m == 1) {
+		lazysweep(rt, x);
+	} else {
+		for (int i = x->nspan - 1; i >= 0; i--) {
+			mspan_ensureswept(rt, x->spans[i]);
+			look(rt, x, x->spans[i]);
+		}
+	}
+}
+
+/* The free list of span j against the model: exactly its unmarked
+ * objects, each once. */
+static const char *checkspan(struct sweepctx *x, int j, char *buf, size_t n)
+{
+	mspan *s = x->spans[j];
+	int seen[64] = {0}, len = 0;
+	uintptr_t base = x->objs[j * x->perspan];
+	for (mlink *l = s->freelist; l != NULL && len <= x->perspan; l = l->next, len++) {
+		uintptr_t off = (uintptr_t)l - base;
+		int i = (int)(off / SweepObjSize);
+		if ((uintptr_t)l < base || i >= x->perspan || off % SweepObjSize != 0) {
+			snprintf(buf, n, "span#%d: a foreign object on its free list", j);
+			return buf;
+		}
+		if (seen[i]++) {
+			snprintf(buf, n, "span#%d: object %d twice on the free list", j, i);
+			return buf;
+		}
+		if (x->marked[j * x->perspan + i]) {
+			snprintf(buf, n, "span#%d: marked object %d was freed", j, i);
+			return buf;
+		}
+	}
+	for (int i = 0; i < x->perspan; i++)
+		if (!x->marked[j * x->perspan + i] && !seen[i]) {
+			snprintf(buf, n, "span#%d: unmarked object %d was not freed", j, i);
+			return buf;
+		}
+	return NULL;
+}
+
+static const char *sweepcheck(struct gcrt_runtime *rt, void *vctx, char *buf, size_t n)
+{
+	struct sweepctx *x = vctx;
+	uint64_t swept = atomic_load(&rt->gc.nsweeps) - x->nsweeps0;
+	if (swept != x->ninuse) {
+		snprintf(buf, n, "%llu sweeps for %u in-use spans (each must be swept once)",
+			 (unsigned long long)swept, x->ninuse);
+		return buf;
+	}
+	for (int j = 0; j < x->nspan; j++) {
+		mspan *s = x->spans[j];
+		if (s->state != MSpanInUse || atomic_load(&s->sweepgen) != x->h) {
+			snprintf(buf, n, "span#%d: state %u sweepgen h-%u after the sweep", j, s->state,
+				 x->h - atomic_load(&s->sweepgen));
+			return buf;
+		}
+		const char *bad = checkspan(x, j, buf, n);
+		if (bad != NULL)
+			return bad;
+	}
+	for (int k = 0; k < x->nobj; k++)
+		if (x->marked[k] && ismarked(rt, (void *)x->objs[k])) {
+			snprintf(buf, n, "object %d kept its mark after the sweep", k);
+			return buf;
+		}
+	return NULL;
+}
+
+SCHED_SCENARIO(sweep) = {
+    .name = "sweep",
+    .doc = "background, lazy and EnsureSwept sweepers race over spans at h-2 (params: spans, seed)",
+    .min_ms = 2,
+    .max_ms = 3,
+    .mutants = (const char *const[]){"sweep_double", "finishsweep_nowait", NULL},
+    .ctxsize = sizeof(struct sweepctx),
+    .setup = sweepsetup,
+    .body = sweepbody,
+    .check = sweepcheck,
+};
+
+/* ---- wbscan ---- */
+
+struct wbctx {
+	int k, gate;
+	uintptr_t *roots;            /* R: 1 + K words */
+	void *_Atomic *h;            /* H: 2K pointer words */
+	uintptr_t objs[2 * MaxWbPairs];
+	_Atomic uint32_t done[3];
+};
+
+static int wbsetup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
+{
+	struct wbctx *x = vctx;
+	x->k = p->p[0] != 0 ? (int)p->p[0] : 2;
+	x->gate = (int)p->p[1];
+	if (x->k < 1 || x->k > MaxWbPairs || x->gate < 0 || x->gate > 1)
+		return GCRT_ERANGE;
+	if (p->n_ms != 3)
+		return GCRT_ERANGE;
+	uint8_t hmask[2 * MaxWbPairs / 8 + 1], rmask[(1 + MaxWbPairs) / 8 + 1];
+	memset(hmask, 0xFF, sizeof hmask);
+	memset(rmask, 0xFF, sizeof rmask);
+	gcrt_type th, to;
+	int rc = gcrt_type_new(rt, 2 * (size_t)x->k * PtrSize, hmask, 2 * (size_t)x->k, &th);
+	if (rc == GCRT_OK)
+		rc = gcrt_type_new(rt, PtrSize, NULL, 0, &to);
+	if (rc != GCRT_OK)
+		return rc;
+	mcache *c = allocmcache(rt);
+	void *v;
+	rc = mallocgc(rt, c, th, &v);
+	x->h = v;
+	for (int i = 0; rc == GCRT_OK && i < 2 * x->k; i++) {
+		rc = mallocgc(rt, c, to, &v);
+		x->objs[i] = (uintptr_t)v;
+		if (i % 2 == 1 && x->objs[i] != x->objs[i - 1] + PtrSize)
+			rc = GCRT_ESTATE; /* a pair must share a bitmap byte */
+	}
+	freemcache(rt, c);
+	if (rc != GCRT_OK)
+		return rc;
+	x->roots = persistentalloc(rt, (1 + (size_t)x->k) * PtrSize, 8, NULL);
+	if (x->roots == NULL)
+		return GCRT_ENOMEM;
+	x->roots[0] = (uintptr_t)x->h;
+	for (int j = 0; j < x->k; j++) {
+		atomic_store(&x->h[j], (void *)x->objs[2 * j]);
+		x->roots[1 + j] = x->objs[2 * j + 1];
+	}
+	rc = gcrt_root_add(rt, x->roots, (1 + (size_t)x->k) * PtrSize, rmask, 1 + (size_t)x->k);
+	if (rc != GCRT_OK)
+		return rc;
+	struct workdata *w = &rt->work;
+	workbegin(rt, 2);
+	w->markfor->seed = 1;
+	parforsetup(w->markfor, 2, RootCount + rt->gc.nallgs, NULL, false, markroot);
+	atomic_store(&rt->gc.phase, GCmark);
+	return GCRT_OK;
+}
+
+/* The mutator stores while the mark runs: gate 0, once a marker has
+ * drained what it had and waits in getfull; gate 1, once the collector has
+ * reached (marked) H; with either, when a marker is done. */
+static int storetime(struct gcrt_runtime *rt, struct wbctx *x)
+{
+	if (atomic_load(&x->done[0]) || atomic_load(&x->done[1]))
+		return 1;
+	if (x->gate == 0)
+		return ATOMIC_LOAD(rt, "wbscn.nwait", &rt->work.nwait) != 0;
+	uint32_t shift;
+	_Atomic uint8_t *bp = (_Atomic uint8_t *)heapbits_byte(&rt->heap, (void *)x->h, &shift);
+	return (ATOMIC_LOAD(rt, "wbscn.hmark", bp) >> shift & bitMarked) != 0;
+}
+
+static void mutate(struct gcrt_runtime *rt, struct wbctx *x)
+{
+	_Atomic uintptr_t *r = (_Atomic uintptr_t *)x->roots;
+	uintptr_t held[MaxWbPairs];
+	for (int j = 0; j < x->k; j++) {
+		held[j] = ATOMIC_LOAD(rt, "wbscn.root.load", &r[1 + j]);
+		ATOMIC_STORE(rt, "wbscn.root.clear", &r[1 + j], 0);
+	}
+	while (!storetime(rt, x))
+		SCHED_SPIN(rt, "wbscn.mutator.wait");
+	for (int j = 0; j < x->k; j++) {
+		for (int i = 0; i < WbWork; i++)
+			SCHED_POINT(rt, "wbscn.work");
+		SCHED_NOTE(rt, "wbscn.storing", j);
+		writebarrierptr(rt, &x->h[x->k + j], (void *)held[j]);
+	}
+}
+
+/* The stopped world's mark termination, then the checkmark. */
+static void terminate(struct gcrt_runtime *rt, struct wbctx *x)
+{
+	while (!atomic_load(&x->done[1]) || !atomic_load(&x->done[2]))
+		SCHED_SPIN(rt, "wbscn.world.stop");
+	gcmark(rt, 1);
+	atomic_store(&rt->gc.phase, GCoff);
+	checkmark(rt);
+}
+
+static void wbbody(struct gcrt_runtime *rt, void *vctx, int m)
+{
+	struct wbctx *x = vctx;
+	if (m == 2)
+		mutate(rt, x);
+	else
+		gchelper_run(rt, (uint32_t)m);
+	atomic_store(&x->done[m], 1);
+	if (m == 0)
+		terminate(rt, x);
+}
+
+static const char *wbcheck(struct gcrt_runtime *rt, void *vctx, char *buf, size_t n)
+{
+	struct wbctx *x = vctx;
+	if (!ismarked(rt, (void *)x->h)) {
+		snprintf(buf, n, "wbscan: H is unmarked after the mark");
+		return buf;
+	}
+	for (int i = 0; i < 2 * x->k; i++)
+		if (!ismarked(rt, (void *)x->objs[i])) {
+			snprintf(buf, n, "wbscan: O[%d] (reachable) is unmarked after the mark", i);
+			return buf;
+		}
+	return NULL;
+}
+
+SCHED_SCENARIO(wbscan) = {
+    .name = "wbscan",
+    .doc = "two markers mark concurrently while a mutator moves pointers through the write barrier (params: K, gate)",
+    .min_ms = 3,
+    .max_ms = 3,
+    .mutants = (const char *const[]){"wb_off", "markbit_nonatomic", NULL},
+    .ctxsize = sizeof(struct wbctx),
+    .setup = wbsetup,
+    .body = wbbody,
+    .check = wbcheck,
+};
