@@ -1032,14 +1032,15 @@ GCRT_API int gcrt_g_leave(gcrt_g *g)
  * only after stopping this P). */
 static int g_alloc_running(struct gcrt_runtime *rt, G *g, gcrt_type t, void **out)
 {
-	struct gcstate *gc = &rt->gc;
+	/* gcdue, not the raw pending flag: with pacing off the flag stays set
+	 * and would send every allocation through a world exit and entry. */
 	if (ATOMIC_LOAD(rt, "proc.g_alloc.stackguard0", &g->stackguard0) == StackPreempt ||
-	    ATOMIC_LOAD(rt, "proc.g_alloc.pending", &gc->pending)) {
+	    gcdue(rt)) {
 		throwcatch tc;
 		if (CATCH(rt, &tc))
 			return GCRT_EFAILED;
 		safepoint(rt, g);
-		if (ATOMIC_LOAD(rt, "proc.g_alloc.pending", &gc->pending)) {
+		if (gcdue(rt)) {
 			entersyscall(rt, g);
 			gcpoll(rt);
 			exitsyscall(rt, g);
