@@ -20,7 +20,12 @@
  * The head, each node, the mutex stack and the CAS word sit on cache lines
  * of their own, so what contends is only what the algorithm shares.
  * The kinds run interleaved within each repetition (so load from other
- * tenants hits them alike); the table gives the best and the median.
+ * tenants hits them alike); the table gives the best and the median, and
+ * each kind's median overlap (the share of a run during which every thread
+ * was inside its loop: near 1 means the threads really contended; two
+ * threads taking turns on one CPU look cheaper than two fighting over a
+ * line, which is why they are pinned apart; an unfair mutex lets one
+ * thread finish first, which shows as a low overlap too).
  *
  *   bench [pairs] [reps]      defaults 5000000 7
  */
@@ -179,8 +184,14 @@ static void reset(shared *sh, int nthreads, worker *w)
 	}
 }
 
-/* One run: ns per operation of one thread. */
-static double measure(shared *sh, const int *cpus, int nthreads)
+/* One run's figures: ns per operation of one thread, and how much of the
+ * run all threads were inside their loops together (common time / whole
+ * time; a run whose threads took turns was not contended). */
+typedef struct runfig {
+	double ns, overlap;
+} runfig;
+
+static runfig measure(shared *sh, const int *cpus, int nthreads)
 {
 	worker w[MaxThreads];
 	pthread_t t[MaxThreads];
@@ -196,15 +207,21 @@ static double measure(shared *sh, const int *cpus, int nthreads)
 			exit(1);
 		}
 	}
-	int64_t t0 = 0, t1 = 0;
+	int64_t first = 0, last = 0, lastin = 0, firstout = 0;
 	for (int i = 0; i < nthreads; i++) {
 		pthread_join(t[i], NULL);
-		if (i == 0 || w[i].t0 < t0)
-			t0 = w[i].t0;
-		if (i == 0 || w[i].t1 > t1)
-			t1 = w[i].t1;
+		if (i == 0 || w[i].t0 < first)
+			first = w[i].t0;
+		if (i == 0 || w[i].t0 > lastin)
+			lastin = w[i].t0;
+		if (i == 0 || w[i].t1 < firstout)
+			firstout = w[i].t1;
+		if (i == 0 || w[i].t1 > last)
+			last = w[i].t1;
 	}
-	return (double)(t1 - t0) / (double)(2 * sh->pairs);
+	double whole = (double)(last - first);
+	double common = firstout > lastin ? (double)(firstout - lastin) : 0;
+	return (runfig){whole / (double)(2 * sh->pairs), whole > 0 ? common / whole : 0};
 }
 
 static int cmpdouble(const void *a, const void *b)
@@ -261,16 +278,18 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ncpu; i++)
 		printf(" %d", cpus[i]);
 	printf("\nns per operation per thread, best / median\n");
-	printf("%-7s %-8s %15s %15s %15s %8s %8s\n", "threads", "loop", "lfstack", "mutex", "CAS",
-	       "lf/CAS", "mutex/lf");
+	printf("%-7s %-8s %15s %15s %15s %8s %8s  %s\n", "threads", "loop", "lfstack", "mutex",
+	       "CAS", "lf/CAS", "mutex/lf", "overlap lf/mutex/CAS");
 	for (int nthreads = 1; nthreads <= MaxThreads && nthreads <= ncpu; nthreads++) {
 		for (int l = 0; l < NLOOP; l++) {
-			double v[NKIND][MaxReps];
+			double v[NKIND][MaxReps], ov[NKIND][MaxReps];
 			sh->loop = (enum loop)l;
 			for (int r = 0; r < reps; r++)
 				for (int k = 0; k < NKIND; k++) {
 					sh->kind = (enum kind)k;
-					v[k][r] = measure(sh, cpus, nthreads);
+					runfig f = measure(sh, cpus, nthreads);
+					v[k][r] = f.ns;
+					ov[k][r] = f.overlap;
 				}
 			summary s[NKIND];
 			for (int k = 0; k < NKIND; k++)
@@ -278,8 +297,10 @@ int main(int argc, char **argv)
 			printf("%-7d %-8s", nthreads, loopname[l]);
 			for (int k = 0; k < NKIND; k++)
 				printf(" %6.2f / %6.2f", s[k].best, s[k].median);
-			printf(" %7.2fx %7.2fx\n", s[LF].best / s[CAS].best,
-			       s[MUTEX].best / s[LF].best);
+			printf(" %7.2fx %7.2fx", s[LF].best / s[CAS].best, s[MUTEX].best / s[LF].best);
+			for (int k = 0; k < NKIND; k++)
+				printf(" %5.2f", summarize(ov[k], reps).median);
+			printf("\n");
 		}
 	}
 	printf("targets: lfstack <= 5 ns/op with 1 thread, <= 25 ns/op with 2 threads\n");
