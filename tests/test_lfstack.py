@@ -145,11 +145,16 @@ def _assert_failed_with(rt: wh.HookRuntime, message: str) -> None:
         wh.lfnodes(rt, 1)
 
 
-def test_misaligned_node_fails_the_packing_check(rt: wh.HookRuntime) -> None:
+@pytest.mark.parametrize("offset", [1, 2, 4, 7])
+def test_misaligned_node_fails_the_packing_check(rt: wh.HookRuntime, offset: int) -> None:
+    # Each of the 3 low bits alone (and all of them) lies outside what the
+    # packing keeps, so the one-mask check in push must refuse it.
     (a,) = wh.lfnodes(rt, 1)
+    head = wh.new_head()
     with pytest.raises(errors.FatalError, match="lfstack.push invalid packing"):
-        wh.lfstack_push(rt, wh.new_head(), a + 4)
+        wh.lfstack_push(rt, head, a + offset)
     _assert_failed_with(rt, "lfstack.push invalid packing")
+    assert head[0] == 0
 
 
 @pytest.mark.parametrize("addr", [0x1000, 1 << 50, 0])

@@ -117,14 +117,14 @@ __attribute__((noinline)) static void casinc(_Atomic uint64_t *w)
 static bnode *pop(shared *sh)
 {
 	if (sh->kind == LF)
-		return (bnode *)lfstackpop((struct gcrt_runtime *)sh->rt, &sh->head);
+		return (bnode *)lfstackpop(sh->rt, &sh->head);
 	return mpop(&sh->ms);
 }
 
 static void push(shared *sh, bnode *n)
 {
 	if (sh->kind == LF)
-		lfstackpush((struct gcrt_runtime *)sh->rt, &sh->head, &n->lf);
+		lfstackpush(sh->rt, &sh->head, &n->lf);
 	else
 		mpush(&sh->ms, n);
 }
@@ -178,7 +178,7 @@ static void reset(shared *sh, int nthreads, worker *w)
 			w[i].mine = n;
 			continue;
 		}
-		lfstackpush((struct gcrt_runtime *)sh->rt, &sh->head, &n->lf);
+		lfstackpush(sh->rt, &sh->head, &n->lf);
 		n->mnext = sh->ms.top;
 		sh->ms.top = n;
 	}
