@@ -240,6 +240,29 @@ static summary summarize(double *v, int n)
 	return (summary){v[0], n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2};
 }
 
+/* Measure every kind reps times, interleaved, and print the row. */
+static void row(shared *sh, const int *cpus, int nthreads, int reps)
+{
+	double v[NKIND][MaxReps], ov[NKIND][MaxReps];
+	for (int r = 0; r < reps; r++)
+		for (int k = 0; k < NKIND; k++) {
+			sh->kind = (enum kind)k;
+			runfig f = measure(sh, cpus, nthreads);
+			v[k][r] = f.ns;
+			ov[k][r] = f.overlap;
+		}
+	summary s[NKIND];
+	printf("%-7d %-8s", nthreads, loopname[sh->loop]);
+	for (int k = 0; k < NKIND; k++) {
+		s[k] = summarize(v[k], reps);
+		printf(" %6.2f / %6.2f", s[k].best, s[k].median);
+	}
+	printf(" %7.2fx %7.2fx", s[LF].best / s[CAS].best, s[MUTEX].best / s[LF].best);
+	for (int k = 0; k < NKIND; k++)
+		printf(" %5.2f", summarize(ov[k], reps).median);
+	printf("\n");
+}
+
 /* The CPUs the process may run on, the first MaxThreads of them. */
 static int usablecpus(int *cpus)
 {
@@ -266,6 +289,8 @@ int main(int argc, char **argv)
 	gcrt_config cfg;
 	gcrt_config_init(&cfg);
 	shared *sh = aligned_alloc(Line, sizeof *sh);
+	if (sh != NULL)
+		memset(sh, 0, sizeof *sh);
 	if (ncpu < 1 || sh == NULL || gcrt_new(&cfg, &sh->rt) != GCRT_OK) {
 		fprintf(stderr, "bench: setup failed\n");
 		return 1;
@@ -280,29 +305,11 @@ int main(int argc, char **argv)
 	printf("\nns per operation per thread, best / median\n");
 	printf("%-7s %-8s %15s %15s %15s %8s %8s  %s\n", "threads", "loop", "lfstack", "mutex",
 	       "CAS", "lf/CAS", "mutex/lf", "overlap lf/mutex/CAS");
-	for (int nthreads = 1; nthreads <= MaxThreads && nthreads <= ncpu; nthreads++) {
+	for (int nthreads = 1; nthreads <= MaxThreads && nthreads <= ncpu; nthreads++)
 		for (int l = 0; l < NLOOP; l++) {
-			double v[NKIND][MaxReps], ov[NKIND][MaxReps];
 			sh->loop = (enum loop)l;
-			for (int r = 0; r < reps; r++)
-				for (int k = 0; k < NKIND; k++) {
-					sh->kind = (enum kind)k;
-					runfig f = measure(sh, cpus, nthreads);
-					v[k][r] = f.ns;
-					ov[k][r] = f.overlap;
-				}
-			summary s[NKIND];
-			for (int k = 0; k < NKIND; k++)
-				s[k] = summarize(v[k], reps);
-			printf("%-7d %-8s", nthreads, loopname[l]);
-			for (int k = 0; k < NKIND; k++)
-				printf(" %6.2f / %6.2f", s[k].best, s[k].median);
-			printf(" %7.2fx %7.2fx", s[LF].best / s[CAS].best, s[MUTEX].best / s[LF].best);
-			for (int k = 0; k < NKIND; k++)
-				printf(" %5.2f", summarize(ov[k], reps).median);
-			printf("\n");
+			row(sh, cpus, nthreads, reps);
 		}
-	}
 	printf("targets: lfstack <= 5 ns/op with 1 thread, <= 25 ns/op with 2 threads\n");
 	pthread_mutex_destroy(&sh->ms.mu);
 	gcrt_destroy(sh->rt);
