@@ -80,20 +80,18 @@ def reference(b: ProgramBuilder) -> RefResult:
             heap.append(obj)
             slots[a] = obj
             r.allocs += 1
-        elif op == lib.GCRT_VM_LOAD:
-            obj = slots[bb]
-            r.exitcode = fielderror(obj, c)
+        elif op in (lib.GCRT_VM_LOAD, lib.GCRT_VM_STORE):
+            load = op == lib.GCRT_VM_LOAD
+            obj, f = (slots[bb], c) if load else (slots[a], bb)
+            r.exitcode = fielderror(obj, f)
             if r.exitcode:
                 return r
-            slots[a] = obj[c]
-            r.loads += obj[c] is not None
-        elif op == lib.GCRT_VM_STORE:
-            obj = slots[a]
-            r.exitcode = fielderror(obj, bb)
-            if r.exitcode:
-                return r
-            obj[bb] = slots[c]
-            r.stores += 1
+            if load:
+                slots[a] = obj[f]
+                r.loads += obj[f] is not None
+            else:
+                obj[f] = slots[c]
+                r.stores += 1
         elif op == lib.GCRT_VM_CLEAR:
             slots[a] = None
         elif op == lib.GCRT_VM_MOVE:
