@@ -13,6 +13,10 @@
  *   pop+push  pop a node and push that same node back;
  *   push+pop  push the node the thread holds, pop one (maybe another's).
  * The baselines use the same harness, thread placement and loop shape:
+ *   own       the lfstack loop with each thread on a stack of its own (heads
+ *             on lines of their own): what two threads that share nothing
+ *             get from the machine at that moment, so lfstack/own is the
+ *             price of sharing the stack (with 1 thread, the same as lfstack);
  *   mutex     the same stack behind a pthread mutex (same node layout, one
  *             lock/unlock per operation, an out-of-line call per operation);
  *   CAS       one out-of-line load + CAS increment of one word per operation,
@@ -47,7 +51,7 @@ enum {
 	MaxReps = 99,
 };
 
-enum kind { LF, MUTEX, CAS, NKIND };
+enum kind { LF, OWN, MUTEX, CAS, NKIND };
 enum loop { POPPUSH, PUSHPOP, NLOOP };
 
 static const char *const loopname[NLOOP] = {"pop+push", "push+pop"};
@@ -66,6 +70,9 @@ typedef struct mstack {
 
 typedef struct shared {
 	alignas(Line) _Atomic uint64_t head; /* the lfstack; alone on its line */
+	struct {
+		alignas(Line) _Atomic uint64_t head;
+	} own[MaxThreads]; /* OWN: one lfstack per thread, each head on its line */
 	alignas(Line) _Atomic uint64_t word; /* the CAS baseline's word */
 	alignas(Line) mstack ms;
 	alignas(Line) _Atomic int arrived; /* start barrier */
@@ -78,7 +85,8 @@ typedef struct shared {
 
 typedef struct worker {
 	alignas(Line) shared *sh;
-	bnode *mine; /* push+pop: the node this thread holds */
+	_Atomic uint64_t *head; /* the lfstack this thread works on */
+	bnode *mine;            /* push+pop: the node this thread holds */
 	int cpu, nthreads;
 	int64_t t0, t1;
 } worker;
@@ -114,36 +122,37 @@ __attribute__((noinline)) static void casinc(_Atomic uint64_t *w)
 		;
 }
 
-static bnode *pop(shared *sh)
+static bnode *pop(shared *sh, _Atomic uint64_t *head)
 {
-	if (sh->kind == LF)
-		return (bnode *)lfstackpop(sh->rt, &sh->head);
-	return mpop(&sh->ms);
+	if (sh->kind == MUTEX)
+		return mpop(&sh->ms);
+	return (bnode *)lfstackpop(sh->rt, head);
 }
 
-static void push(shared *sh, bnode *n)
+static void push(shared *sh, _Atomic uint64_t *head, bnode *n)
 {
-	if (sh->kind == LF)
-		lfstackpush(sh->rt, &sh->head, &n->lf);
-	else
+	if (sh->kind == MUTEX)
 		mpush(&sh->ms, n);
+	else
+		lfstackpush(sh->rt, head, &n->lf);
 }
 
-/* pairs iterations of the chosen loop; mine is the node a push+pop
- * thread holds between iterations. */
-static void run(shared *sh, bnode *mine)
+/* pairs iterations of the chosen loop. */
+static void run(shared *sh, worker *w)
 {
 	uint64_t pairs = sh->pairs;
+	_Atomic uint64_t *head = w->head;
+	bnode *mine = w->mine;
 	if (sh->kind == CAS) {
 		for (uint64_t i = 0; i < 2 * pairs; i++)
 			casinc(&sh->word);
 	} else if (sh->loop == POPPUSH) {
 		for (uint64_t i = 0; i < pairs; i++)
-			push(sh, pop(sh));
+			push(sh, head, pop(sh, head));
 	} else {
 		for (uint64_t i = 0; i < pairs; i++) {
-			push(sh, mine);
-			mine = pop(sh);
+			push(sh, head, mine);
+			mine = pop(sh, head);
 		}
 	}
 }
@@ -160,25 +169,30 @@ static void *workermain(void *arg)
 	while (atomic_load(&sh->arrived) < w->nthreads)
 		;
 	w->t0 = now();
-	run(sh, w->mine);
+	run(sh, w);
 	w->t1 = now();
 	return NULL;
 }
 
-/* The stack as each run starts: every node on it for pop+push; for
- * push+pop thread i holds node i and the others are on it. */
+/* The stacks as each run starts.  Thread t's nodes are 2t and 2t+1: for
+ * push+pop it holds node 2t; the others are on the stack it works on (the
+ * shared one, or its own for OWN), and all on the mutex stack. */
 static void reset(shared *sh, int nthreads, worker *w)
 {
-	int held = sh->loop == PUSHPOP ? nthreads : 0;
 	atomic_store(&sh->head, 0);
 	sh->ms.top = NULL;
+	for (int t = 0; t < nthreads; t++) {
+		atomic_store(&sh->own[t].head, 0);
+		w[t].head = sh->kind == OWN ? &sh->own[t].head : &sh->head;
+	}
 	for (int i = 0; i < 2 * nthreads; i++) {
 		bnode *n = &sh->nodes[i];
-		if (i < held) {
-			w[i].mine = n;
+		worker *owner = &w[i / 2];
+		if (sh->loop == PUSHPOP && i % 2 == 0) {
+			owner->mine = n;
 			continue;
 		}
-		lfstackpush(sh->rt, &sh->head, &n->lf);
+		lfstackpush(sh->rt, owner->head, &n->lf);
 		n->mnext = sh->ms.top;
 		sh->ms.top = n;
 	}
@@ -255,11 +269,12 @@ static void row(shared *sh, const int *cpus, int nthreads, int reps)
 	printf("%-7d %-8s", nthreads, loopname[sh->loop]);
 	for (int k = 0; k < NKIND; k++) {
 		s[k] = summarize(v[k], reps);
-		printf(" %6.2f / %6.2f", s[k].best, s[k].median);
+		printf(" %6.2f /%6.2f", s[k].best, s[k].median);
 	}
-	printf(" %7.2fx %7.2fx", s[LF].best / s[CAS].best, s[MUTEX].best / s[LF].best);
+	printf(" %6.2fx %6.2fx %6.2fx ", s[LF].best / s[CAS].best, s[LF].best / s[OWN].best,
+	       s[MUTEX].best / s[LF].best);
 	for (int k = 0; k < NKIND; k++)
-		printf(" %5.2f", summarize(ov[k], reps).median);
+		printf(" %4.2f", summarize(ov[k], reps).median);
 	printf("\n");
 }
 
@@ -303,8 +318,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ncpu; i++)
 		printf(" %d", cpus[i]);
 	printf("\nns per operation per thread, best / median\n");
-	printf("%-7s %-8s %15s %15s %15s %8s %8s  %s\n", "threads", "loop", "lfstack", "mutex",
-	       "CAS", "lf/CAS", "mutex/lf", "overlap lf/mutex/CAS");
+	printf("%-7s %-8s %14s %14s %14s %14s %7s %7s %7s  %s\n", "threads", "loop", "lfstack",
+	       "own", "mutex", "CAS", "lf/CAS", "lf/own", "mut/lf", "overlap lf/own/mut/CAS");
 	for (int nthreads = 1; nthreads <= MaxThreads && nthreads <= ncpu; nthreads++)
 		for (int l = 0; l < NLOOP; l++) {
 			sh->loop = (enum loop)l;
