@@ -17,19 +17,22 @@
  *             on lines of their own): what two threads that share nothing
  *             get from the machine at that moment, so lfstack/own is the
  *             price of sharing the stack (with 1 thread, the same as lfstack);
+ *   near      the same as own, but the heads of the threads' stacks share one
+ *             cache line (as work.full/empty/partial do in mgcwork.h): the
+ *             price of false sharing between two stacks;
  *   mutex     the same stack behind a pthread mutex (same node layout, one
  *             lock/unlock per operation, an out-of-line call per operation);
  *   CAS       one out-of-line load + CAS increment of one word per operation,
  *             the floor for an operation that must win one CAS.
  * The head, each node, the mutex stack and the CAS word sit on cache lines
- * of their own, so what contends is only what the algorithm shares.
+ * of their own (NEAR's heads excepted, on purpose), so what contends is only
+ * what the algorithm shares.
  * The kinds run interleaved within each repetition (so load from other
  * tenants hits them alike); the table gives the best and the median, and
- * each kind's median overlap (the share of a run during which every thread
- * was inside its loop: near 1 means the threads really contended; two
- * threads taking turns on one CPU look cheaper than two fighting over a
- * line, which is why they are pinned apart; an unfair mutex lets one
- * thread finish first, which shows as a low overlap too).
+ * the median overlap of the lfstack and CAS runs (the share of a run during
+ * which every thread was inside its loop: near 1 means the threads really
+ * contended; two threads taking turns on one CPU look cheaper than two
+ * fighting over a line, which is why they are pinned apart).
  *
  *   bench [pairs] [reps]      defaults 5000000 7
  */
@@ -51,7 +54,7 @@ enum {
 	MaxReps = 99,
 };
 
-enum kind { LF, OWN, MUTEX, CAS, NKIND };
+enum kind { LF, OWN, NEAR, MUTEX, CAS, NKIND };
 enum loop { POPPUSH, PUSHPOP, NLOOP };
 
 static const char *const loopname[NLOOP] = {"pop+push", "push+pop"};
@@ -73,6 +76,7 @@ typedef struct shared {
 	struct {
 		alignas(Line) _Atomic uint64_t head;
 	} own[MaxThreads]; /* OWN: one lfstack per thread, each head on its line */
+	alignas(Line) _Atomic uint64_t near[MaxThreads]; /* NEAR: one per thread, one line */
 	alignas(Line) _Atomic uint64_t word; /* the CAS baseline's word */
 	alignas(Line) mstack ms;
 	alignas(Line) _Atomic int arrived; /* start barrier */
@@ -176,14 +180,17 @@ static void *workermain(void *arg)
 
 /* The stacks as each run starts.  Thread t's nodes are 2t and 2t+1: for
  * push+pop it holds node 2t; the others are on the stack it works on (the
- * shared one, or its own for OWN), and all on the mutex stack. */
+ * shared one, or its own for OWN and NEAR), and all on the mutex stack. */
 static void reset(shared *sh, int nthreads, worker *w)
 {
 	atomic_store(&sh->head, 0);
 	sh->ms.top = NULL;
 	for (int t = 0; t < nthreads; t++) {
 		atomic_store(&sh->own[t].head, 0);
-		w[t].head = sh->kind == OWN ? &sh->own[t].head : &sh->head;
+		atomic_store(&sh->near[t], 0);
+		w[t].head = sh->kind == OWN ? &sh->own[t].head
+			    : sh->kind == NEAR ? &sh->near[t]
+					       : &sh->head;
 	}
 	for (int i = 0; i < 2 * nthreads; i++) {
 		bnode *n = &sh->nodes[i];
@@ -271,10 +278,9 @@ static void row(shared *sh, const int *cpus, int nthreads, int reps)
 		s[k] = summarize(v[k], reps);
 		printf(" %6.2f /%6.2f", s[k].best, s[k].median);
 	}
-	printf(" %6.2fx %6.2fx %6.2fx ", s[LF].best / s[CAS].best, s[LF].best / s[OWN].best,
-	       s[MUTEX].best / s[LF].best);
-	for (int k = 0; k < NKIND; k++)
-		printf(" %4.2f", summarize(ov[k], reps).median);
+	printf(" %6.2fx %6.2fx %6.2fx  %4.2f %4.2f", s[LF].best / s[CAS].best,
+	       s[LF].best / s[OWN].best, s[MUTEX].best / s[LF].best, summarize(ov[LF], reps).median,
+	       summarize(ov[CAS], reps).median);
 	printf("\n");
 }
 
@@ -318,8 +324,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i < ncpu; i++)
 		printf(" %d", cpus[i]);
 	printf("\nns per operation per thread, best / median\n");
-	printf("%-7s %-8s %14s %14s %14s %14s %7s %7s %7s  %s\n", "threads", "loop", "lfstack",
-	       "own", "mutex", "CAS", "lf/CAS", "lf/own", "mut/lf", "overlap lf/own/mut/CAS");
+	printf("%-7s %-8s %14s %14s %14s %14s %14s %7s %7s %7s  %s\n", "threads", "loop",
+	       "lfstack", "own", "near", "mutex", "CAS", "lf/CAS", "lf/own", "mut/lf",
+	       "overlap lf CAS");
 	for (int nthreads = 1; nthreads <= MaxThreads && nthreads <= ncpu; nthreads++)
 		for (int l = 0; l < NLOOP; l++) {
 			sh->loop = (enum loop)l;
