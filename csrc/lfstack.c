@@ -30,7 +30,8 @@
  * failed CAS found: after a lost CAS the line is already in this core's
  * cache, so the reload costs nothing measurable (benchmarks/lfstack), and
  * every round keeps the same schedule points (load, next, CAS), which the
- * controlled searches' tapes are laid out on.
+ * controlled searches' tapes are laid out on (dropping the retry's load
+ * point moved the derandomized mutant search onto other first kills).
  *
  * Memory order, access by access (atomic.h's macros are all seq_cst; here
  * each access says what it needs):
