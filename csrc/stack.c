@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "runtime.h"
+#include "mutants.h"
 
 static int stackorder(uintptr_t n)
 {
@@ -368,7 +369,7 @@ int newstack(struct gcrt_runtime *rt, G *gp, uintptr_t newsize)
 		return GCRT_ESIZE;
 	P *p = gp_p(rt, gp);
 	casgstatus(rt, gp, Grunning, Gwaiting);
-	bool nocopystatus = PROC_MUTANT(rt, M_COPY_NO_GCOPYSTACK);
+	bool nocopystatus = MUTANT(rt, M_COPY_NO_GCOPYSTACK);
 	if (!nocopystatus)
 		casgcopystack(rt, gp);
 	int rc = copystack(rt, gp, newsize, p != NULL ? &p->stackcache : NULL);
@@ -405,7 +406,7 @@ void shrinkparked(struct gcrt_runtime *rt, G *gp)
 	uintptr_t used = gp->stack.hi - gp->sched.sp;
 	if (newsize < FixedStack || used >= oldsize / 4 || gp->syscallsp != 0)
 		return;
-	if (PROC_MUTANT(rt, M_COPY_NO_GCOPYSTACK)) {
+	if (MUTANT(rt, M_COPY_NO_GCOPYSTACK)) {
 		copystack(rt, gp, newsize, NULL);
 		return;
 	}

@@ -94,6 +94,15 @@ def scenarios() -> dict[str, Scenario]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def mutants() -> tuple[str, ...]:
+    """Every runtime mutant's name (the one registry, csrc/mutants.h)."""
+    out = []
+    while (name := lib.gcrt_test_mutant_name(len(out))) != ffi.NULL:
+        out.append(string(name))
+    return tuple(out)
+
+
 # ---- schedule strings ----
 
 
@@ -521,6 +530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for s in scenarios().values():
                 muts = ", ".join(s.mutants) or "-"
                 print(f"{s.name:<12} Ms {s.min_ms}..{s.max_ms}  mutants: {muts}\n    {s.doc}")
+            print(f"runtime mutants: {', '.join(mutants())}")
             return 0
         if a.cmd == "replay":
             r = replay(a.schedule)
@@ -547,6 +557,7 @@ __all__ = [
     "decode_rle",
     "encode_rle",
     "minimize",
+    "mutants",
     "parse",
     "replay",
     "run",

@@ -19,123 +19,46 @@ at most `depth` preemptions finds the bug at exactly that depth.
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-
 import pytest
-from hypothesis import given, note
 
 from pygcrt import sched
 from pygcrt._binding import lib
+from pygcrt.mutation import Mutant, check_clean, check_kill, check_replay, depth_sweep
 from pygcrt.runtime import Runtime
-from pygcrt.strategies import dense_tape, search
 
-BUDGET = 500
 TRACE = 1024
 
 
-@dataclass(frozen=True)
-class Mutant:
-    scenario: str
-    name: str
-    n_ms: int
-    sites: tuple[str, ...]  # points the shrunk story must mention
-    message: str  # part of the failure message
-    depth: int  # nonzero decisions in a minimal schedule
-    shows: tuple[str, ...] = ()  # decoded values the story must show
-    tape: int = 64
-    params: tuple[int, ...] = ()
-    first_pick: bool = False  # the one decision picks the first M (not a preemption)
-
+THROW = ("throw",)
 
 MUTANTS = [
-    Mutant("sweep", "sweep_double", 2, ("sweepgen.blind.load", "sweepgen.blind.store"),
-           "span swept twice in one cycle", 1, ("sg=h-2",)),
-    Mutant("sweep", "finishsweep_nowait", 2, ("sweepgen.sweepone.claimed",),
-           "mark would start with span#", 1, ("sg=h-1",)),
-    Mutant("wbscan", "wb_off", 3, ("wbscn.root.clear", "markwb.store", "wbscn.storing"),
-           "checkmark found unmarked object", 1, tape=128, first_pick=True),
+    Mutant("sweep", "sweep_double", 2, ("sweepgen.blind.load", "sweepgen.blind.store"), THROW,
+           1, "span swept twice in one cycle", ("sg=h-2",), trace=TRACE),
+    Mutant("sweep", "finishsweep_nowait", 2, ("sweepgen.sweepone.claimed",), THROW,
+           1, "mark would start with span#", ("sg=h-1",), trace=TRACE),
+    Mutant("wbscan", "wb_off", 3, ("wbscn.root.clear", "markwb.store", "wbscn.storing"), THROW,
+           1, "checkmark found unmarked object", tape=128, first_pick=True, trace=TRACE),
 ]
 
 
-@dataclass
-class Search:
-    examples: int = 0
-    first_kill: int = 0
-    shrunk: sched.Result | None = None
-
-
-def hunt(m: Mutant, mutant: str | None) -> Search:
-    s = Search()
-
-    @search(BUDGET)
-    @given(tape=dense_tape(m.n_ms, m.tape))
-    def prop(tape: list[int]) -> None:
-        s.examples += 1
-        r = sched.run(m.scenario, m.n_ms, tape, mutant=mutant, params=m.params,
-                      trace_cap=TRACE)
-        if r.failed:
-            s.first_kill = s.first_kill or s.examples
-            s.shrunk = r
-            note(r.story())
-        assert not r.failed, r.message
-
-    try:
-        prop()
-    except AssertionError:
-        pass
-    return s
-
-
-@pytest.mark.parametrize("m", MUTANTS, ids=lambda m: f"{m.scenario}-{m.name}")
+@pytest.mark.parametrize("m", MUTANTS, ids=lambda m: m.id)
 def test_mutant_is_killed(m: Mutant) -> None:
-    s = hunt(m, m.name)
-    assert s.shrunk is not None, f"{m.name} survived {BUDGET} examples"
-    print(f"{m.scenario}/{m.name}: killed after {s.first_kill} examples")
-    r = s.shrunk
-    story = r.story()
-    assert r.outcome == "throw", story
-    assert m.message in r.message, story
-    for site in m.sites + m.shows:
-        assert site in story, f"{site} not in\n{story}"
-    again = sched.replay(r.schedule_string, trace_cap=TRACE)
-    assert (again.outcome, again.message, again.trace_hash) == (r.outcome, r.message,
-                                                                r.trace_hash)
+    check_kill(m)
 
 
-@pytest.mark.parametrize("m", MUTANTS, ids=lambda m: f"{m.scenario}-{m.name}")
+@pytest.mark.parametrize("m", MUTANTS, ids=lambda m: m.id)
 def test_mutant_depth_by_bounded_exhaustive_sweep(m: Mutant) -> None:
     """Every tape with at most m.depth nonzero decisions: some tape shows
     the bug, and the minimal one has exactly m.depth preemptions (none when
     the decision only picks which M starts)."""
-    n = max(len(sched.run(m.scenario, m.n_ms, [v] * 512, mutant=m.name,
-                          params=m.params).tape)
-            for v in range(m.n_ms)) + 8
-    found: list[sched.Result] = []
-    for k in range(m.depth + 1):
-        for pos in itertools.combinations(range(n), k):
-            for vals in itertools.product(range(1, m.n_ms), repeat=k):
-                tape = [0] * n
-                for p, v in zip(pos, vals):
-                    tape[p] = v
-                r = sched.run(m.scenario, m.n_ms, tape, mutant=m.name, params=m.params)
-                if r.failed and m.message in r.message:
-                    found.append(r)
-        if found:
-            break
-    assert found, f"{m.name}: no tape with <= {m.depth} preemptions shows it"
-    best = min(found, key=lambda r: r.preemptions)
-    assert best.preemptions == (0 if m.first_pick else m.depth), best.story()
+    depth_sweep(m)
 
 
 @pytest.mark.parametrize("scenario,n_ms,params", [("sweep", 2, ()), ("sweep", 3, ()),
                                                   ("wbscan", 3, (2, 0)), ("wbscan", 3, (2, 1))])
 def test_clean_build_survives_the_budget(scenario: str, n_ms: int,
                                          params: tuple[int, ...]) -> None:
-    m = Mutant(scenario, "", n_ms, (), "", 0, tape=128, params=params)
-    s = hunt(m, None)
-    assert s.shrunk is None, s.shrunk.story() if s.shrunk else ""
-    assert s.examples >= 100
+    check_clean(Mutant(scenario, "", n_ms, (), THROW, 0, tape=128, params=params))
 
 
 def test_gc_mutant_names_reach_the_registry() -> None:
@@ -162,9 +85,7 @@ def test_markbit_nonatomic_is_reachable_by_pct() -> None:
     assert r.failed, "markbit_nonatomic survived 1500 PCT runs"
     assert "checkmark found unmarked object" in r.message, r.story()
     assert "greyobject.plain" in r.story()
-    again = sched.replay(r.schedule_string, trace_cap=TRACE)
-    assert (again.outcome, again.message, again.trace_hash) == (r.outcome, r.message,
-                                                                r.trace_hash)
+    check_replay(Mutant("wbscan", "markbit_nonatomic", 3, (), THROW, 0, trace=TRACE), r)
 
 
 def test_clean_build_survives_the_same_pct_runs() -> None:
