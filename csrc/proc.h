@@ -75,6 +75,7 @@ struct gcrt_g {
 	G *schedlink;                   /* run queue link */
 	uint32_t readypending;          /* a ready() came before the park */
 	uint32_t parked;                /* parked by its step (Gwaiting), not in newstack */
+	uint32_t spurious;              /* made runnable with no ready for its park */
 	stepfn fn;                      /* immutable */
 	void *arg;                      /* immutable */
 	int32_t exitcode;               /* the step's last error (mutator) */
@@ -154,6 +155,9 @@ void gcphasework(struct gcrt_runtime *rt, G *gp);
 
 /* proc.c */
 void ready(struct gcrt_runtime *rt, G *gp);
+/* Shut the scheduler down: Ms exit when idle (the first half of
+ * gcrt_destroy's stop; a controlled scenario ends its run with it). */
+void schedshutdown(struct gcrt_runtime *rt);
 void stoptheworld(struct gcrt_runtime *rt);
 void starttheworld(struct gcrt_runtime *rt);
 void entersyscall(struct gcrt_runtime *rt, G *gp);
