@@ -129,10 +129,11 @@ def check_clean(m: Mutant) -> None:
 
 def depth_sweep(m: Mutant) -> sched.Result:
     """Every tape with at most m.depth nonzero decisions (each value
-    1..n_ms-1 anywhere in the run): some tape shows the bug, and the
-    minimal one has exactly m.depth preemptions (none when the decision
-    only picks which M starts).  Returns that minimal failure."""
-    kw = dict(mutant=m.name, params=m.params, livelock_spins=m.livelock)
+    1..n_ms-1 anywhere in the run; every armed fault injected): some tape
+    shows the bug, and the minimal one has exactly m.depth preemptions
+    (none when the decision only picks which M starts).  Returns that
+    minimal failure."""
+    kw = dict(m.run_kw(), mutant=m.name, faults=[1] * 64 if m.armed else [])
     n = max(len(sched.run(m.scenario, m.n_ms, [v] * 512, **kw).tape)
             for v in range(m.n_ms)) + 8
     found: list[sched.Result] = []

@@ -46,6 +46,11 @@ MUTANTS = [
     # The shrink and its race come after the first growth: about 70 decisions in.
     proc_mutant("copystack", "copy_read_then_cas", ("casgcopystack.read", "casgstatus.spin"),
                 ("livelock",), "livelock", tape=96, params=(1,)),
+    # Only a spurious wakeup shows it: the search draws fault tapes for
+    # proc.park.spurious, and no schedule is needed (depth 0).
+    Mutant("park", "park_no_recheck", 1, ("FAULT proc.park.spurious", "schedpark.g.run"),
+           THROW, 0, "resumed from park", armed=("proc.park.spurious",), livelock=LIVELOCK,
+           trace=TRACE),
 ]
 
 
@@ -63,7 +68,7 @@ def test_mutant_depth_by_bounded_exhaustive_sweep(m: Mutant) -> None:
 
 
 @pytest.mark.parametrize("m", sorted({m.clean() for m in MUTANTS}, key=repr),
-                         ids=lambda m: f"{m.scenario}-{m.tape}-{m.params}")
+                         ids=lambda m: f"{m.scenario}-{m.tape}-{m.params}-{len(m.armed)}")
 def test_clean_build_survives_the_budget(m: Mutant) -> None:
     check_clean(m)
 
