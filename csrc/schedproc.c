@@ -28,7 +28,9 @@
  *              g"); no livelock (the controller's detector).  Mutants
  *              "stopg_blind_store" and "scan_miss" (proc.h).
  *   copystack  each cycle the G pushes frames until its stack doubles
- *              (newstack under Gcopystack) and pops back to one frame;
+ *              (newstack under Gcopystack; earlier, and once per frame,
+ *              where the fault stack.morestack.force fails a stack check)
+ *              and pops back to one frame;
  *              then, parked, its M shrinks the stack (as a scheduler
  *              would before running it again; an asynchronous ready may
  *              land meanwhile) before waiting for the ready.  The phase

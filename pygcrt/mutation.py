@@ -48,8 +48,8 @@ class Mutant:
 
     def run_kw(self) -> dict[str, Any]:
         """sched.run keywords every run of this mutant's search uses."""
-        kw: dict[str, Any] = dict(params=self.params, livelock_spins=self.livelock,
-                                  trace_cap=self.trace)
+        kw: dict[str, Any] = {"params": self.params, "livelock_spins": self.livelock,
+                              "trace_cap": self.trace}
         if self.armed:
             kw["armed"] = list(self.armed)
         return kw

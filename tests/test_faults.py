@@ -128,17 +128,21 @@ def test_oracles_hold_under_drawn_fault_tapes(tape: list[int], faults: list[int]
                                                 ("copystack", 3, MORESTACK),
                                                 ("sweep", 3, EMPTY), ("park", 1, SPURIOUS)])
 def test_runs_with_faults_replay_identically(scenario: str, n_ms: int, site: str) -> None:
+    """The schedule string carries the fault tape and the armed sites
+    (~F, ~A): the replay injects the same faults at the same points."""
     rng = random.Random(f"{SEED}-{scenario}-{n_ms}")
     fired = 0
     for i in range(6):
         tape = [rng.randrange(n_ms + 1) for _ in range(128)]
         faults = [int(rng.random() < 0.5) for _ in range(16)]
         a = sched.run(scenario, n_ms, tape, faults=faults, armed=[site])
-        b = sched.replay(a.schedule_string, armed=[site])
+        b = sched.replay(a.schedule_string)
         assert not a.failed, f"seed {SEED} run {i}: {a.story()}"
         assert (a.outcome, a.tape, a.faults, a.trace_hash, a.trace) == (
             b.outcome, b.tape, b.faults, b.trace_hash, b.trace), f"seed {SEED} run {i}"
         fired += any(a.faults)
+        assert sched.parse(a.schedule_string).armed == (site,)
+        assert str(sched.parse(a.schedule_string)) == a.schedule_string
     assert fired >= 3
 
 

@@ -30,6 +30,12 @@ from pygcrt.strategies import dense_tape, fault_tape, search
 
 SEED = 20141106
 
+# mspan_ensureswept takes a spuriously failed claim for another sweeper's
+# and waits for a sweep nobody does (tests/test_faults.py::
+# test_ensureswept_retries_a_spuriously_failed_claim): not armed here
+# until mgcsweep.c retries its claim.
+ARMED = [n for n in sched.sites() if n != "ensureswept.cas_sweepgen"]
+
 
 def exhaustive(scenario: str, n_ms: int, max_pre: int, mutant: str | None = None,
                params: tuple[int, ...] = ()) -> tuple[int, list[sched.Result]]:
@@ -121,15 +127,11 @@ def test_drawn_shapes_pass(data: st.DataObject) -> None:
     spans = data.draw(st.integers(1, 6), label="spans")
     seed = data.draw(st.integers(0, 5), label="seed")
     tape = data.draw(dense_tape(n_ms, 160), label="tape")
-    r = sched.run("sweep", n_ms, tape, params=(spans, seed))
+    faults = data.draw(fault_tape(32), label="faults")
+    r = sched.run("sweep", n_ms, tape, faults=faults, armed=ARMED, params=(spans, seed))
     assert not r.failed, r.story()
 
 
-# mspan_ensureswept takes a spuriously failed claim for another sweeper's
-# and waits for a sweep nobody does (tests/test_faults.py::
-# test_ensureswept_retries_a_spuriously_failed_claim): not armed here
-# until mgcsweep.c retries its claim.
-ARMED = [n for n in sched.sites() if n != "ensureswept.cas_sweepgen"]
 
 
 @given(tape=dense_tape(2, 96), faults=fault_tape(48))

@@ -339,7 +339,11 @@ GCRT_API int gcrt_test_stack_shrink(gcrt_runtime *rt, gcrt_g *g);
  * tape's end, 0): 0 = keep running, k = switch to the k-th other runnable M
  * in cyclic order; when the current M cannot run (or for the first turn),
  * d = take the d-th runnable M after it (0 = the next one).  Faults: one
- * tape entry per occurrence of an armed fault site, nonzero = inject.
+ * tape entry per occurrence of an armed fault site, nonzero = inject: a
+ * CAS fails spuriously; stack.morestack.force fails a function entry's
+ * stack check (the G grows its stack there); mcentral.cachespan.empty
+ * makes a central's lists look empty (a fresh span); proc.park.spurious
+ * wakes a parked G with no ready (it must park again).
  * Every run records the decisions it took in tape form, so any run, of
  * any strategy, replays with GCRT_SCHED_STRAT_TAPE.  STRAT_FREE runs the
  * scenario on free threads (no control: a baseline, not deterministic).
