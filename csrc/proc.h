@@ -158,6 +158,8 @@ void ready(struct gcrt_runtime *rt, G *gp);
 /* Shut the scheduler down: Ms exit when idle (the first half of
  * gcrt_destroy's stop; a controlled scenario ends its run with it). */
 void schedshutdown(struct gcrt_runtime *rt);
+/* Link gp into allg (under allglock). */
+void allgadd(struct gcrt_runtime *rt, G *gp);
 void stoptheworld(struct gcrt_runtime *rt);
 void starttheworld(struct gcrt_runtime *rt);
 void entersyscall(struct gcrt_runtime *rt, G *gp);
