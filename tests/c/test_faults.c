@@ -6,8 +6,8 @@
  * In the test build (SCHED=1): seeded random schedules with random faults
  * at those sites pass the copystack, sweep and park oracles; the mutant
  * park_no_recheck survives random schedules without faults and dies (a
- * throw) with a spurious wakeup at every park.  The release build refuses controlled runs
- * (GCRT_ESTATE).
+ * throw) with a spurious wakeup at every park.  The release build refuses
+ * controlled runs (GCRT_ESTATE).
  */
 #include <string.h>
 
@@ -37,56 +37,10 @@ static int arm(uint8_t *armed, int cap)
 	return n;
 }
 
+/* A run with the fault sites above armed: a random schedule with random
+ * faults (permille), or (seed 0) an empty tape with every fault on. */
 static int run(const char *scn, int nms, uint64_t seed, uint32_t permille, const char *mutant,
-	       int32_t *outcome)
-{
-	static uint8_t armed[8192];
-	int n = arm(armed, (int)sizeof armed);
-	if (n < 0)
-		return GCRT_ENOMEM;
-	gcrt_sched_opts o;
-	gcrt_test_sched_opts_init(&o);
-	o.strategy = GCRT_SCHED_STRAT_RANDOM;
-	o.seed = seed;
-	o.fault_permille = permille;
-	o.armed = armed;
-	o.narmed = (uint32_t)n;
-	o.mutant = mutant;
-	o.trace_cap = 256;
-	gcrt_schedrun *r;
-	int rc = gcrt_test_sched_run(scn, nms, &o, &r);
-	if (rc != GCRT_OK)
-		return rc;
-	gcrt_sched_info info;
-	gcrt_test_schedrun_info(r, &info);
-	*outcome = info.outcome;
-	gcrt_test_schedrun_free(r);
-	return GCRT_OK;
-}
-
-static int release_build(void)
-{
-	int32_t out;
-	return run("park", 1, 1, 0, NULL, &out) == GCRT_ESTATE;
-}
-
-TEST(oracles_hold_with_faults)
-{
-	if (release_build())
-		return;
-	for (uint64_t seed = 1; seed <= 30; seed++) {
-		int32_t out = -1;
-		CHECK_EQ(run("copystack", 2 + (int)(seed % 2), seed, 300, NULL, &out), GCRT_OK);
-		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
-		CHECK_EQ(run("sweep", 2, seed, 300, NULL, &out), GCRT_OK);
-		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
-		CHECK_EQ(run("park", 1, seed, 300, NULL, &out), GCRT_OK);
-		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
-	}
-}
-
-/* The park scenario, no preemption (an empty tape), every armed fault on. */
-static int faulted(const char *mutant, int32_t *outcome, int *resumed_early)
+	       int32_t *outcome, char *msg, size_t msglen)
 {
 	static uint8_t armed[8192];
 	static const uint8_t ones[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
@@ -95,22 +49,41 @@ static int faulted(const char *mutant, int32_t *outcome, int *resumed_early)
 		return GCRT_ENOMEM;
 	gcrt_sched_opts o;
 	gcrt_test_sched_opts_init(&o);
-	o.faults = ones;
-	o.nfaults = sizeof ones;
+	if (seed != 0) {
+		o.strategy = GCRT_SCHED_STRAT_RANDOM;
+		o.seed = seed;
+		o.fault_permille = permille;
+	} else {
+		o.faults = ones;
+		o.nfaults = sizeof ones;
+	}
 	o.armed = armed;
 	o.narmed = (uint32_t)n;
 	o.mutant = mutant;
-	gcrt_schedrun *r;
-	int rc = gcrt_test_sched_run("park", 1, &o, &r);
-	if (rc != GCRT_OK)
-		return rc;
-	gcrt_sched_info info;
-	gcrt_test_schedrun_info(r, &info);
-	*outcome = info.outcome;
-	*resumed_early =
-	    strstr(gcrt_test_schedrun_message(r), "resumed from park 1 with 0 readies") != NULL;
-	gcrt_test_schedrun_free(r);
-	return GCRT_OK;
+	o.trace_cap = 256;
+	return ctest_sched(scn, nms, &o, outcome, msg, msglen);
+}
+
+static int release_build(void)
+{
+	int32_t out;
+	return run("park", 1, 1, 0, NULL, &out, NULL, 0) == GCRT_ESTATE;
+}
+
+TEST(oracles_hold_with_faults)
+{
+	if (release_build())
+		return;
+	for (uint64_t seed = 1; seed <= 30; seed++) {
+		int32_t out = -1;
+		CHECK_EQ(run("copystack", 2 + (int)(seed % 2), seed, 300, NULL, &out, NULL, 0),
+			 GCRT_OK);
+		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
+		CHECK_EQ(run("sweep", 2, seed, 300, NULL, &out, NULL, 0), GCRT_OK);
+		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
+		CHECK_EQ(run("park", 1, seed, 300, NULL, &out, NULL, 0), GCRT_OK);
+		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
+	}
 }
 
 TEST(park_no_recheck_dies_only_by_the_fault)
@@ -118,16 +91,16 @@ TEST(park_no_recheck_dies_only_by_the_fault)
 	if (release_build())
 		return;
 	int32_t out = -1;
-	int early = 0;
+	char msg[256];
 	for (uint64_t seed = 1; seed <= 30; seed++) {
-		CHECK_EQ(run("park", 1, seed, 0, "park_no_recheck", &out), GCRT_OK);
+		CHECK_EQ(run("park", 1, seed, 0, "park_no_recheck", &out, NULL, 0), GCRT_OK);
 		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
 	}
-	CHECK_EQ(faulted(NULL, &out, &early), GCRT_OK);
+	CHECK_EQ(run("park", 1, 0, 0, NULL, &out, NULL, 0), GCRT_OK);
 	CHECK_EQ(out, GCRT_SCHED_OUT_OK);
-	CHECK_EQ(faulted("park_no_recheck", &out, &early), GCRT_OK);
+	CHECK_EQ(run("park", 1, 0, 0, "park_no_recheck", &out, msg, sizeof msg), GCRT_OK);
 	CHECK_EQ(out, GCRT_SCHED_OUT_THROW);
-	CHECK(early);
+	CHECK(strstr(msg, "resumed from park 1 with 0 readies") != NULL);
 }
 
 int main(void)

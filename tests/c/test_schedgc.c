@@ -27,15 +27,7 @@ static int run(const char *scn, int nms, int strategy, uint64_t seed, const char
 	o.params = params;
 	o.nparams = 2;
 	o.trace_cap = 256;
-	gcrt_schedrun *r;
-	int rc = gcrt_test_sched_run(scn, nms, &o, &r);
-	if (rc != GCRT_OK)
-		return rc;
-	gcrt_sched_info info;
-	gcrt_test_schedrun_info(r, &info);
-	*outcome = info.outcome;
-	gcrt_test_schedrun_free(r);
-	return GCRT_OK;
+	return ctest_sched(scn, nms, &o, outcome, NULL, 0);
 }
 
 static int release_build(void)
