@@ -43,6 +43,11 @@
  *   9    markbit_nonatomic  mgcmark.c    greyobject always sets    wbscan: checkmark
  *                                        the mark bit by a plain   throw (a neighbour's
  *                                        read-modify-write         mark lost)
+ *   10   bgsweep_nostop     mgcsweep.c   the background sweeper    sweepstop: "freed
+ *                                        sweeps outside the world: more objects than
+ *                                        a stop does not wait for  allocated" or
+ *                                        the span it gives back    "MHeap_Free: bad
+ *                                        to the heap               span state" throw
  *
  * Mutants of other pieces (interleavings.md §5), owned and implemented by
  * the branches that own those files, not here:
@@ -68,6 +73,7 @@ enum {
 	M_FINISHSWEEP_NOWAIT = 1u << 7,
 	M_WB_OFF = 1u << 8,
 	M_MARKBIT_NONATOMIC = 1u << 9,
+	M_BGSWEEP_NOSTOP = 1u << 10,
 };
 
 #if GCRT_SCHED

@@ -101,6 +101,7 @@ static const struct {
     {"finishsweep_nowait", M_FINISHSWEEP_NOWAIT},
     {"wb_off", M_WB_OFF},
     {"markbit_nonatomic", M_MARKBIT_NONATOMIC},
+    {"bgsweep_nostop", M_BGSWEEP_NOSTOP},
 };
 
 GCRT_API int gcrt_test_set_mutant(gcrt_runtime *rt, const char *name)

@@ -5,7 +5,10 @@ Sweeping (csrc/mgcsweep.c) keeps two classic bugs behind mutants
 sched.run: sweep_double (a span claimed by load == h-2 then store h-1
 instead of a CAS, so two sweepers sweep it) and finishsweep_nowait
 (finishsweep_m returns while another sweeper still holds a span at h-1, so
-mark would start on an unswept span); the write barrier (csrc/mbarrier.c)
+mark would start on an unswept span), and bgsweep_nostop (the background
+sweeper sweeps outside the world, so a collection's stop does not wait for
+the span it has published at h but not yet given back to the heap, and the
+mark would start with that garbage span in use); the write barrier (csrc/mbarrier.c)
 keeps wb_off (no shade while the collector greys: a pointer moved from a
 cleared root into an already scanned object is never marked; the wbscan
 mutator stores once a marker waits for work, so one preemption, letting
@@ -53,6 +56,8 @@ MUTANTS = [
            "span swept twice in one cycle", 1, ("sg=h-2",)),
     Mutant("sweep", "finishsweep_nowait", 2, ("sweepgen.sweepone.claimed",),
            "mark would start with span#", 1, ("sg=h-1",)),
+    Mutant("sweepstop", "bgsweep_nostop", 2, ("sweep.store_sweepgen", "world.stop"),
+           "mark would start with span#", 1, ("sg=h-0",)),
     Mutant("wbscan", "wb_off", 3, ("wbscn.root.clear", "markwb.store", "wbscn.storing"),
            "checkmark found unmarked object", 1, tape=128, first_pick=True),
 ]
@@ -129,6 +134,7 @@ def test_mutant_depth_by_bounded_exhaustive_sweep(m: Mutant) -> None:
 
 
 @pytest.mark.parametrize("scenario,n_ms,params", [("sweep", 2, ()), ("sweep", 3, ()),
+                                                  ("sweepstop", 2, (1, 1)),
                                                   ("wbscan", 3, (2, 0)), ("wbscan", 3, (2, 1))])
 def test_clean_build_survives_the_budget(scenario: str, n_ms: int,
                                          params: tuple[int, ...]) -> None:
@@ -140,11 +146,12 @@ def test_clean_build_survives_the_budget(scenario: str, n_ms: int,
 
 def test_gc_mutant_names_reach_the_registry() -> None:
     with Runtime() as rt:
-        for name in ("sweep_double", "finishsweep_nowait", "wb_off", "markbit_nonatomic",
-                     "none"):
+        for name in ("sweep_double", "finishsweep_nowait", "bgsweep_nostop", "wb_off",
+                     "markbit_nonatomic", "none"):
             assert lib.gcrt_test_set_mutant(rt.ptr(), name.encode()) == lib.GCRT_OK
         assert lib.gcrt_test_set_mutant(rt.ptr(), b"sweep_twice") == lib.GCRT_EINVAL
     assert sched.scenarios()["sweep"].mutants == ("sweep_double", "finishsweep_nowait")
+    assert sched.scenarios()["sweepstop"].mutants == ("bgsweep_nostop",)
     assert sched.scenarios()["wbscan"].mutants == ("wb_off", "markbit_nonatomic")
 
 
