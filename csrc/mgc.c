@@ -602,6 +602,8 @@ void gcfini(struct gcrt_runtime *rt)
 	free(gc->roots);
 	free(gc->pins);
 	free(gc->allgs);
+	free(gc->checkbits);
+	free(gc->checkstack);
 	for (int i = 0; i < MaxGcproc; i++)
 		note_destroy(&gc->helpers[i].park);
 	note_destroy(&gc->bgnote);

@@ -158,7 +158,8 @@ struct gcstate {
 	uint64_t pause_total_ns;
 	uint64_t last_gc;
 	uint32_t lastnproc;
-	uint64_t *checkbits;     /* checkmark bitmap, one bit a heap word */
+	uint64_t *checkbits;     /* checkmark's bitmap, one bit a heap word, and */
+	uintptr_t *checkstack;   /* its stack (malloc'd; left to gcfini by a throw) */
 	rtlock tracelock;        /* guards the ring below */
 	traceev *trace;          /* TraceEvents entries, malloc'd at first use */
 	uint64_t ntrace;         /* events ever recorded */
