@@ -20,10 +20,10 @@
  * object graph or the roots, and the background sweeper for each span it
  * sweeps, count themselves in nmutators (mutator_enter); an allocation
  * sets its mcache's busy flag (cache_enter).  Both then check stopping
- * and, if it is set, back out and wait on gclock.  After the Ps are stopped the collector sets stopping
- * and waits until nmutators is 0 and no cache is busy (in that order, so
- * an M holding a P never waits on gclock while the collector waits for
- * its P).  A host must not change registered global regions while a
+ * and, if it is set, back out and wait on gclock.  After the Ps are
+ * stopped the collector sets stopping and waits until nmutators is 0 and
+ * no cache is busy (in that order, so an M holding a P never waits on
+ * gclock while the collector waits for its P).  A host must not change registered global regions while a
  * collection runs.
  *
  * Pacing: heap_live counts bytes of large objects, of cached spans (all

@@ -43,11 +43,11 @@
  *   9    markbit_nonatomic  mgcmark.c    greyobject always sets    wbscan: checkmark
  *                                        the mark bit by a plain   throw (a neighbour's
  *                                        read-modify-write         mark lost)
- *   10   bgsweep_nostop     mgcsweep.c   the background sweeper    sweepstop: "freed
- *                                        sweeps outside the world: more objects than
- *                                        a stop does not wait for  allocated" or
- *                                        the span it gives back    "MHeap_Free: bad
- *                                        to the heap               span state" throw
+ *   10   bgsweep_nostop     mgcsweep.c   the background sweeper    sweepstop: "mark
+ *                                        sweeps outside the world: would start with
+ *                                        a stop does not wait for  span#i (garbage) in
+ *                                        the span it has published use" throw
+ *                                        at h but not yet freed
  *
  * Mutants of other pieces (interleavings.md §5), owned and implemented by
  * the branches that own those files, not here:
