@@ -24,6 +24,18 @@
  * swept), mcentral_cachespan (lazy, before caching a span), mheap_reclaim
  * (before mheap_alloc takes pages, while sweeping is not done), gcrt_gc's
  * eager sweep, and finishsweep_m at the start of the next collection.
+ *
+ * A sweep is not over when it publishes h: an emptied span is given back
+ * to the heap after that (Go's order; MHeap_Free wants a swept span).  In
+ * Go no stop-the-world falls in between, since sweepone cannot be
+ * preempted (m->locks) and bgsweep is a goroutine.  Here every sweeper
+ * but the background thread runs inside the world (it holds a P, a busy
+ * cache or a mutator count), so the background sweeper counts itself as
+ * a mutator for each span (bgsweepone): a collection's stop waits until
+ * that span is wholly done.  Otherwise a collection could finish its
+ * sweep, mark and start a generation while the span is still in use at
+ * h, and the next generation would sweep it again ("MCentral_FreeSpan:
+ * freed more objects than allocated", or a large span freed twice).
  */
 #include <string.h>
 
@@ -246,13 +258,25 @@ void mheap_reclaim(struct gcrt_runtime *rt, uintptr_t npages)
 	}
 }
 
+/* One span of the background sweeper, inside the world: a stop waits
+ * until it is wholly swept (see the top of the file). */
+uintptr_t bgsweepone(struct gcrt_runtime *rt)
+{
+	if (MUTANT(rt, M_BGSWEEP_NOSTOP))
+		return sweepone(rt);
+	mutator_enter(rt);
+	uintptr_t n = sweepone(rt);
+	mutator_exit(rt);
+	return n;
+}
+
 static void bgsweep(struct gcrt_runtime *rt, void *arg)
 {
 	struct gcstate *gc = &rt->gc;
 	(void)arg;
 	for (;;) {
 		int64_t t0 = nanotime();
-		while (!ATOMIC_LOAD(rt, "bgsweep.exit", &gc->bgexit) && sweepone(rt) != (uintptr_t)-1)
+		while (!ATOMIC_LOAD(rt, "bgsweep.exit", &gc->bgexit) && bgsweepone(rt) != (uintptr_t)-1)
 		{
 			(void)ATOMIC_XADD(rt, "bgsweep.nbgsweep", &gc->nbgsweep, 1);
 			(void)ATOMIC_XADD(rt, "bgsweep.nbgsweep", &gc->nbgsweep_total, 1);

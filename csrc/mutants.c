@@ -24,6 +24,7 @@ static const struct {
     {"finishsweep_nowait", M_FINISHSWEEP_NOWAIT},
     {"wb_off", M_WB_OFF},
     {"markbit_nonatomic", M_MARKBIT_NONATOMIC},
+    {"bgsweep_nostop", M_BGSWEEP_NOSTOP},
     {"copy_read_then_cas", M_COPY_READ_THEN_CAS},
     {"stopg_blind_store", M_STOPG_BLIND_STORE},
     {"scan_miss", M_SCAN_MISS},

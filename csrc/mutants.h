@@ -44,21 +44,26 @@
  *   9    markbit_nonatomic  mgcmark.c    greyobject always sets    wbscan: checkmark
  *                                        the mark bit by a plain   throw (a neighbour's
  *                                        read-modify-write         mark lost)
- *   10   copy_read_then_cas gstatus.c    going to Gcopystack reads copystack: livelock
+ *   10   bgsweep_nostop     mgcsweep.c   the background sweeper    sweepstop: "mark
+ *                                        sweeps outside the world: would start with
+ *                                        a stop does not wait for  span#i (garbage) in
+ *                                        the span it has published use" throw
+ *                                        at h but not yet freed
+ *   11   copy_read_then_cas gstatus.c    going to Gcopystack reads copystack: livelock
  *                                        the status, then          (casgstatus spins on
  *                                        casgstatus-es from what   a G readied in
  *                                        it read (the seed's form) between)
- *   11   stopg_blind_store  gstatus.c    castogscanstatus of a     gstatus: the G runs
+ *   12   stopg_blind_store  gstatus.c    castogscanstatus of a     gstatus: the G runs
  *                                        stopped G reads, then     (or is claimed) with
  *                                        stores status|Gscan,      a clobbered status
  *                                        clobbering a move in
  *                                        between
- *   12   scan_miss          gstatus.c    a failed claim CAS in     gstatus: "scan missed
+ *   13   scan_miss          gstatus.c    a failed claim CAS in     gstatus: "scan missed
  *                                        stopg counts as done      a g" throw
- *   13   copy_no_gcopystack stack.c      newstack and the shrink   copystack: "scan saw"
+ *   14   copy_no_gcopystack stack.c      newstack and the shrink   copystack: "scan saw"
  *                                        copy without moving the   a stack mid-copy
  *                                        G to Gcopystack
- *   14   park_no_recheck    proc.c       a G woken without its     park (with fault
+ *   15   park_no_recheck    proc.c       a G woken without its     park (with fault
  *                                        ready runs on instead of  proc.park.spurious):
  *                                        parking again             "resumed without a
  *                                                                  ready" throw
@@ -81,11 +86,12 @@ enum {
 	M_FINISHSWEEP_NOWAIT = 1u << 7,
 	M_WB_OFF = 1u << 8,
 	M_MARKBIT_NONATOMIC = 1u << 9,
-	M_COPY_READ_THEN_CAS = 1u << 10,
-	M_STOPG_BLIND_STORE = 1u << 11,
-	M_SCAN_MISS = 1u << 12,
-	M_COPY_NO_GCOPYSTACK = 1u << 13,
-	M_PARK_NO_RECHECK = 1u << 14,
+	M_BGSWEEP_NOSTOP = 1u << 10,
+	M_COPY_READ_THEN_CAS = 1u << 11,
+	M_STOPG_BLIND_STORE = 1u << 12,
+	M_SCAN_MISS = 1u << 13,
+	M_COPY_NO_GCOPYSTACK = 1u << 14,
+	M_PARK_NO_RECHECK = 1u << 15,
 };
 
 #if GCRT_SCHED

@@ -141,7 +141,7 @@ def depth_sweep(m: Mutant) -> sched.Result:
         for pos in itertools.combinations(range(n), k):
             for vals in itertools.product(range(1, m.n_ms), repeat=k):
                 tape = [0] * n
-                for p, v in zip(pos, vals):
+                for p, v in zip(pos, vals, strict=True):
                     tape[p] = v
                 r = sched.run(m.scenario, m.n_ms, tape, **kw)
                 if r.failed and m.message in r.message:
