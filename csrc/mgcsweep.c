@@ -204,23 +204,35 @@ int mspan_sweep(struct gcrt_runtime *rt, mspan *s, int preserve)
 	return mcentral_freespan(rt, &h->central[s->sizeclass], s, nfree, head, end, preserve);
 }
 
+/* EnsureSwept's claim of an unswept span (h-2 -> h-1).  A failed CAS,
+ * spurious or lost to another sweeper, sends the caller back to re-read
+ * the span's sweepgen: it waits only while someone really holds it (h-1). */
+static bool ensureclaim(struct gcrt_runtime *rt, mspan *s, uint32_t sg)
+{
+	return MUTANT(rt, M_SWEEP_DOUBLE)
+		       ? blindclaim(rt, s, sg)
+		       : ATOMIC_CAS32(rt, "ensureswept.cas_sweepgen", &s->sweepgen, sg - 2, sg - 1);
+}
+
 /* Return only when s (in use) is swept. */
 void mspan_ensureswept(struct gcrt_runtime *rt, mspan *s)
 {
 	uint32_t sg = ATOMIC_LOAD(rt, "ensureswept.load_heapgen", &rt->heap.sweepgen);
-	if (ATOMIC_LOAD(rt, "ensureswept.load_sweepgen", &s->sweepgen) == sg)
-		return;
-	int claimed = MUTANT(rt, M_SWEEP_DOUBLE)
-			  ? blindclaim(rt, s, sg)
-			  : ATOMIC_CAS32(rt, "ensureswept.cas_sweepgen", &s->sweepgen, sg - 2, sg - 1);
-	if (claimed) {
-		SCHED_NOTE(rt, "sweepgen.ensureswept.claimed", spannote(rt, s, sg));
-		mspan_sweep(rt, s, 0);
-		return;
-	}
-	while (ATOMIC_LOAD(rt, "ensureswept.wait", &s->sweepgen) != sg) {
-		SCHED_SPIN(rt, "ensureswept.spin");
-		osyield();
+	for (;;) {
+		uint32_t cur = ATOMIC_LOAD(rt, "ensureswept.load_sweepgen", &s->sweepgen);
+		if (cur == sg)
+			return;
+		if (cur == sg - 2 && ensureclaim(rt, s, sg)) {
+			SCHED_NOTE(rt, "sweepgen.ensureswept.claimed", spannote(rt, s, sg));
+			mspan_sweep(rt, s, 0);
+			return;
+		}
+		if (cur == sg - 1) {
+			SCHED_SPIN(rt, "ensureswept.spin");
+			osyield();
+		} else if (cur != sg - 2) {
+			throwf(rt, "MSpan_EnsureSwept: span sweepgen %u, heap %u", cur, sg);
+		}
 	}
 }
 

@@ -146,8 +146,6 @@ def test_runs_with_faults_replay_identically(scenario: str, n_ms: int, site: str
     assert fired >= 3
 
 
-@pytest.mark.xfail(strict=True, reason="mspan_ensureswept (mgcsweep.c) waits after a spuriously "
-                   "failed claim CAS instead of retrying it: a livelock")
 def test_ensureswept_retries_a_spuriously_failed_claim() -> None:
     """atomic.h: a CAS may fail spuriously under a controller, and every
     caller retries.  sweepone's lost claim leaves span#0 unswept; then

@@ -39,12 +39,6 @@ from pygcrt.strategies import dense_tape, fault_tape, search
 
 SEED = 20141106
 
-# mspan_ensureswept takes a spuriously failed claim for another sweeper's
-# and waits for a sweep nobody does (tests/test_faults.py::
-# test_ensureswept_retries_a_spuriously_failed_claim): not armed here
-# until mgcsweep.c retries its claim.
-ARMED = [n for n in sched.sites() if n != "ensureswept.cas_sweepgen"]
-
 
 def exhaustive(scenario: str, n_ms: int, max_pre: int, mutant: str | None = None,
                params: tuple[int, ...] = (), slack: int = 32) -> tuple[int, list[sched.Result]]:
@@ -161,7 +155,7 @@ def test_drawn_shapes_pass(data: st.DataObject) -> None:
     seed = data.draw(st.integers(0, 5), label="seed")
     tape = data.draw(dense_tape(n_ms, 160), label="tape")
     faults = data.draw(fault_tape(32), label="faults")
-    r = sched.run("sweep", n_ms, tape, faults=faults, armed=ARMED, params=(spans, seed))
+    r = sched.run("sweep", n_ms, tape, faults=faults, params=(spans, seed))
     assert not r.failed, r.story()
 
 
@@ -172,7 +166,7 @@ def test_drawn_shapes_pass(data: st.DataObject) -> None:
 def test_spurious_cas_failures_keep_the_oracles(tape: list[int], faults: list[int]) -> None:
     """A spuriously failing claim CAS is a lost claim, never a double one;
     the forced empty central list (a fresh span) is armed too."""
-    r = sched.run("sweep", 2, tape, faults=faults, armed=ARMED)
+    r = sched.run("sweep", 2, tape, faults=faults)
     assert not r.failed, r.story()
 
 
