@@ -107,7 +107,7 @@ def test_stress_conserves_nodes_and_data(rt: wh.HookRuntime, seed: int) -> None:
     assert r.sum_after == r.sum_before, msg
     assert r.owned_twice == 0, msg
     assert r.pops == r.pushes, msg
-    assert [p + e for p, e in zip(r.pops, r.emptypops)] == [rounds] * nthreads, msg
+    assert [p + e for p, e in zip(r.pops, r.emptypops, strict=True)] == [rounds] * nthreads, msg
 
 
 @pytest.mark.parametrize("seed", [5, 6])
@@ -183,9 +183,10 @@ def test_address_inside_a_node_throws(rt: wh.HookRuntime) -> None:
         (4, 2, 100, 10**8),
     ],
 )
-def test_stress_arguments_out_of_range(rt: wh.HookRuntime, args: tuple[int, ...]) -> None:
+def test_stress_arguments_out_of_range(rt: wh.HookRuntime, args: tuple[int, int, int, int]) -> None:
+    nthreads, nstacks, nnodes, rounds = args
     with pytest.raises(errors.IndexOutOfRange):
-        wh.lfstack_stress(rt, *args, seed=1)
+        wh.lfstack_stress(rt, nthreads, nstacks, nnodes, rounds, seed=1)
     assert not rt.failed
     r = wh.lfstack_stress(rt, 2, 2, 10, 100, seed=1)
     assert r.seen == [1] * 10
