@@ -28,8 +28,12 @@
  * of their own (NEAR's heads excepted, on purpose), so what contends is only
  * what the algorithm shares.
  * The kinds run interleaved within each repetition (so load from other
- * tenants hits them alike); the table gives the best and the median, and
- * the median overlap of the lfstack and CAS runs (the share of a run during
+ * tenants hits them alike).  The table gives the ratios first, each the
+ * median of per-repetition ratios (two runs made back to back, so a change
+ * of the machine between repetitions cancels: on a VM the host may move
+ * the two vCPUs between cores that share a cache and cores that do not,
+ * which changes contended figures threefold), then each kind's best and
+ * median ns/op, and the median overlap of the lfstack and CAS runs (the share of a run during
  * which every thread was inside its loop: near 1 means the threads really
  * contended; two threads taking turns on one CPU look cheaper than two
  * fighting over a line, which is why they are pinned apart).
@@ -261,6 +265,17 @@ static summary summarize(double *v, int n)
 	return (summary){v[0], n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2};
 }
 
+/* The median over the repetitions of v[a][r] / v[b][r]: each ratio is of
+ * two runs made one right after the other, so a change in the machine
+ * between repetitions (a host moving the vCPUs, another tenant) cancels. */
+static double ratio(double v[NKIND][MaxReps], enum kind a, enum kind b, int reps)
+{
+	double q[MaxReps];
+	for (int r = 0; r < reps; r++)
+		q[r] = v[a][r] / v[b][r];
+	return summarize(q, reps).median;
+}
+
 /* Measure every kind reps times, interleaved, and print the row. */
 static void row(shared *sh, const int *cpus, int nthreads, int reps)
 {
@@ -272,16 +287,16 @@ static void row(shared *sh, const int *cpus, int nthreads, int reps)
 			v[k][r] = f.ns;
 			ov[k][r] = f.overlap;
 		}
-	summary s[NKIND];
 	printf("%-7d %-8s", nthreads, loopname[sh->loop]);
+	printf(" %6.2fx %6.2fx %6.2fx ", ratio(v, LF, CAS, reps), ratio(v, LF, OWN, reps),
+	       ratio(v, MUTEX, LF, reps));
 	for (int k = 0; k < NKIND; k++) {
-		s[k] = summarize(v[k], reps);
-		printf(" %6.2f /%6.2f", s[k].best, s[k].median);
+		double copy[MaxReps];
+		memcpy(copy, v[k], sizeof copy);
+		summary s = summarize(copy, reps);
+		printf(" %6.2f /%6.2f", s.best, s.median);
 	}
-	printf(" %6.2fx %6.2fx %6.2fx  %4.2f %4.2f", s[LF].best / s[CAS].best,
-	       s[LF].best / s[OWN].best, s[MUTEX].best / s[LF].best, summarize(ov[LF], reps).median,
-	       summarize(ov[CAS], reps).median);
-	printf("\n");
+	printf("  %4.2f %4.2f\n", summarize(ov[LF], reps).median, summarize(ov[CAS], reps).median);
 }
 
 /* The CPUs the process may run on, the first MaxThreads of them. */
@@ -323,10 +338,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)pairs, reps);
 	for (int i = 0; i < ncpu; i++)
 		printf(" %d", cpus[i]);
-	printf("\nns per operation per thread, best / median\n");
-	printf("%-7s %-8s %14s %14s %14s %14s %14s %7s %7s %7s  %s\n", "threads", "loop",
-	       "lfstack", "own", "near", "mutex", "CAS", "lf/CAS", "lf/own", "mut/lf",
-	       "overlap lf CAS");
+	printf("\nratios: medians of per-repetition ratios; then ns per operation per thread, "
+	       "best / median\n");
+	printf("%-7s %-8s %7s %7s %7s  %14s %14s %14s %14s %14s  %s\n", "threads", "loop", "lf/CAS",
+	       "lf/own", "mut/lf", "lfstack", "own", "near", "mutex", "CAS", "overlap lf CAS");
 	for (int nthreads = 1; nthreads <= MaxThreads && nthreads <= ncpu; nthreads++)
 		for (int l = 0; l < NLOOP; l++) {
 			sh->loop = (enum loop)l;
