@@ -30,15 +30,18 @@
  * The kinds run interleaved within each repetition (so load from other
  * tenants hits them alike).  The table gives the ratios first, each the
  * median of per-repetition ratios (two runs made back to back, so a change
- * of the machine between repetitions cancels: on a VM the host may move
- * the two vCPUs between cores that share a cache and cores that do not,
- * which changes contended figures threefold), then each kind's best and
- * median ns/op, and the median overlap of the lfstack and CAS runs (the share of a run during
- * which every thread was inside its loop: near 1 means the threads really
- * contended; two threads taking turns on one CPU look cheaper than two
- * fighting over a line, which is why they are pinned apart).
+ * of the machine between repetitions cancels: on this VM the contended
+ * figures of a quiet machine jump between about 13 and 40 ns/op from one
+ * repetition to the next, presumably as the host moves the two vCPUs
+ * between cores that share a cache and cores that do not), then each
+ * kind's best and median ns/op, and the median overlap of the lfstack and
+ * CAS runs (the share of a run during which every thread was inside its
+ * loop: near 1 means the threads really contended; two threads taking
+ * turns on one CPU look cheaper than two fighting over a line, which is
+ * why they are pinned apart).
  *
- *   bench [pairs] [reps]      defaults 5000000 7
+ *   build/bench [pairs] [reps]      defaults 5000000 7
+ *   make -C benchmarks/lfstack run ARGS="2000000 7"
  */
 #include <pthread.h>
 #include <sched.h>
