@@ -1,0 +1,188 @@
+"""The whole-collection scenario (csrc/schedcollect.c) under the controller.
+
+collect: goroutines running mutator VM programs on n_ms Ps allocate, link,
+move pointers through the write barrier, grow their stacks and yield while
+one of them runs a full seed cycle (stop, finishsweep_m, concurrent
+gcscan_m, stop, the mark with gchelpers, checkmark, eager sweep); then the
+host collects once more over the parked goroutines and compares live nodes
+with a reachability walk, and every goroutine checks its structure's
+canaries.  The clean build passes the CI budget of dense tapes and seeded
+PCT runs; the runs really put the collector's scan next to running,
+storing and stack-growing goroutines; stopg_blind_store (a livelock) and
+scan_miss (with spurious claim failures from the fault tape: the
+checkmark) are killed by a derandomized search within 500 examples with a
+story naming their points; the shrunk failure replays identically.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pygcrt import errors, sched
+from pygcrt.strategies import CI, bounded_preemptions, dense_tape, fault_tape, search
+
+SEED = 20141107
+TAPE = 640  # covers the concurrent scan
+TRACE = 1 << 16  # the whole run: the story names every preemption
+BUDGET = 500
+ARMED = ["castogscanstatus.cas"]  # the fault site of scan_miss: a claim that fails
+
+
+@pytest.mark.parametrize("n_ms", [2, 3])
+def test_clean_build_passes_the_ci_budget(n_ms: int) -> None:
+    runs = 0
+
+    @CI
+    @given(tape=dense_tape(n_ms, TAPE))
+    def prop(tape: list[int]) -> None:
+        nonlocal runs
+        runs += 1
+        r = sched.run("collect", n_ms, tape, trace_cap=1)
+        assert not r.failed, sched.replay(r.schedule_string, trace_cap=TRACE).story()
+
+    prop()
+    assert runs >= 100
+
+
+@pytest.mark.parametrize("n_ms", [2, 3])
+def test_clean_build_passes_pct(n_ms: int) -> None:
+    for seed in range(1, 151):
+        r = sched.run("collect", n_ms, strategy="pct", seed=seed, depth=3, pct_steps=4000)
+        assert not r.failed, f"seed {seed}: {r.story()}"
+
+
+@given(tape=dense_tape(3, TAPE), faults=fault_tape(16, one_in=3))
+@search(60, shrink=False)
+def test_clean_build_survives_spurious_claim_failures(tape: list[int],
+                                                      faults: list[int]) -> None:
+    r = sched.run("collect", 3, tape, faults=faults, armed=ARMED)
+    assert not r.failed, r.story()
+
+
+@pytest.mark.parametrize("params", [(1, 0), (3, 3), (4, 2, 2), (2, 1, 5)])
+def test_other_shapes_pass(params: tuple[int, ...]) -> None:
+    rng = random.Random(f"{SEED}-{params}")
+    for i in range(20):
+        n_ms = 2 + i % 2
+        r = sched.run("collect", n_ms, [rng.randrange(n_ms) for _ in range(TAPE)], params=params)
+        assert not r.failed, f"seed {SEED} run {i}: {r.story()}"
+
+
+def test_the_collection_really_meets_the_goroutines() -> None:
+    """The oracles mean something only if schedules reach the races: write
+    barrier stores and stack growth during the concurrent scan, a runnable
+    goroutine claimed by the scanner, a running one left to the rescan,
+    gchelpers marking, and an allocation sweeping lazily."""
+    rng = random.Random(SEED)
+    seen: set[str] = set()
+    for i in range(40):
+        n_ms = 2 + i % 2
+        r = sched.run("collect", n_ms, [rng.randrange(n_ms) for _ in range(TAPE)],
+                      trace_cap=1 << 16)
+        assert not r.failed, f"seed {SEED} run {i}: {r.story()}"
+        phase = [k for k, e in enumerate(r.trace) if e.site == "gc.phase"]
+        scanner = r.trace[phase[0]].m
+        for e in r.trace[phase[0]:phase[1]]:
+            if e.m != scanner and e.site in ("markwb.store", "casgcopystack.cas"):
+                seen.add(f"{e.site} during the scan")
+            elif e.site == "stopg.claimed" and e.value == 0x1001:
+                seen.add("claimed Grunnable")
+            elif e.site == "stopg.scanrunning":
+                seen.add(e.site)
+        for e in r.trace:
+            if e.site == "gchelper.ndone":
+                seen.add("gchelper")
+    assert {"markwb.store during the scan", "casgcopystack.cas during the scan",
+            "claimed Grunnable", "stopg.scanrunning", "gchelper"} <= seen, seen
+
+
+@dataclass
+class Search:
+    examples: int = 0
+    first_kill: int = 0
+    shrunk: sched.Result | None = None
+
+
+def hunt(mutant: str, n_ms: int, faults: bool) -> Search:
+    s = Search()
+    armed = ARMED if faults else None
+
+    @search(BUDGET)
+    @given(tape=bounded_preemptions(n_ms, 4, 150),
+           faults=fault_tape(16, one_in=3) if faults else st.just([]))
+    def prop(tape: list[int], faults: list[int]) -> None:
+        s.examples += 1
+        r = sched.run("collect", n_ms, tape, faults=faults, armed=armed, mutant=mutant,
+                      trace_cap=1)
+        if r.failed:
+            s.first_kill = s.first_kill or s.examples
+            s.shrunk = r
+        assert not r.failed, r.message
+
+    try:
+        prop()
+    except AssertionError:
+        pass
+    return s
+
+
+KILLS = [
+    # mutant, n_ms, faults, outcome, message, points the story names
+    ("stopg_blind_store", 3, False, "livelock", "casgstatus.spin",
+     ("castogscanstatus.store", "casgstatus.spin")),
+    ("scan_miss", 2, True, "throw", "checkmark found unmarked object",
+     ("castogscanstatus.cas", "stopg.miss")),
+]
+
+
+@pytest.mark.parametrize("mutant,n_ms,faults,outcome,message,sites", KILLS,
+                         ids=[k[0] for k in KILLS])
+def test_mutant_is_killed(mutant: str, n_ms: int, faults: bool, outcome: str, message: str,
+                          sites: tuple[str, ...]) -> None:
+    s = hunt(mutant, n_ms, faults)
+    assert s.shrunk is not None, f"{mutant} survived {BUDGET} examples"
+    print(f"collect/{mutant}: killed after {s.first_kill} examples")
+    r = s.shrunk
+    again = sched.replay(r.schedule_string, armed=ARMED if faults else None, trace_cap=TRACE)
+    assert (again.outcome, again.message, again.trace_hash) == (r.outcome, r.message,
+                                                                r.trace_hash)
+    story = again.story()
+    assert r.outcome == outcome, story
+    assert message in r.message, story
+    for site in sites:
+        assert site in story, f"{site} not in\n{story}"
+
+
+def test_same_tape_twice_gives_the_identical_trace() -> None:
+    rng = random.Random(SEED)
+    for i in range(6):
+        n_ms = 2 + i % 2
+        tape = [rng.randrange(n_ms) for _ in range(TAPE)]
+        kw = dict(mutant="stopg_blind_store" if i % 3 == 2 else None, params=(2, i % 3))
+        a = sched.run("collect", n_ms, tape, **kw)
+        b = sched.run("collect", n_ms, tape, **kw)
+        fa = (a.outcome, a.message, a.steps, a.tape, a.trace_hash, a.trace)
+        fb = (b.outcome, b.message, b.steps, b.tape, b.trace_hash, b.trace)
+        assert fa == fb, f"seed {SEED} run {i}: {a.schedule_string}"
+
+
+def test_bad_input_raises_and_runs_go_on() -> None:
+    with pytest.raises(errors.IndexOutOfRange):
+        sched.run("collect", 1)
+    with pytest.raises(errors.IndexOutOfRange):
+        sched.run("collect", 4)
+    with pytest.raises(errors.IndexOutOfRange):
+        sched.run("collect", 2, params=(17,))
+    with pytest.raises(errors.IndexOutOfRange):
+        sched.run("collect", 2, params=(2, 3))
+    with pytest.raises(errors.IndexOutOfRange):
+        sched.run("collect", 2, params=(2, 1, 7))
+    with pytest.raises(errors.InvalidArgument):
+        sched.run("collect", 2, mutant="wb_off")
+    assert sched.run("collect", 2, params=(1, 1, 1)).outcome == "ok"
+    assert sched.scenarios()["collect"].mutants == ("stopg_blind_store", "scan_miss")
