@@ -51,11 +51,23 @@
  *          "markbit_nonatomic" (M_MARKBIT_NONATOMIC: a marker's plain
  *          mark-bit store undoes the barrier's mark of the neighbour).
  *
+ *   markbits  Two markers grey neighbouring one-word noscan objects whose
+ *          mark bits share a bitmap byte (O[2j] and O[2j+1]): M0 shades
+ *          every O[2j], M1 every O[2j+1], with the write barrier's shade
+ *          (greyobject with nproc 2: the atomic OR when the neighbour is
+ *          an unmarked one-word object).  The last marker to finish checks
+ *          every object it and the other greyed: all must be marked.
+ *          Mutant "markbit_nonatomic" (M_MARKBIT_NONATOMIC): a marker's
+ *          plain store of the byte it read, after the other marker set
+ *          its bit in between, clears that bit (one preemption, at
+ *          "greyobject.plain", whose value is the byte read).
+ *
  * Parameters: sweep: p0 = spans S (default 3, at most MaxSpans), p1 = a
  * seed that shifts the marked pattern; wbscan: p0 = K (default 2, at most
- * MaxWbPairs), p1 = the mutator's gate (storetime).  Values passed to points are span page indices and relative
- * sweepgens ("sweepgen." notes: page << 32 | h - sg) or pair indices,
- * never addresses.
+ * MaxWbPairs), p1 = the mutator's gate (storetime); markbits: p0 = pairs
+ * (default 2, at most MaxWbPairs).  Values passed to points are span page
+ * indices and relative sweepgens ("sweepgen." notes: page << 32 | h - sg)
+ * or pair and object indices, never addresses.
  */
 #include <stdio.h>
 #include <string.h>

@@ -37,6 +37,9 @@ CASES = [
     ("getfull", 3, None, (7, 2)),
     ("parfor", 3, None, (7, 1)),
     ("parfor", 2, "parfor_blind_steal", (4,)),
+    ("collect", 3, None, ()),
+    ("collect", 2, "stopg_blind_store", (2, 1)),
+    ("markbits", 2, "markbit_nonatomic", (3,)),
 ]
 
 

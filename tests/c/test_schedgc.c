@@ -1,9 +1,11 @@
 /* test_schedgc.c: the collector's controlled scenarios (csrc/schedgc.c)
  * from a C host, so the sanitizer builds run them too.
  *
- * In the test build (SCHED=1): random schedules of sweep (2 and 3 Ms) and
- * wbscan (both mutator gates) pass their oracles, and each sweep mutant
- * is caught by some seeded random or PCT schedule (a throw).  wb_off is
+ * In the test build (SCHED=1): random schedules of sweep (2 and 3 Ms),
+ * wbscan (both mutator gates), markbits and collect (2 and 3 Ms: a whole
+ * collection with scheduler Ms, gchelpers and VM goroutines) pass their
+ * oracles, and each sweep mutant and markbit_nonatomic is caught by some
+ * seeded random or PCT schedule (a throw).  wb_off is
  * left to the Python tests: checkmark leaks its buffers when it throws,
  * which LeakSanitizer would report here.  The
  * release build refuses controlled runs (GCRT_ESTATE).
@@ -56,6 +58,12 @@ TEST(clean_runs_pass)
 		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
 		CHECK_EQ(run("wbscan", 3, strat, seed, NULL, 2, (int64_t)(seed % 2), &out), GCRT_OK);
 		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
+		CHECK_EQ(run("markbits", 2, strat, seed, NULL, 3, 0, &out), GCRT_OK);
+		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
+		CHECK_EQ(run("collect", 2 + (int)(seed % 2), strat, seed, NULL, 2, (int64_t)(seed % 3),
+			     &out),
+			 GCRT_OK);
+		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
 	}
 }
 
@@ -78,6 +86,7 @@ TEST(mutants_are_caught)
 		return;
 	CHECK(caught("sweep", 2, "sweep_double"));
 	CHECK(caught("sweep", 2, "finishsweep_nowait"));
+	CHECK(caught("markbits", 2, "markbit_nonatomic"));
 }
 
 int main(void)
