@@ -17,13 +17,13 @@
  * The world: proc's stoptheworld (with worldsema) stops every P, so no
  * goroutine and no attached host G runs.  Host threads that call the API
  * without a P are stopped by a second protocol: API calls that change the
- * object graph or the roots count themselves in nmutators
- * (mutator_enter); an allocation sets its mcache's busy flag
- * (cache_enter).  Both then check stopping and, if it is set, back out and
- * wait on gclock.  After the Ps are stopped the collector sets stopping
- * and waits until nmutators is 0 and no cache is busy (in that order, so
- * an M holding a P never waits on gclock while the collector waits for
- * its P).  A host must not change registered global regions while a
+ * object graph or the roots, and the background sweeper for each span it
+ * sweeps, count themselves in nmutators (mutator_enter); an allocation
+ * sets its mcache's busy flag (cache_enter).  Both then check stopping
+ * and, if it is set, back out and wait on gclock.  After the Ps are
+ * stopped the collector sets stopping and waits until nmutators is 0 and
+ * no cache is busy (in that order, so an M holding a P never waits on
+ * gclock while the collector waits for its P).  A host must not change registered global regions while a
  * collection runs.
  *
  * Pacing: heap_live counts bytes of large objects, of cached spans (all
@@ -97,7 +97,7 @@ void cache_exit(mcache *c)
 	atomic_store_explicit(&c->busy, 0, memory_order_release);
 }
 
-static void world_stop(struct gcrt_runtime *rt)
+void world_stop(struct gcrt_runtime *rt)
 {
 	struct gcstate *gc = &rt->gc;
 	ATOMIC_STORE(rt, "world.stop", &gc->stopping, 1);
@@ -112,7 +112,7 @@ static void world_stop(struct gcrt_runtime *rt)
 		}
 }
 
-static void world_start(struct gcrt_runtime *rt)
+void world_start(struct gcrt_runtime *rt)
 {
 	ATOMIC_STORE(rt, "world.start", &rt->gc.stopping, 0);
 }
@@ -252,18 +252,17 @@ static void gctrace(struct gcrt_runtime *rt, const gctimes *t, uint32_t nproc, u
 
 /* ---- the phase trace (Chrome trace event format, which Perfetto opens) ---- */
 
-void gctrace_event(struct gcrt_runtime *rt, const char *name, uint32_t tid, int64_t t0)
+void gctrace_event(struct gcrt_runtime *rt, const char *name, uint32_t tid, int64_t t0, int64_t t1)
 {
 	struct gcstate *gc = &rt->gc;
 	if (!(ATOMIC_LOAD(rt, "gc.trace.opts", &gc->opts) & GCOptTrace))
 		return;
-	int64_t now = nanotime();
 	LOCK(rt, &gc->tracelock, "gc.trace.lock");
 	if (gc->trace == NULL)
 		gc->trace = calloc(TraceEvents, sizeof *gc->trace);
 	if (gc->trace != NULL)
 		gc->trace[gc->ntrace++ % TraceEvents] =
-		    (traceev){name, t0, now - t0, tid, atomic_load(&gc->numgc_atomic)};
+		    (traceev){name, t0, t1 - t0, tid, atomic_load(&gc->numgc_atomic)};
 	UNLOCK(rt, &gc->tracelock, "gc.trace.unlock");
 }
 
@@ -335,6 +334,19 @@ static void snapshotallg(struct gcrt_runtime *rt)
 	UNLOCK(rt, &s->allglock, "sched.allgunlock");
 }
 
+/* What a mark visits: the spans allocated so far (Go's work.spans) and
+ * the Gs. */
+static void snapshotroots(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	mheap *h = &rt->heap;
+	LOCK(rt, &h->lock, "mheap.lock");
+	gc->spans = h->allspans;
+	gc->nspan = h->nspan;
+	UNLOCK(rt, &h->lock, "mheap.unlock");
+	snapshotallg(rt);
+}
+
 /* Every G of the snapshot had its phase work done (gcscan_m's check). */
 static void checkworkdone(struct gcrt_runtime *rt)
 {
@@ -353,12 +365,7 @@ static void gcscan_m(struct gcrt_runtime *rt)
 {
 	struct gcstate *gc = &rt->gc;
 	struct workdata *w = &rt->work;
-	mheap *h = &rt->heap;
-	LOCK(rt, &h->lock, "mheap.lock");
-	gc->spans = h->allspans;
-	gc->nspan = h->nspan;
-	UNLOCK(rt, &h->lock, "mheap.unlock");
-	snapshotallg(rt);
+	snapshotroots(rt);
 	while (!ATOMIC_CAS32(rt, "gc.markfor.acquire", &w->markfor_busy, 0, 1))
 		SCHED_SPIN(rt, "gc.markfor.wait");
 	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCscan);
@@ -376,22 +383,17 @@ static void gcscan_m(struct gcrt_runtime *rt)
 static uint32_t gc_m(struct gcrt_runtime *rt, gctimes *t, uint64_t *heap0, uint64_t *heap1)
 {
 	struct gcstate *gc = &rt->gc;
-	mheap *h = &rt->heap;
-	LOCK(rt, &h->lock, "mheap.lock");
-	gc->spans = h->allspans;
-	gc->nspan = h->nspan;
-	UNLOCK(rt, &h->lock, "mheap.unlock");
-	snapshotallg(rt);
+	snapshotroots(rt);
 	uint32_t nproc = gcprocs(rt);
 	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCmark);
 	t->t2 = nanotime();
 	gcmark(rt, nproc);
 	t->t3 = nanotime();
-	gctrace_event(rt, "mark", 0, t->t2);
+	gctrace_event(rt, "mark", 0, t->t2, nanotime());
 	if (ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptCheckmark) {
 		ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCmarktermination);
 		checkmark(rt);
-		gctrace_event(rt, "checkmark", 0, t->t3);
+		gctrace_event(rt, "checkmark", 0, t->t3, nanotime());
 	}
 	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCoff);
 	int32_t pct = atomic_load(&gc->gcpercent);
@@ -404,10 +406,35 @@ static uint32_t gc_m(struct gcrt_runtime *rt, gctimes *t, uint64_t *heap0, uint6
 	return nproc;
 }
 
+/* Counts a finished mark with its stopped-world time so far (pause_ns
+ * holds only time with the world stopped: the two STW windows, never the
+ * concurrent scan between them). */
+static void countgc(struct gcrt_runtime *rt, int64_t pause, uint32_t nproc)
+{
+	struct gcstate *gc = &rt->gc;
+	LOCK(rt, &rt->heap.lock, "mheap.lock");
+	gc->pause_ns[gc->numgc % 256] = (uint64_t)pause;
+	gc->pause_total_ns += (uint64_t)pause;
+	gc->last_gc = unixnanotime();
+	gc->lastnproc = nproc;
+	gc->numgc++;
+	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
+}
+
+/* Adds the pause's tail (gctrace line, the new sweep generation) to the
+ * last collection's entry. */
+static void addpause(struct gcrt_runtime *rt, int64_t tail)
+{
+	struct gcstate *gc = &rt->gc;
+	LOCK(rt, &rt->heap.lock, "mheap.lock");
+	gc->pause_ns[(gc->numgc - 1) % 256] += (uint64_t)tail;
+	gc->pause_total_ns += (uint64_t)tail;
+	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
+}
+
 static int gogc(struct gcrt_runtime *rt, int force, int eager)
 {
 	struct gcstate *gc = &rt->gc;
-	mheap *h = &rt->heap;
 	uint64_t self = (uint64_t)pthread_self();
 	if (ATOMIC_LOAD(rt, "gc.owner", &gc->owner) == self)
 		return GCRT_ESTATE;
@@ -426,16 +453,16 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 		return rc;
 	}
 	finishsweep_m(rt);
-	gctrace_event(rt, "stw: finish sweep", 0, t.t0);
-	int64_t pause = 0, tstw = t.t0;
+	int64_t tstw = nanotime();
+	gctrace_event(rt, "stw: finish sweep", 0, t.t0, tstw);
+	int64_t pause = tstw - t.t0;
 	if (!(ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptStw)) {
-		pause = nanotime() - t.t0;
 		rc = startworld(rt);
 		int64_t tscan = nanotime();
 		if (rc == GCRT_OK)
 			gcscan_m(rt);
-		gctrace_event(rt, "concurrent scan", 0, tscan);
 		tstw = nanotime();
+		gctrace_event(rt, "concurrent scan", 0, tscan, tstw);
 		if (rc == GCRT_OK)
 			rc = stopworld(rt, self);
 		if (rc != GCRT_OK) {
@@ -447,23 +474,18 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 	uint64_t heap0, heap1;
 	uint32_t nproc = gc_m(rt, &t, &heap0, &heap1);
 	t.t4 = nanotime();
-	pause += t.t4 - tstw;
-	LOCK(rt, &h->lock, "mheap.lock");
-	gc->pause_ns[gc->numgc % 256] = (uint64_t)pause;
-	gc->pause_total_ns += (uint64_t)pause;
-	gc->last_gc = unixnanotime();
-	gc->lastnproc = nproc;
-	gc->numgc++;
-	UNLOCK(rt, &h->lock, "mheap.unlock");
+	countgc(rt, pause + (t.t4 - tstw), nproc);
 	if (ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptGctrace)
 		gctrace(rt, &t, nproc, heap0, heap1);
 	sweepstart(rt, eager);
-	gctrace_event(rt, "stw: mark termination", 0, tstw);
+	int64_t tend = nanotime();
+	addpause(rt, tend - t.t4);
+	gctrace_event(rt, "stw: mark termination", 0, tstw, tend);
 	rc = startworld(rt);
 	int64_t tsweep = nanotime();
 	if (eager && rc == GCRT_OK) {
 		finishsweep_m(rt);
-		gctrace_event(rt, "eager sweep", 0, tsweep);
+		gctrace_event(rt, "eager sweep", 0, tsweep, nanotime());
 	}
 	UNLOCK(rt, &gc->gclock, "gc.unlock");
 	return rc;
@@ -478,15 +500,7 @@ int gcollect(struct gcrt_runtime *rt)
 
 static int collect(gcrt_runtime *rt, int eager)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	rc = gogc(rt, 1, eager);
-	uncatch(&tc);
-	return rc;
+	RETURN_CHECKED_CAUGHT(rt, gogc(rt, 1, eager));
 }
 
 GCRT_API int gcrt_gc(gcrt_runtime *rt)
@@ -602,6 +616,8 @@ void gcfini(struct gcrt_runtime *rt)
 	free(gc->roots);
 	free(gc->pins);
 	free(gc->allgs);
+	free(gc->checkbits);
+	free(gc->checkstack);
 	for (int i = 0; i < MaxGcproc; i++)
 		note_destroy(&gc->helpers[i].park);
 	note_destroy(&gc->bgnote);

@@ -10,6 +10,11 @@
  * middle of a step: an M coming back from a syscall whose P was taken
  * waits (on sched.syswait) for a P instead of queueing its G.
  *
+ * A parked G runs again only after a ready for its park: a G made runnable
+ * without one (a spurious wakeup; controlled runs inject it at the fault
+ * site proc.park.spurious) re-checks in execute and parks again without
+ * running its step, as Go's park loops re-check their condition.
+ *
  * Ms are pthreads (gcrt_start).  An M loops in schedule(): with a P it
  * takes a G from the global run queue (under sched.lock) and runs one
  * step; without work it puts its P on the idle list and sleeps on its
@@ -61,6 +66,7 @@
 #include <string.h>
 
 #include "runtime.h"
+#include "mutants.h"
 
 enum { StopSliceNs = 100 * 1000 };
 
@@ -188,7 +194,7 @@ static void gcstopm_locked(struct gcrt_runtime *rt, M *m)
 
 /* ---- goroutines ---- */
 
-static void allgadd(struct gcrt_runtime *rt, G *gp)
+void allgadd(struct gcrt_runtime *rt, G *gp)
 {
 	struct schedt *s = &rt->sched;
 	LOCK(rt, &s->allglock, "sched.allglock");
@@ -221,6 +227,37 @@ static void resetguard(struct gcrt_runtime *rt, G *gp)
 	ATOMIC_STORE(rt, "proc.resetguard.stackguard0", &gp->stackguard0, gp->stack.lo + StackGuard);
 }
 
+/* A spurious wakeup (controlled runs: fault proc.park.spurious): the
+ * parked G is made runnable although no ready came for its park, as a
+ * stale netpoll or timer wakeup would; execute must re-check.  Under
+ * sched.lock. */
+static void wakespurious_locked(struct gcrt_runtime *rt, G *gp)
+{
+	casgstatus(rt, gp, Gwaiting, Grunnable);
+	gp->spurious = 1;
+	runqput_locked(rt, gp);
+}
+
+/* Go's park loop, `for !cond { gopark }`: a G woken spuriously re-checks
+ * its park's condition (a ready came) and parks again without running.
+ * Mutant M_PARK_NO_RECHECK takes any wakeup as the ready.  True when gp
+ * parked again. */
+static bool reparked(struct gcrt_runtime *rt, G *gp)
+{
+	struct schedt *s = &rt->sched;
+	LOCK(rt, &s->lock, "sched.lock");
+	bool again = gp->spurious && !MUTANT(rt, M_PARK_NO_RECHECK);
+	if (gp->spurious && !again)
+		gp->parked = 0;
+	gp->spurious = 0;
+	if (again) {
+		SCHED_NOTE(rt, "proc.park.recheck", gp->goid);
+		casgstatus(rt, gp, Grunning, Gwaiting);
+	}
+	UNLOCK(rt, &s->lock, "sched.unlock");
+	return again;
+}
+
 /* A G's step ended: act on its result. */
 static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
 {
@@ -242,6 +279,8 @@ static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
 		} else {
 			casgstatus(rt, gp, Grunning, Gwaiting);
 			gp->parked = 1;
+			if (SCHED_FAULT(rt, "proc.park.spurious"))
+				wakespurious_locked(rt, gp);
 		}
 		break;
 	default:
@@ -263,6 +302,8 @@ static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
 static void execute(struct gcrt_runtime *rt, M *m, G *gp)
 {
 	casgstatus(rt, gp, Grunnable, Grunning);
+	if (reparked(rt, gp))
+		return;
 	ATOMIC_STORE(rt, "proc.execute.gm", &gp->m, m);
 	ATOMIC_STORE(rt, "proc.execute.curg", &m->curg, gp);
 	ATOMIC_STORE(rt, "proc.execute.preempt", &gp->preempt, 0);
@@ -329,7 +370,11 @@ void ready(struct gcrt_runtime *rt, G *gp)
 {
 	struct schedt *s = &rt->sched;
 	LOCK(rt, &s->lock, "sched.lock");
-	if (gp->parked) {
+	if (gp->spurious) {
+		/* Woken early and still runnable: this is its ready. */
+		gp->spurious = 0;
+		gp->parked = 0;
+	} else if (gp->parked) {
 		gp->parked = 0;
 		/* Spins while a GC thread holds the scan bit or copies the
 		 * stack (Gcopystack). */
@@ -546,6 +591,18 @@ int schedinit(struct gcrt_runtime *rt)
 	return GCRT_OK;
 }
 
+void schedshutdown(struct gcrt_runtime *rt)
+{
+	struct schedt *s = &rt->sched;
+	LOCK(rt, &s->lock, "sched.lock");
+	s->shutdown = 1;
+	for (M *m = s->midle; m != NULL; m = m->schedlink)
+		notewakeup(rt, &m->park);
+	s->midle = NULL;
+	s->nmidle = 0;
+	UNLOCK(rt, &s->lock, "sched.unlock");
+}
+
 /* Stop the Ms: wake every sleeper and join the threads.  After a
  * recorded throw the Ms leave by themselves (at their next point). */
 static void stopms(struct gcrt_runtime *rt)
@@ -558,13 +615,7 @@ static void stopms(struct gcrt_runtime *rt)
 			starttheworld(rt);
 			worldsema_release(rt);
 		}
-		LOCK(rt, &s->lock, "sched.lock");
-		s->shutdown = 1;
-		for (M *m = s->midle; m != NULL; m = m->schedlink)
-			notewakeup(rt, &m->park);
-		s->midle = NULL;
-		s->nmidle = 0;
-		UNLOCK(rt, &s->lock, "sched.unlock");
+		schedshutdown(rt);
 	}
 	for (M *m = s->allm; m != NULL; m = m->alllink)
 		if (!m->host)
@@ -691,6 +742,16 @@ static int newproc(struct gcrt_runtime *rt, stepfn fn, void *arg, G **out)
 	return GCRT_OK;
 }
 
+/* gcrt_go's body: *out (if wanted) is the new G, or NULL on failure. */
+static int goproc(struct gcrt_runtime *rt, stepfn fn, void *arg, G **out)
+{
+	G *gp = NULL;
+	int rc = newproc(rt, fn, arg, &gp);
+	if (out != NULL)
+		*out = gp;
+	return rc;
+}
+
 GCRT_API int gcrt_go(gcrt_runtime *rt, gcrt_stepfn fn, void *arg, gcrt_g **out)
 {
 	int rc = rt_check(rt);
@@ -698,32 +759,18 @@ GCRT_API int gcrt_go(gcrt_runtime *rt, gcrt_stepfn fn, void *arg, gcrt_g **out)
 		return rc;
 	if (fn == NULL)
 		return GCRT_EINVAL;
-	G *gp = NULL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	rc = newproc(rt, (stepfn)fn, arg, &gp);
-	uncatch(&tc);
-	if (out != NULL)
-		*out = gp;
-	return rc;
+	RETURN_CAUGHT(rt, goproc(rt, (stepfn)fn, arg, out));
 }
 
-GCRT_API int gcrt_start(gcrt_runtime *rt, int nms)
+static int startms(struct gcrt_runtime *rt, int nms)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
 	struct schedt *s = &rt->sched;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	LOCK(rt, &s->lock, "sched.lock");
 	if (nms < 1 || nms > GCRT_MAX_MS - s->nms || s->shutdown) {
 		UNLOCK(rt, &s->lock, "sched.unlock");
-		uncatch(&tc);
 		return GCRT_EINVAL;
 	}
+	int rc = GCRT_OK;
 	for (int i = 0; i < nms && rc == GCRT_OK; i++) {
 		M *m = allocm_locked(rt, 0);
 		if (m == NULL) {
@@ -740,20 +787,19 @@ GCRT_API int gcrt_start(gcrt_runtime *rt, int nms)
 		s->nms++;
 	}
 	UNLOCK(rt, &s->lock, "sched.unlock");
-	uncatch(&tc);
 	return rc;
 }
 
-GCRT_API int gcrt_wait(gcrt_runtime *rt, int64_t timeout_ms)
+GCRT_API int gcrt_start(gcrt_runtime *rt, int nms)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
+	RETURN_CHECKED_CAUGHT(rt, startms(rt, nms));
+}
+
+/* Wait until no G lives, or until end (nanotime): GCRT_ESTATE. */
+static int waitall(struct gcrt_runtime *rt, int64_t end)
+{
 	struct schedt *s = &rt->sched;
-	int64_t end = timeout_ms > 0 ? nanotime() + timeout_ms * 1000000 : INT64_MAX;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
+	int rc;
 	for (;;) {
 		/* A G that throws never exits: report the failure, not a
 		 * timeout, whether it threw before or during the wait. */
@@ -772,8 +818,16 @@ GCRT_API int gcrt_wait(gcrt_runtime *rt, int64_t timeout_ms)
 		SCHED_SPIN(rt, "proc.wait.spin");
 		gcrt_usleep(200);
 	}
-	uncatch(&tc);
 	return rc;
+}
+
+GCRT_API int gcrt_wait(gcrt_runtime *rt, int64_t timeout_ms)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	int64_t end = timeout_ms > 0 ? nanotime() + timeout_ms * 1000000 : INT64_MAX;
+	RETURN_CAUGHT(rt, waitall(rt, end));
 }
 
 GCRT_API int gcrt_ready(gcrt_runtime *rt, gcrt_g *g)
@@ -783,12 +837,7 @@ GCRT_API int gcrt_ready(gcrt_runtime *rt, gcrt_g *g)
 		return rc;
 	if (g->kind != Gstep)
 		return GCRT_EINVAL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	ready(rt, g);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, (ready(rt, g), GCRT_OK));
 }
 
 /* The running step G calling in from its step function (or, for
@@ -810,12 +859,7 @@ GCRT_API int gcrt_safepoint(gcrt_g *g)
 	int rc = runningcheck(g, true);
 	if (rc != GCRT_OK)
 		return rc;
-	throwcatch tc;
-	if (CATCH(g->rt, &tc))
-		return GCRT_EFAILED;
-	bool y = safepoint(g->rt, g);
-	uncatch(&tc);
-	return y ? 1 : 0;
+	RETURN_CAUGHT(g->rt, safepoint(g->rt, g) ? 1 : 0);
 }
 
 GCRT_API int gcrt_entersyscall(gcrt_g *g)
@@ -823,12 +867,7 @@ GCRT_API int gcrt_entersyscall(gcrt_g *g)
 	int rc = runningcheck(g, false);
 	if (rc != GCRT_OK)
 		return rc;
-	throwcatch tc;
-	if (CATCH(g->rt, &tc))
-		return GCRT_EFAILED;
-	entersyscall(g->rt, g);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(g->rt, (entersyscall(g->rt, g), GCRT_OK));
 }
 
 GCRT_API int gcrt_exitsyscall(gcrt_g *g)
@@ -840,12 +879,7 @@ GCRT_API int gcrt_exitsyscall(gcrt_g *g)
 		return GCRT_EINVAL;
 	if ((readgstatus(g->rt, g) & ~(uint32_t)Gscan) != Gsyscall)
 		return GCRT_ESTATE;
-	throwcatch tc;
-	if (CATCH(g->rt, &tc))
-		return GCRT_EFAILED;
-	exitsyscall(g->rt, g);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(g->rt, (exitsyscall(g->rt, g), GCRT_OK));
 }
 
 GCRT_API int gcrt_g_id(gcrt_g *g, int64_t *out)
@@ -859,6 +893,17 @@ GCRT_API int gcrt_g_id(gcrt_g *g, int64_t *out)
 	return GCRT_OK;
 }
 
+/* A host thread (self) stops the world and holds it stopped. */
+static int hoststop(struct gcrt_runtime *rt, uintptr_t self)
+{
+	struct schedt *s = &rt->sched;
+	worldsema_acquire(rt);
+	stoptheworld(rt);
+	ATOMIC_STORE(rt, "proc.hoststopper.set", &s->hoststopper, self);
+	ATOMIC_STORE(rt, "proc.hoststopped.set", &s->hoststopped, 1);
+	return GCRT_OK;
+}
+
 GCRT_API int gcrt_stoptheworld(gcrt_runtime *rt)
 {
 	int rc = rt_check(rt);
@@ -869,15 +914,7 @@ GCRT_API int gcrt_stoptheworld(gcrt_runtime *rt)
 	if (ATOMIC_LOAD(rt, "proc.hoststopped.check", &s->hoststopped) &&
 	    ATOMIC_LOAD(rt, "proc.hoststopper.check", &s->hoststopper) == self)
 		return GCRT_ESTATE; /* this thread already stopped it */
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	worldsema_acquire(rt);
-	stoptheworld(rt);
-	ATOMIC_STORE(rt, "proc.hoststopper.set", &s->hoststopper, self);
-	ATOMIC_STORE(rt, "proc.hoststopped.set", &s->hoststopped, 1);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, hoststop(rt, self));
 }
 
 GCRT_API int gcrt_starttheworld(gcrt_runtime *rt)
@@ -889,32 +926,16 @@ GCRT_API int gcrt_starttheworld(gcrt_runtime *rt)
 	uint32_t one = 1;
 	if (!atomic_compare_exchange_strong(&s->hoststopped, &one, 0))
 		return GCRT_ESTATE; /* not stopped by a host (maybe by a G's GC) */
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	starttheworld(rt);
-	worldsema_release(rt);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, (starttheworld(rt), worldsema_release(rt), GCRT_OK));
 }
 
 /* ---- host threads ---- */
 
-GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
+/* gcrt_attach's body: gp, a new host G, takes an idle P and an M and
+ * leaves in its syscall (or is freed: no P, or no memory for the M). */
+static int attach(struct gcrt_runtime *rt, G *gp, G **out)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (out == NULL)
-		return GCRT_EINVAL;
-	*out = NULL;
 	struct schedt *s = &rt->sched;
-	G *gp = malg(rt, Ghost);
-	if (gp == NULL)
-		return GCRT_ENOMEM;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	LOCK(rt, &s->lock, "sched.lock");
 	P *p = ATOMIC_LOAD(rt, "proc.attach.gcwaiting", &s->gcwaiting) ? NULL : pidleget_locked(s);
 	M *m = p != NULL ? allocm_locked(rt, 1) : NULL;
@@ -926,7 +947,6 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 	}
 	UNLOCK(rt, &s->lock, "sched.unlock");
 	if (m == NULL) {
-		uncatch(&tc);
 		free(gp);
 		return p == NULL ? GCRT_ESTATE : GCRT_ENOMEM;
 	}
@@ -938,9 +958,22 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 	casgstatus(rt, gp, Grunnable, Grunning);
 	resetguard(rt, gp);
 	entersyscall(rt, gp);
-	uncatch(&tc);
 	*out = gp;
 	return GCRT_OK;
+}
+
+GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (out == NULL)
+		return GCRT_EINVAL;
+	*out = NULL;
+	G *gp = malg(rt, Ghost);
+	if (gp == NULL)
+		return GCRT_ENOMEM;
+	RETURN_CAUGHT(rt, attach(rt, gp, out));
 }
 
 /* A host G of a live runtime: its status (Gsyscall between calls, or
@@ -968,17 +1001,10 @@ static int hostcheck(G *g)
 	return rc;
 }
 
-GCRT_API int gcrt_detach(gcrt_g *g)
+/* gcrt_detach's body: g (in status st) gives back its M and P. */
+static int detach(struct gcrt_runtime *rt, G *g, uint32_t st)
 {
-	int rc;
-	uint32_t st = hoststatus(g, &rc);
-	if (rc != GCRT_OK)
-		return rc;
-	struct gcrt_runtime *rt = g->rt;
 	struct schedt *s = &rt->sched;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	if (st == Gsyscall)
 		exitsyscall(rt, g);
 	M *m = ATOMIC_LOAD(rt, "proc.detach.gm", &g->m);
@@ -993,8 +1019,16 @@ GCRT_API int gcrt_detach(gcrt_g *g)
 		pidleput_locked(rt, releasep(rt, m));
 	handoff_locked(rt);
 	UNLOCK(rt, &s->lock, "sched.unlock");
-	uncatch(&tc);
 	return GCRT_OK;
+}
+
+GCRT_API int gcrt_detach(gcrt_g *g)
+{
+	int rc;
+	uint32_t st = hoststatus(g, &rc);
+	if (rc != GCRT_OK)
+		return rc;
+	RETURN_CAUGHT(g->rt, detach(g->rt, g, st));
 }
 
 GCRT_API int gcrt_g_enter(gcrt_g *g)
@@ -1002,12 +1036,7 @@ GCRT_API int gcrt_g_enter(gcrt_g *g)
 	int rc = hostcheck(g);
 	if (rc != GCRT_OK)
 		return rc;
-	throwcatch tc;
-	if (CATCH(g->rt, &tc))
-		return GCRT_EFAILED;
-	exitsyscall(g->rt, g);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(g->rt, (exitsyscall(g->rt, g), GCRT_OK));
 }
 
 GCRT_API int gcrt_g_leave(gcrt_g *g)
@@ -1018,12 +1047,7 @@ GCRT_API int gcrt_g_leave(gcrt_g *g)
 		return rc;
 	if (st != Grunning)
 		return GCRT_ESTATE;
-	throwcatch tc;
-	if (CATCH(g->rt, &tc))
-		return GCRT_EFAILED;
-	entersyscall(g->rt, g);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(g->rt, (entersyscall(g->rt, g), GCRT_OK));
 }
 
 /* gcrt_g_alloc on a host G that runs (holds its P): poll preemption,
@@ -1060,22 +1084,23 @@ GCRT_API int gcrt_g_write_ptr(gcrt_g *g, void *obj, size_t i, void *p)
 	return writeptr(g->rt, obj, i, p, st != Grunning);
 }
 
+/* gcrt_g_alloc on a host G between calls: take its P for the allocation. */
+static int g_alloc_syscall(struct gcrt_runtime *rt, G *g, gcrt_type t, void **out)
+{
+	gcpoll(rt); /* a due collection runs while this host G holds no P */
+	exitsyscall(rt, g);
+	int rc = malloc_typed(rt, ATOMIC_LOAD(rt, "proc.g_alloc.gm", &g->m)->mcache, t, out);
+	entersyscall(rt, g);
+	return rc;
+}
+
 GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out)
 {
 	int rc;
 	uint32_t st = hoststatus(g, &rc);
 	if (rc != GCRT_OK)
 		return rc;
-	struct gcrt_runtime *rt = g->rt;
 	if (st == Grunning)
-		return g_alloc_running(rt, g, t, out);
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	gcpoll(rt); /* a due collection runs while this host G holds no P */
-	exitsyscall(rt, g);
-	rc = malloc_typed(rt, ATOMIC_LOAD(rt, "proc.g_alloc.gm", &g->m)->mcache, t, out);
-	entersyscall(rt, g);
-	uncatch(&tc);
-	return rc;
+		return g_alloc_running(g->rt, g, t, out);
+	RETURN_CAUGHT(g->rt, g_alloc_syscall(g->rt, g, t, out));
 }

@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastrand.h"
 #include "schedctl.h"
 
 int throw_has_catcher(struct gcrt_runtime *rt);
@@ -72,15 +73,6 @@ enum {
 };
 #define DefaultMaxSteps 1000000ull
 #define ClockBase 1000000000ll
-
-static uint64_t xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
 
 schedctl *ctl_new(struct gcrt_runtime *rt, const gcrt_sched_opts *o)
 {
@@ -597,9 +589,14 @@ int ctl_begin(struct gcrt_runtime *rt, int m)
 	return !atomic_load(&c->aborting);
 }
 
+/* The M leaves the controller for good.  It reads c->n first: once the
+ * last M posts done the caller may free c, and an M the harness does not
+ * join before that (one a scenario started, e.g. a scheduler M) may still
+ * be here. */
 static void finish(schedctl *c)
 {
-	if (atomic_fetch_add(&c->ndone, 1) + 1 == c->n)
+	int n = c->n;
+	if (atomic_fetch_add(&c->ndone, 1) + 1 == n)
 		sem_post(&c->done);
 }
 

@@ -11,8 +11,14 @@
  *
  * Frames: a frame is a framehdr plus the slots of its frame descriptor
  * (registered per runtime: slot count and pointer bitmap, immutable once
- * published).  pushframe grows the stack by doubling (newstack) until the
- * frame fits above stack.lo + StackGuard, up to stk.maxstacksize.
+ * published).  pushframe is a function entry: the stack check
+ * (stackcheck: does the frame fit above stack.lo + StackGuard?), and when
+ * it fails the morestack path, which doubles the stack (newstack) until
+ * the frame fits, up to stk.maxstacksize.  In controlled runs the fault
+ * site stack.morestack.force makes a check fail although the frame fits,
+ * so the G takes newstack/copystack at that point (at most one doubling;
+ * none past the limit), and stack copies meet concurrent scans where a
+ * schedule puts them (interleavings.md 4.9).
  *
  * Copying (copystack): the G is Gcopystack, so no scanner reads the stack
  * meanwhile (stopg waits).  Every pointer into the old stack is moved by
@@ -37,6 +43,7 @@
 #include <string.h>
 
 #include "runtime.h"
+#include "mutants.h"
 
 static int stackorder(uintptr_t n)
 {
@@ -46,33 +53,13 @@ static int stackorder(uintptr_t n)
 	return order;
 }
 
-static void listinit(mspan *h)
-{
-	h->next = h->prev = h;
-}
-
-static void listinsert(mspan *h, mspan *s)
-{
-	s->next = h->next;
-	s->prev = h;
-	h->next->prev = s;
-	h->next = s;
-}
-
-static void listremove(mspan *s)
-{
-	s->prev->next = s->next;
-	s->next->prev = s->prev;
-	s->next = s->prev = NULL;
-}
-
 void stackinit(struct gcrt_runtime *rt)
 {
 	struct stackpool *k = &rt->sched.stk;
 	lock_init(&k->lock);
 	lock_init(&k->desclock);
 	for (int i = 0; i < NumStackOrders; i++)
-		listinit(&k->pool[i]);
+		spanlist_init(&k->pool[i]);
 	atomic_store(&k->maxstacksize, DefaultMaxStack);
 }
 
@@ -101,7 +88,7 @@ static mlink *poolalloc(struct gcrt_runtime *rt, int order)
 			x->next = s->freelist;
 			s->freelist = x;
 		}
-		listinsert(list, s);
+		spanlist_insert(list, s);
 	}
 	mlink *x = s->freelist;
 	if (x == NULL)
@@ -109,7 +96,7 @@ static mlink *poolalloc(struct gcrt_runtime *rt, int order)
 	s->freelist = x->next;
 	s->ref++;
 	if (s->freelist == NULL)
-		listremove(s);
+		spanlist_remove(s);
 	return x;
 }
 
@@ -119,13 +106,13 @@ static void poolfree(struct gcrt_runtime *rt, mlink *x, int order)
 	if (s == NULL || s->state != MSpanStack)
 		throw(rt, "freeing stack not in a stack span");
 	if (s->freelist == NULL)
-		listinsert(&rt->sched.stk.pool[order], s);
+		spanlist_insert(&rt->sched.stk.pool[order], s);
 	x->next = s->freelist;
 	s->freelist = x;
 	if (s->ref == 0)
 		throw(rt, "bad ref");
 	if (--s->ref == 0) {
-		listremove(s);
+		spanlist_remove(s);
 		s->freelist = NULL;
 		mheap_freestack(rt, s);
 	}
@@ -265,17 +252,35 @@ uintptr_t *frameslots(G *gp)
 	return (uintptr_t *)(gp->sched.fp + sizeof(framehdr));
 }
 
-int pushframe(struct gcrt_runtime *rt, G *gp, uintptr_t id, uintptr_t retpc)
+static bool fits(G *gp, uintptr_t need)
+{
+	return gp->sched.sp - gp->stack.lo >= need + StackGuard;
+}
+
+bool stackcheck(struct gcrt_runtime *rt, G *gp, uintptr_t need)
+{
+	return !fits(gp, need) || SCHED_FAULT(rt, "stack.morestack.force");
+}
+
+int morestack(struct gcrt_runtime *rt, G *gp, uintptr_t need)
+{
+	bool forced = fits(gp, need);
+	do {
+		int rc = newstack(rt, gp, 2 * (gp->stack.hi - gp->stack.lo));
+		if (rc != GCRT_OK)
+			return forced && rc == GCRT_ESIZE ? GCRT_OK : rc;
+	} while (!fits(gp, need));
+	return GCRT_OK;
+}
+
+int pushframe_nosplit(struct gcrt_runtime *rt, G *gp, uintptr_t id, uintptr_t retpc)
 {
 	const framedesc *d = framedesc_get(rt, id);
 	if (d == NULL)
 		return GCRT_EINVAL;
 	uintptr_t need = framebytes(d);
-	while (gp->sched.sp - gp->stack.lo < need + StackGuard) {
-		int rc = newstack(rt, gp, 2 * (gp->stack.hi - gp->stack.lo));
-		if (rc != GCRT_OK)
-			return rc;
-	}
+	if (!fits(gp, need))
+		throw(rt, "stack overflow in a nosplit frame");
 	uintptr_t sp = gp->sched.sp - need;
 	framehdr *h = (framehdr *)sp;
 	h->desc = id;
@@ -285,6 +290,19 @@ int pushframe(struct gcrt_runtime *rt, G *gp, uintptr_t id, uintptr_t retpc)
 	gp->sched.fp = sp;
 	gp->sched.sp = sp;
 	return GCRT_OK;
+}
+
+int pushframe(struct gcrt_runtime *rt, G *gp, uintptr_t id, uintptr_t retpc)
+{
+	const framedesc *d = framedesc_get(rt, id);
+	if (d == NULL)
+		return GCRT_EINVAL;
+	if (stackcheck(rt, gp, framebytes(d))) {
+		int rc = morestack(rt, gp, framebytes(d));
+		if (rc != GCRT_OK)
+			return rc;
+	}
+	return pushframe_nosplit(rt, gp, id, retpc);
 }
 
 uintptr_t popframe(struct gcrt_runtime *rt, G *gp)
@@ -355,6 +373,7 @@ int copystack(struct gcrt_runtime *rt, G *gp, uintptr_t newsize, stackcache *c)
 	memmove((void *)(new_.hi - used), (void *)gp->sched.sp, used);
 	gp->stack = new_;
 	gp->sched.sp = new_.hi - used;
+	SCHED_NOTE(rt, "stack.copystack.size", newsize);
 	bool preempt = ATOMIC_LOAD(rt, "stack.copystack.preempt", &gp->preempt);
 	ATOMIC_STORE(rt, "stack.copystack.stackguard0", &gp->stackguard0,
 		     preempt ? StackPreempt : new_.lo + StackGuard);
@@ -368,7 +387,7 @@ int newstack(struct gcrt_runtime *rt, G *gp, uintptr_t newsize)
 		return GCRT_ESIZE;
 	P *p = gp_p(rt, gp);
 	casgstatus(rt, gp, Grunning, Gwaiting);
-	bool nocopystatus = PROC_MUTANT(rt, M_COPY_NO_GCOPYSTACK);
+	bool nocopystatus = MUTANT(rt, M_COPY_NO_GCOPYSTACK);
 	if (!nocopystatus)
 		casgcopystack(rt, gp);
 	int rc = copystack(rt, gp, newsize, p != NULL ? &p->stackcache : NULL);
@@ -405,7 +424,7 @@ void shrinkparked(struct gcrt_runtime *rt, G *gp)
 	uintptr_t used = gp->stack.hi - gp->sched.sp;
 	if (newsize < FixedStack || used >= oldsize / 4 || gp->syscallsp != 0)
 		return;
-	if (PROC_MUTANT(rt, M_COPY_NO_GCOPYSTACK)) {
+	if (MUTANT(rt, M_COPY_NO_GCOPYSTACK)) {
 		copystack(rt, gp, newsize, NULL);
 		return;
 	}
@@ -423,23 +442,12 @@ void stack_dump(struct gcrt_runtime *rt, dumpbuf *d)
 
 /* ---- public API ---- */
 
-GCRT_API int gcrt_frame_desc(gcrt_runtime *rt, uint32_t nslots, const uint8_t *bitmap,
-			     size_t nbits, uint32_t *out)
+static int framedesc_new(struct gcrt_runtime *rt, uint32_t nslots, const uint8_t *bitmap,
+			 size_t nbits, uint32_t *out)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (out == NULL || (nbits > 0 && bitmap == NULL))
-		return GCRT_EINVAL;
-	if (nslots > GCRT_MAX_FRAME_SLOTS)
-		return GCRT_ESIZE;
-	if (nbits > nslots)
-		return GCRT_ERANGE;
 	struct stackpool *k = &rt->sched.stk;
 	size_t nbytes = (nslots + 7) / 8;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
+	int rc = GCRT_OK;
 	LOCK(rt, &k->desclock, "stack.desclock");
 	uint32_t n = atomic_load(&k->ndesc);
 	if (k->descs == NULL)
@@ -460,8 +468,22 @@ GCRT_API int gcrt_frame_desc(gcrt_runtime *rt, uint32_t nslots, const uint8_t *b
 		*out = n + 1;
 	}
 	UNLOCK(rt, &k->desclock, "stack.descunlock");
-	uncatch(&tc);
 	return rc;
+}
+
+GCRT_API int gcrt_frame_desc(gcrt_runtime *rt, uint32_t nslots, const uint8_t *bitmap,
+			     size_t nbits, uint32_t *out)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (out == NULL || (nbits > 0 && bitmap == NULL))
+		return GCRT_EINVAL;
+	if (nslots > GCRT_MAX_FRAME_SLOTS)
+		return GCRT_ESIZE;
+	if (nbits > nslots)
+		return GCRT_ERANGE;
+	RETURN_CAUGHT(rt, framedesc_new(rt, nslots, bitmap, nbits, out));
 }
 
 GCRT_API int gcrt_stack_limit(gcrt_runtime *rt, size_t max)
