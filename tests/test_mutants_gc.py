@@ -15,8 +15,9 @@ mutator stores once a marker waits for work, so one preemption, letting
 it clear the roots before they are scanned, shows it); greyobject keeps
 markbit_nonatomic (a plain read-modify-write of a bitmap byte two markers
 share: the markbits scenario's one preemption between a marker's read and
-its store loses the other marker's mark; wbscan reaches it only by PCT).  Each must be killed by a
-derandomized Hypothesis search over dense tapes within 500 examples with a
+its store loses the other marker's mark; wbscan reaches it only by PCT).
+Each must be killed by a derandomized Hypothesis search over dense tapes
+within 500 examples with a
 shrunk story naming the points where the bug lives and showing the span's
 sweepgen relative to h; the clean build passes the same budget; the shrunk
 failure replays exactly; and the bounded-exhaustive sweep over tapes with

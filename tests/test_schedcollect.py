@@ -17,19 +17,18 @@ story naming their points; the shrunk failure replays identically.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pygcrt import errors, sched
+from pygcrt import errors, mutation, sched
+from pygcrt.mutation import check_replay, check_story
 from pygcrt.strategies import CI, bounded_preemptions, dense_tape, fault_tape, search
 
 SEED = 20141107
 TAPE = 640  # covers the concurrent scan
 TRACE = 1 << 16  # the whole run: the story names every preemption
-BUDGET = 500
 ARMED = ["castogscanstatus.cas"]  # the fault site of scan_miss: a claim that fails
 
 
@@ -101,24 +100,20 @@ def test_the_collection_really_meets_the_goroutines() -> None:
             "claimed Grunnable", "stopg.scanrunning", "gchelper"} <= seen, seen
 
 
-@dataclass
-class Search:
-    examples: int = 0
-    first_kill: int = 0
-    shrunk: sched.Result | None = None
+def hunt(m: mutation.Mutant) -> mutation.Search:
+    """mutation.hunt's derandomized search, over sparse tapes (at most four
+    preemptions 150 decisions apart): the collect runs are thousands of
+    decisions long, too long for shrinking dense tapes in a test, and the
+    sparse ones shrink in a few dozen runs."""
+    s = mutation.Search()
+    kw = dict(m.run_kw(), trace_cap=1)
 
-
-def hunt(mutant: str, n_ms: int, faults: bool) -> Search:
-    s = Search()
-    armed = ARMED if faults else None
-
-    @search(BUDGET)
-    @given(tape=bounded_preemptions(n_ms, 4, 150),
-           faults=fault_tape(16, one_in=3) if faults else st.just([]))
+    @search(mutation.BUDGET)
+    @given(tape=bounded_preemptions(m.n_ms, 4, 150),
+           faults=fault_tape(16, one_in=3) if m.armed else st.just([]))
     def prop(tape: list[int], faults: list[int]) -> None:
         s.examples += 1
-        r = sched.run("collect", n_ms, tape, faults=faults, armed=armed, mutant=mutant,
-                      trace_cap=1)
+        r = sched.run(m.scenario, m.n_ms, tape, faults=faults, mutant=m.name, **kw)
         if r.failed:
             s.first_kill = s.first_kill or s.examples
             s.shrunk = r
@@ -132,43 +127,27 @@ def hunt(mutant: str, n_ms: int, faults: bool) -> Search:
 
 
 KILLS = [
-    # mutant, n_ms, faults, outcome, message, points the story names
-    ("stopg_blind_store", 3, False, "livelock", "casgstatus.spin",
-     ("castogscanstatus.store", "casgstatus.spin")),
-    ("scan_miss", 2, True, "throw", "checkmark found unmarked object",
-     ("castogscanstatus.cas", "stopg.miss")),
+    # gcscan_m claims a runnable G by a read and a store; an M runs the G in
+    # between and its next status change spins under the stale scan bit.
+    mutation.Mutant("collect", "stopg_blind_store", 3,
+                    ("castogscanstatus.store", "casgstatus.spin"), ("livelock",), 2,
+                    "casgstatus.spin", trace=TRACE),
+    # A spuriously failed claim in the stopped-world mark counts as a scan.
+    mutation.Mutant("collect", "scan_miss", 2, ("castogscanstatus.cas", "stopg.miss"),
+                    ("throw",), 0, "checkmark found unmarked object", armed=tuple(ARMED),
+                    trace=TRACE),
 ]
 
 
-@pytest.mark.parametrize("mutant,n_ms,faults,outcome,message,sites", KILLS,
-                         ids=[k[0] for k in KILLS])
-def test_mutant_is_killed(mutant: str, n_ms: int, faults: bool, outcome: str, message: str,
-                          sites: tuple[str, ...]) -> None:
-    s = hunt(mutant, n_ms, faults)
-    assert s.shrunk is not None, f"{mutant} survived {BUDGET} examples"
-    print(f"collect/{mutant}: killed after {s.first_kill} examples")
-    r = s.shrunk
-    again = sched.replay(r.schedule_string, armed=ARMED if faults else None, trace_cap=TRACE)
-    assert (again.outcome, again.message, again.trace_hash) == (r.outcome, r.message,
-                                                                r.trace_hash)
-    story = again.story()
-    assert r.outcome == outcome, story
-    assert message in r.message, story
-    for site in sites:
-        assert site in story, f"{site} not in\n{story}"
-
-
-def test_same_tape_twice_gives_the_identical_trace() -> None:
-    rng = random.Random(SEED)
-    for i in range(6):
-        n_ms = 2 + i % 2
-        tape = [rng.randrange(n_ms) for _ in range(TAPE)]
-        kw = dict(mutant="stopg_blind_store" if i % 3 == 2 else None, params=(2, i % 3))
-        a = sched.run("collect", n_ms, tape, **kw)
-        b = sched.run("collect", n_ms, tape, **kw)
-        fa = (a.outcome, a.message, a.steps, a.tape, a.trace_hash, a.trace)
-        fb = (b.outcome, b.message, b.steps, b.tape, b.trace_hash, b.trace)
-        assert fa == fb, f"seed {SEED} run {i}: {a.schedule_string}"
+@pytest.mark.parametrize("m", KILLS, ids=lambda m: m.id)
+def test_mutant_is_killed(m: mutation.Mutant) -> None:
+    s = hunt(m)
+    assert s.shrunk is not None, f"{m.name} survived {mutation.BUDGET} examples"
+    print(f"collect/{m.name}: killed after {s.first_kill} examples, shrunk to "
+          f"{s.shrunk.preemptions} preemptions")
+    check_replay(m, s.shrunk)
+    check_story(m, sched.replay(s.shrunk.schedule_string,
+                                **{k: v for k, v in m.run_kw().items() if k != "params"}))
 
 
 def test_bad_input_raises_and_runs_go_on() -> None:
