@@ -3,30 +3,31 @@
  *
  *   collect  n_ms Ps, each run by a scheduler M (each body M starts one
  *            with gcrt_start), and n_ms + 1 goroutines running mutator VM
- *            programs (mutator.c), so one waits on the run queue.  Each round a goroutine allocates a
- *            node, links the old head into it, moves a pointer out of the
- *            old head into the new node through the write barrier (the
- *            old head's field is cleared: the pointer now lives only in
- *            the new node), drops a fresh object as garbage, and calls a
- *            function whose frame is too big for the current stack
- *            (newstack copies it under Gcopystack; the collection shrinks
- *            it again) and yields (back on the run queue, where another M
- *            may take it).  G0 runs `gcat` rounds, then the VM's GC op: a
- *            full seed cycle from its M (gcrequest: its P given up as in a
- *            syscall; gogc: stop the world, finishsweep_m, start it,
- *            concurrent gcscan_m while the other goroutines run and
- *            store, stop it, the mark with n_ms markers: n_ms-1 gchelper
- *            threads, checkmark, eager sweep with the world running and
- *            allocating), then the rest of its rounds.  Every goroutine
- *            then parks.  Body M0, the host, waits (polling in virtual
- *            time, blocked in between) until all are parked,
- *            collects once more with the world of parked goroutines,
- *            counts live and reachable nodes, readies every goroutine,
- *            which walks its structure (every load checks the canaries of
- *            both objects, so a freed live object, poisoned or reused, is
- *            a throw) and exits; then M0 retires the gchelpers and the
- *            scheduler Ms (as gcrt_destroy would), so the run ends with
- *            every M done.
+ *            programs (mutator.c), so one waits on the run queue.  Each
+ *            round a goroutine allocates a node, links the old head into
+ *            it, moves a pointer out of the old head into the new node
+ *            through the write barrier (the old head's field is cleared:
+ *            the pointer now lives only in the new node), drops a fresh
+ *            object as garbage, calls a function whose frame does not fit
+ *            the current stack (newstack copies it under Gcopystack; the
+ *            collection shrinks it again) and yields (back on the run
+ *            queue, where another M may take it).  G0 runs `gcat` rounds,
+ *            then the VM's GC op: a full seed cycle from its M
+ *            (gcrequest: its P given up as in a syscall; gogc: stop the
+ *            world, finishsweep_m, start it, concurrent gcscan_m while
+ *            the other goroutines run and store, stop it, the mark with
+ *            n_ms markers (n_ms-1 gchelper threads), checkmark, eager
+ *            sweep with the world running and allocating), then the rest
+ *            of its rounds.  Every goroutine then parks.  Body M0, the
+ *            host, waits (polling in virtual time, blocked in between)
+ *            until all are parked, collects once more over the parked
+ *            goroutines, counts live and reachable nodes, readies every
+ *            goroutine, which walks its structure (every load checks the
+ *            canaries of both objects, so a freed live object, poisoned
+ *            or reused, is a throw) and exits; once every body M has
+ *            started its scheduler M, M0 retires the gchelpers and the
+ *            scheduler Ms (as gcrt_destroy would), so every M of the run
+ *            ends.
  *          Oracles: checkmark after each mark (no reachable object left
  *          unmarked: "checkmark found unmarked object"); the canaries of
  *          every reachable node after each sweep; after the final
@@ -45,11 +46,12 @@
  *          mark, a stack goes unscanned and the checkmark finds its
  *          nodes unmarked).  The collector's other mutants do not show
  *          here: the seed's stopped-world rescan re-greys what wb_off
- *          misses, and its stop waits out any sweep finishsweep_nowait
- *          leaves running.
+ *          misses, its stop waits out any sweep finishsweep_nowait
+ *          leaves running, and the eager sweep rarely meets an
+ *          allocator's lazy sweep on a span (sweep_double).
  *
  * Parameters: p0 = rounds per goroutine (default 2, at most MaxRounds),
- * p1 = G0's rounds before its GC op (default 1, at most p0), p2 =
+ * p1 = G0's rounds before its GC op (default 0, at most p0), p2 =
  * goroutines (default n_ms + 1, at most MaxGs).  Values passed to points
  * are goroutine indices and counts, never addresses.
  */

@@ -10,8 +10,9 @@ canaries.  The clean build passes the CI budget of dense tapes and seeded
 PCT runs; the runs really put the collector's scan next to running,
 storing and stack-growing goroutines; stopg_blind_store (a livelock) and
 scan_miss (with spurious claim failures from the fault tape: the
-checkmark) are killed by a derandomized search within 500 examples with a
-story naming their points; the shrunk failure replays identically.
+checkmark) are killed by a derandomized search within 500 examples (over
+sparse tapes: runs are thousands of decisions long) with a shrunk story
+naming their points; the shrunk failure replays identically.
 """
 
 from __future__ import annotations
