@@ -146,7 +146,7 @@ void spanwithdraw(struct gcrt_runtime *rt, mspan *s)
 
 /* objectof under the heap lock (span fields stable): the lookup record
  * was seen changing. */
-static int objectof_locked(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp,
+static __attribute__((noinline)) int objectof_locked(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp,
 			   uintptr_t *slotp, uint16_t *idxp)
 {
 	mheap *h = &rt->heap;
@@ -171,9 +171,12 @@ static int objectof_locked(struct gcrt_runtime *rt, const void *p, void **base, 
 	return rc;
 }
 
-/* objectof, also giving the object's type index. */
-static int lookup(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, uintptr_t *slotp,
-		  uint16_t *idxp)
+/* objectof, also giving the object's type index.  Inline: every checked
+ * access runs it, most twice (a store checks the object and the value),
+ * and the callers use only some of its results. */
+static inline __attribute__((always_inline)) int lookup(struct gcrt_runtime *rt, const void *p,
+							void **base, mspan **sp, uintptr_t *slotp,
+							uint16_t *idxp)
 {
 	mheap *h = &rt->heap;
 	uintptr_t a = (uintptr_t)p;
@@ -215,39 +218,35 @@ int objectof(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, ui
 	return lookup(rt, p, base, sp, slotp, &idx);
 }
 
-/* obj must be the base of an allocated object of rt: its type. */
-static int objcheck(struct gcrt_runtime *rt, void *obj, const typeinfo **tip)
-{
-	void *base;
-	mspan *s;
-	uintptr_t slot;
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	uint16_t idx;
-	if (lookup(rt, obj, &base, &s, &slot, &idx) != GCRT_OK || base != obj)
-		return GCRT_EBADOBJ;
-	*tip = &rt->heap.types[idx - 1];
-	return GCRT_OK;
-}
-
 static int isptrword(const typeinfo *ti, size_t i)
 {
 	return i < ti->nmaskwords && ((ti->ptrmask[i / 8] >> (i % 8)) & 1);
 }
 
-/* The word i of an object of type ti, checked for range and kind. */
-static int fieldcheck(struct gcrt_runtime *rt, void *obj, size_t i, int wantptr, int strict)
+/* Word i of obj, which must be the base of an allocated object of rt (a
+ * live runtime), checked for range and kind. */
+static inline __attribute__((always_inline)) int fieldof(struct gcrt_runtime *rt, void *obj,
+							 size_t i, int wantptr, int strict)
 {
-	const typeinfo *ti;
-	int rc = objcheck(rt, obj, &ti);
-	if (rc != GCRT_OK)
-		return rc;
+	void *base;
+	mspan *s;
+	uintptr_t slot;
+	uint16_t idx;
+	if (lookup(rt, obj, &base, &s, &slot, &idx) != GCRT_OK || base != obj)
+		return GCRT_EBADOBJ;
+	const typeinfo *ti = &rt->heap.types[idx - 1];
 	if (i >= ti->nwords)
 		return GCRT_ERANGE;
 	if (strict && isptrword(ti, i) != wantptr)
 		return GCRT_EKIND;
 	return GCRT_OK;
+}
+
+/* fieldof on a runtime passed in by the host. */
+static int fieldcheck(struct gcrt_runtime *rt, void *obj, size_t i, int wantptr, int strict)
+{
+	int rc = rt_check(rt);
+	return rc != GCRT_OK ? rc : fieldof(rt, obj, i, wantptr, strict);
 }
 
 GCRT_API int gcrt_alloc(gcrt_runtime *rt, gcrt_type t, void **out)
@@ -321,13 +320,14 @@ GCRT_API int gcrt_read_ptr(gcrt_runtime *rt, void *obj, size_t i, void **out)
 
 int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted)
 {
-	int rc = fieldcheck(rt, obj, i, 1, 1);
+	int rc = fieldof(rt, obj, i, 1, 1);
 	if (rc != GCRT_OK)
 		return rc;
 	void *b;
 	mspan *s;
 	uintptr_t slot;
-	if (p != NULL && objectof(rt, p, &b, &s, &slot) != GCRT_OK)
+	uint16_t idx;
+	if (p != NULL && lookup(rt, p, &b, &s, &slot, &idx) != GCRT_OK)
 		return GCRT_EBADOBJ;
 	if (!counted && !wbneeded(rt)) {
 		/* release: a reader that loads p sees p's object initialized */
@@ -349,5 +349,6 @@ int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted
 
 GCRT_API int gcrt_write_ptr(gcrt_runtime *rt, void *obj, size_t i, void *p)
 {
-	return writeptr(rt, obj, i, p, true);
+	int rc = rt_check(rt);
+	return rc != GCRT_OK ? rc : writeptr(rt, obj, i, p, true);
 }

@@ -277,7 +277,8 @@ void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr);
 bool wbneeded(struct gcrt_runtime *rt);
 
 /* malloc.c: gcrt_write_ptr's checked store; counted says whether the
- * caller holds no P and must count itself in the world (mutator_enter). */
+ * caller holds no P and must count itself in the world (mutator_enter).
+ * rt is a live runtime the caller checked. */
 int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted);
 
 /* mstats.c */

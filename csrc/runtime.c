@@ -31,6 +31,7 @@ GCRT_API void gcrt_config_init(gcrt_config *cfg)
 	cfg->arena_hint = 0;
 	cfg->on_throw = GCRT_THROW_ABORT;
 	cfg->max_types = 4096;
+	cfg->heap_minimum = 4 << 20; /* Go's heapminimum */
 }
 
 static int config_check(const gcrt_config *c)

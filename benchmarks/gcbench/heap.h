@@ -198,6 +198,8 @@ static inline void heap_init(size_t arena_bytes)
 	gcrt_config_init(&cfg);
 	cfg.nprocs = 2; /* the host's P and one idle: two markers, as bdwgc's parallel mark */
 	cfg.arena_size = arena_bytes;
+	if (getenv("HEAPMIN") != NULL)
+		cfg.heap_minimum = (uint64_t)atoll(getenv("HEAPMIN")) << 20;
 	int rc = gcrt_new(&cfg, &rt);
 	if (rc != GCRT_OK)
 		die("gcrt_new", rc);
@@ -209,7 +211,9 @@ static inline void heap_init(size_t arena_bytes)
 		allptrs[i] = 0xff;
 	if ((rc = gcrt_root_add(rt, shadow, sizeof shadow, allptrs, MaxShadow)) != GCRT_OK)
 		die("gcrt_root_add", rc);
-	if ((rc = gcrt_gc_options(rt, GCRT_GC_ENABLE, NULL)) != GCRT_OK)
+	uint32_t opts; /* keep what PYGCRT_DEBUG set (gctrace) */
+	if ((rc = gcrt_gc_options(rt, 0, &opts)) != GCRT_OK ||
+	    (rc = gcrt_gc_options(rt, opts | GCRT_GC_ENABLE, NULL)) != GCRT_OK)
 		die("gcrt_gc_options", rc);
 	if ((rc = gcrt_attach(rt, &g)) != GCRT_OK)
 		die("gcrt_attach", rc);

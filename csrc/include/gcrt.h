@@ -68,6 +68,7 @@ typedef struct gcrt_config {
 	uintptr_t arena_hint;   /* fixed arena address, 0 = anywhere */
 	int32_t on_throw;       /* GCRT_THROW_ABORT or GCRT_THROW_RECORD */
 	int32_t max_types;      /* most types one runtime may register (default 4096) */
+	uint64_t heap_minimum;  /* pacing never triggers below this heap (default 4 MiB) */
 } gcrt_config;
 
 #define GCRT_NUM_SIZE_CLASSES 67
@@ -287,7 +288,8 @@ GCRT_API int gcrt_vm_stats_read(gcrt_runtime *rt, gcrt_g *g, gcrt_vm_stats *out)
  * gcrt_alloc_pinned allocates an object already pinned, so no collection
  * can take it before the caller holds it).  A host must not store into a
  * registered region while a collection runs.
- * Collection by allocation pacing (next_gc = live * (1 + GOGC/100)) runs
+ * Collection by allocation pacing (next_gc = live * (1 + GOGC/100), but
+ * never below cfg.heap_minimum) runs
  * only with GCRT_GC_ENABLE set (as Go's enablegc): off by default in C,
  * where a host may hold unpinned pointers in its own memory; the Python
  * Runtime turns it on (its handles pin their objects).  GOGC -1 turns it
