@@ -944,8 +944,9 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 }
 
 /* A host G of a live runtime: its status (Gsyscall between calls, or
- * Grunning after gcrt_g_enter), else 0 with *rc set. */
-static uint32_t hoststatus(G *g, int *rc)
+ * Grunning after gcrt_g_enter), else 0 with *rc set.  Inline: it opens
+ * every gcrt_g_alloc and gcrt_g_write_ptr. */
+static inline __attribute__((always_inline)) uint32_t hoststatus(G *g, int *rc)
 {
 	*rc = gcheck(g);
 	if (*rc == GCRT_OK && g->kind != Ghost)
