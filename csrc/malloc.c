@@ -19,7 +19,8 @@
  * then the span's lookup record (base, limit, elemsize, nelems, divmul,
  * types), which mheap publishes under its lock once an object span is set
  * up and withdraws before the span is freed, is read under its seqlock
- * (lkseq odd while it changes; reread after the reads).  Span records and
+ * (lkseq odd while it changes; reread after the reads, which are acquire
+ * loads pairing with the writer's release fence).  Span records and
  * types[] arrays are type-stable (persistentalloc, never unmapped while
  * the runtime lives), so a racy read of a stale record or array is memory
  * safe and is caught by the seqlock; a record seen changing sends the
@@ -186,13 +187,15 @@ static inline __attribute__((always_inline)) int lookup(struct gcrt_runtime *rt,
 	if (s == NULL)
 		return GCRT_EBADOBJ;
 	uint32_t seq = ATOMIC_LOAD(rt, "mheap.objectof.seq", &s->lkseq);
-	uintptr_t sbase = atomic_load_explicit(&s->lkbase, memory_order_relaxed);
-	uintptr_t limit = atomic_load_explicit(&s->lklimit, memory_order_relaxed);
-	uintptr_t elemsize = atomic_load_explicit(&s->lkelemsize, memory_order_relaxed);
-	uintptr_t nelems = atomic_load_explicit(&s->lknelems, memory_order_relaxed);
-	uint32_t divmul = atomic_load_explicit(&s->lkdivmul, memory_order_relaxed);
-	_Atomic uint16_t *types = atomic_load_explicit(&s->lktypes, memory_order_relaxed);
-	atomic_thread_fence(memory_order_acquire);
+	/* acquire (plain loads on x86): the reread of the sequence cannot
+	 * move above them, and one that reads a store made after the
+	 * writer's release fence sees the odd sequence that preceded it */
+	uintptr_t sbase = atomic_load_explicit(&s->lkbase, memory_order_acquire);
+	uintptr_t limit = atomic_load_explicit(&s->lklimit, memory_order_acquire);
+	uintptr_t elemsize = atomic_load_explicit(&s->lkelemsize, memory_order_acquire);
+	uintptr_t nelems = atomic_load_explicit(&s->lknelems, memory_order_acquire);
+	uint32_t divmul = atomic_load_explicit(&s->lkdivmul, memory_order_acquire);
+	_Atomic uint16_t *types = atomic_load_explicit(&s->lktypes, memory_order_acquire);
 	if ((seq & 1) != 0 || ATOMIC_LOAD(rt, "mheap.objectof.reseq", &s->lkseq) != seq)
 		return objectof_locked(rt, p, base, sp, slotp, idxp);
 	if (limit == 0 || a < sbase || a >= limit)
@@ -223,10 +226,10 @@ static int isptrword(const typeinfo *ti, size_t i)
 	return i < ti->nmaskwords && ((ti->ptrmask[i / 8] >> (i % 8)) & 1);
 }
 
-/* Word i of obj, which must be the base of an allocated object of rt (a
- * live runtime), checked for range and kind. */
-static inline __attribute__((always_inline)) int fieldof(struct gcrt_runtime *rt, void *obj,
-							 size_t i, int wantptr, int strict)
+/* The type of obj, which must be the base of an allocated object of rt
+ * (a live runtime). */
+static inline __attribute__((always_inline)) int objtype(struct gcrt_runtime *rt, void *obj,
+							 const typeinfo **tip)
 {
 	void *base;
 	mspan *s;
@@ -234,7 +237,13 @@ static inline __attribute__((always_inline)) int fieldof(struct gcrt_runtime *rt
 	uint16_t idx;
 	if (lookup(rt, obj, &base, &s, &slot, &idx) != GCRT_OK || base != obj)
 		return GCRT_EBADOBJ;
-	const typeinfo *ti = &rt->heap.types[idx - 1];
+	*tip = &rt->heap.types[idx - 1];
+	return GCRT_OK;
+}
+
+/* Word i of an object of type ti, checked for range and kind. */
+static int wordcheck(const typeinfo *ti, size_t i, int wantptr, int strict)
+{
 	if (i >= ti->nwords)
 		return GCRT_ERANGE;
 	if (strict && isptrword(ti, i) != wantptr)
@@ -242,11 +251,14 @@ static inline __attribute__((always_inline)) int fieldof(struct gcrt_runtime *rt
 	return GCRT_OK;
 }
 
-/* fieldof on a runtime passed in by the host. */
+/* Word i of obj, on a runtime passed in by the host. */
 static int fieldcheck(struct gcrt_runtime *rt, void *obj, size_t i, int wantptr, int strict)
 {
+	const typeinfo *ti;
 	int rc = rt_check(rt);
-	return rc != GCRT_OK ? rc : fieldof(rt, obj, i, wantptr, strict);
+	if (rc == GCRT_OK)
+		rc = objtype(rt, obj, &ti);
+	return rc != GCRT_OK ? rc : wordcheck(ti, i, wantptr, strict);
 }
 
 GCRT_API int gcrt_alloc(gcrt_runtime *rt, gcrt_type t, void **out)
@@ -318,16 +330,21 @@ GCRT_API int gcrt_read_ptr(gcrt_runtime *rt, void *obj, size_t i, void **out)
 	return GCRT_OK;
 }
 
-int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted)
+int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted,
+	     const knownobj *k)
 {
-	int rc = fieldof(rt, obj, i, 1, 1);
+	const void *known = k != NULL ? k->obj : NULL;
+	const typeinfo *ti = known != NULL ? k->ti : NULL;
+	int rc = obj == known && obj != NULL ? GCRT_OK : objtype(rt, obj, &ti);
+	if (rc == GCRT_OK)
+		rc = wordcheck(ti, i, 1, 1);
 	if (rc != GCRT_OK)
 		return rc;
 	void *b;
 	mspan *s;
 	uintptr_t slot;
 	uint16_t idx;
-	if (p != NULL && lookup(rt, p, &b, &s, &slot, &idx) != GCRT_OK)
+	if (p != NULL && p != known && lookup(rt, p, &b, &s, &slot, &idx) != GCRT_OK)
 		return GCRT_EBADOBJ;
 	if (!counted && !wbneeded(rt)) {
 		/* release: a reader that loads p sees p's object initialized */
@@ -350,5 +367,5 @@ int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted
 GCRT_API int gcrt_write_ptr(gcrt_runtime *rt, void *obj, size_t i, void *p)
 {
 	int rc = rt_check(rt);
-	return rc != GCRT_OK ? rc : writeptr(rt, obj, i, p, true);
+	return rc != GCRT_OK ? rc : writeptr(rt, obj, i, p, true, NULL);
 }

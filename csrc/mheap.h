@@ -276,10 +276,20 @@ void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr);
 /* Whether stores must shade: a collection greys with the world running. */
 bool wbneeded(struct gcrt_runtime *rt);
 
+/* An object known to be allocated, and its type: a running host G's
+ * last allocation, which no sweep can free before that G polls (see
+ * proc.c).  obj NULL: none. */
+typedef struct knownobj {
+	const void *obj;
+	const typeinfo *ti;
+} knownobj;
+
 /* malloc.c: gcrt_write_ptr's checked store; counted says whether the
  * caller holds no P and must count itself in the world (mutator_enter).
- * rt is a live runtime the caller checked. */
-int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted);
+ * rt is a live runtime the caller checked; obj or p equal to k->obj (k
+ * may be NULL) is not looked up again. */
+int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted,
+	     const knownobj *k);
 
 /* mstats.c */
 void mheap_dump(struct gcrt_runtime *rt, struct dumpbuf *d);

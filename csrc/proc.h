@@ -98,6 +98,8 @@ struct gcrt_g {
 	gstack stack;
 	gobuf sched;
 	uintptr_t syscallsp;            /* nonzero while in a syscall */
+	knownobj lastalloc;             /* host G: its last allocation while it runs;
+					   cleared when it enters a syscall (proc.c) */
 
 	/* Scheduler fields, under sched.lock. */
 	G *schedlink;                   /* run queue link */
