@@ -61,7 +61,7 @@ static int largealloc(struct gcrt_runtime *rt, const typeinfo *ti, uint16_t idx,
 		memset(v, 0, s->elemsize);
 	markspan(rt, s);
 	if (!ti->noscan)
-		heapbits_settype(rt, v, ti, s->elemsize);
+		heapbits_settype(&rt->heap, v, ti, s->elemsize);
 	SCHED_POINT(rt, "malloc.large.settype");
 	atomic_store_explicit(&s->type1, idx, memory_order_release);
 	(void)ATOMIC_XADD(rt, "malloc.large.heap_live", &rt->gc.heap_live, s->elemsize);
@@ -103,7 +103,7 @@ int mallocgc(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
 	SCHED_POINT(rt, "malloc.settype");
 	atomic_store_explicit(&s->types[slot], idx, memory_order_release);
 	if (!ti->noscan)
-		heapbits_settype(rt, v, ti, s->elemsize);
+		heapbits_settype(&rt->heap, v, ti, s->elemsize);
 	SCHED_POINT(rt, "malloc.local.nsmallalloc");
 	atomic_store_explicit(&c->local_nsmallalloc[cl],
 			      atomic_load_explicit(&c->local_nsmallalloc[cl], memory_order_relaxed) + 1,

@@ -78,22 +78,6 @@ void markspan(struct gcrt_runtime *rt, const mspan *s)
 		    bitBoundary | BitsDead << 2;
 }
 
-void heapbits_settype(struct gcrt_runtime *rt, void *v, const typeinfo *ti, uintptr_t elemsize)
-{
-	mheap *h = &rt->heap;
-	uint32_t shift;
-	uint8_t *b = heapbits_byte(h, v, &shift);
-	if (elemsize == PtrSize) {
-		uint8_t nib = (uint8_t)(ti->gcmask[0] & 0xF);
-		*b = (uint8_t)((*b & ~(0xF << shift)) | nib << shift);
-		return;
-	}
-	for (uintptr_t j = 0; j < ti->ngcmask; j++)
-		b[-(intptr_t)j] = ti->gcmask[j];
-	if (ti->nmaskwords % 2 == 0 && ti->nmaskwords < elemsize / PtrSize)
-		b[-(intptr_t)ti->ngcmask] = 0;
-}
-
 void *objectstart(struct gcrt_runtime *rt, const void *p)
 {
 	mheap *h = &rt->heap;

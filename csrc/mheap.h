@@ -235,12 +235,28 @@ int objectof(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, ui
 /* mbitmap.c */
 void markspan(struct gcrt_runtime *rt, const mspan *s);
 void unmarkspan(struct gcrt_runtime *rt, const mspan *s);
-void heapbits_settype(struct gcrt_runtime *rt, void *v, const typeinfo *ti, uintptr_t elemsize);
 static inline uint8_t *heapbits_byte(const mheap *h, const void *p, uint32_t *shift)
 {
 	uintptr_t off = ((uintptr_t)p - h->arena_start) / PtrSize;
 	*shift = (uint32_t)(off % wordsPerBitmapByte) * gcBits;
 	return h->bitmap - off / wordsPerBitmapByte - 1;
+}
+
+/* Copy type ti's nibbles over the object at v (elemsize bytes), Dead
+ * after its last pointer word.  Inline: malloc's fast path runs it. */
+static inline void heapbits_settype(const mheap *h, void *v, const typeinfo *ti, uintptr_t elemsize)
+{
+	uint32_t shift;
+	uint8_t *b = heapbits_byte(h, v, &shift);
+	if (elemsize == PtrSize) {
+		uint8_t nib = (uint8_t)(ti->gcmask[0] & 0xF);
+		*b = (uint8_t)((*b & ~(0xF << shift)) | nib << shift);
+		return;
+	}
+	for (uintptr_t j = 0; j < ti->ngcmask; j++)
+		b[-(intptr_t)j] = ti->gcmask[j];
+	if (ti->nmaskwords % 2 == 0 && ti->nmaskwords < elemsize / PtrSize)
+		b[-(intptr_t)ti->ngcmask] = 0;
 }
 
 static inline uint32_t heapbits_get(const mheap *h, const void *p)
