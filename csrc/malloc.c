@@ -38,12 +38,7 @@
 
 static int refill_slow(struct gcrt_runtime *rt, mcache *c, int32_t sizeclass)
 {
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	int rc = mcache_refill(rt, c, sizeclass);
-	uncatch(&tc);
-	return rc;
+	RETURN_CAUGHT(rt, mcache_refill(rt, c, sizeclass));
 }
 
 static int largealloc(struct gcrt_runtime *rt, const typeinfo *ti, uint16_t idx, void **out)
@@ -261,21 +256,20 @@ static int fieldcheck(struct gcrt_runtime *rt, void *obj, size_t i, int wantptr,
 	return rc != GCRT_OK ? rc : wordcheck(ti, i, wantptr, strict);
 }
 
-GCRT_API int gcrt_alloc(gcrt_runtime *rt, gcrt_type t, void **out)
+/* gcrt_alloc's body: a host thread allocates from the shared mcache. */
+static int extalloc(struct gcrt_runtime *rt, gcrt_type t, void **out)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
 	mheap *h = &rt->heap;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	gcpoll(rt);
 	LOCK(rt, &h->extlock, "mheap.extlock");
-	rc = malloc_typed(rt, h->extcache, t, out);
+	int rc = malloc_typed(rt, h->extcache, t, out);
 	UNLOCK(rt, &h->extlock, "mheap.extunlock");
-	uncatch(&tc);
 	return rc;
+}
+
+GCRT_API int gcrt_alloc(gcrt_runtime *rt, gcrt_type t, void **out)
+{
+	RETURN_CHECKED_CAUGHT(rt, extalloc(rt, t, out));
 }
 
 GCRT_API int gcrt_object_of(gcrt_runtime *rt, const void *p, void **base, gcrt_type *t,
@@ -330,6 +324,18 @@ GCRT_API int gcrt_read_ptr(gcrt_runtime *rt, void *obj, size_t i, void **out)
 	return GCRT_OK;
 }
 
+/* writeptr's barriered store; with counted, the caller (a host thread
+ * holding no P) is counted in the world around it. */
+static int wbwrite(struct gcrt_runtime *rt, void *_Atomic *slot, void *p, bool counted)
+{
+	if (counted)
+		mutator_enter(rt);
+	writebarrierptr(rt, slot, p);
+	if (counted)
+		mutator_exit(rt);
+	return GCRT_OK;
+}
+
 int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted,
 	     const knownobj *k)
 {
@@ -352,16 +358,7 @@ int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted
 		atomic_store_explicit((void *_Atomic *)obj + i, p, memory_order_release);
 		return GCRT_OK;
 	}
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	if (counted)
-		mutator_enter(rt);
-	writebarrierptr(rt, (void *_Atomic *)obj + i, p);
-	if (counted)
-		mutator_exit(rt);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, wbwrite(rt, (void *_Atomic *)obj + i, p, counted));
 }
 
 GCRT_API int gcrt_write_ptr(gcrt_runtime *rt, void *obj, size_t i, void *p)

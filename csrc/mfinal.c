@@ -155,6 +155,16 @@ static int addfinalizer(struct gcrt_runtime *rt, mspan *s, uintptr_t off,
 	return rc;
 }
 
+static int setfinalizer(struct gcrt_runtime *rt, mspan *s, void *obj, gcrt_finalizer_fn fn,
+			void *arg)
+{
+	mutator_enter(rt);
+	mspan_ensureswept(rt, s);
+	int rc = addfinalizer(rt, s, (uintptr_t)obj - (s->start << PageShift), fn, arg);
+	mutator_exit(rt);
+	return rc;
+}
+
 GCRT_API int gcrt_set_finalizer(gcrt_runtime *rt, void *obj, gcrt_finalizer_fn fn, void *arg)
 {
 	int rc = rt_check(rt);
@@ -169,33 +179,17 @@ GCRT_API int gcrt_set_finalizer(gcrt_runtime *rt, void *obj, gcrt_finalizer_fn f
 		return GCRT_EBADOBJ;
 	if (base != obj)
 		return GCRT_EINVAL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	mutator_enter(rt);
-	mspan_ensureswept(rt, s);
-	rc = addfinalizer(rt, s, (uintptr_t)obj - (s->start << PageShift), fn, arg);
-	mutator_exit(rt);
-	uncatch(&tc);
-	return rc;
+	RETURN_CAUGHT(rt, setfinalizer(rt, s, obj, fn, arg));
 }
 
-GCRT_API int gcrt_finalizers_wait(gcrt_runtime *rt, uint64_t *nrun)
+static int finalizerswait(struct gcrt_runtime *rt, uint64_t *nrun)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
 	struct gcstate *gc = &rt->gc;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	LOCK(rt, &gc->finlock, "fin.lock");
 	int self = gc->fingstarted && pthread_equal(gc->fing.tid, pthread_self());
 	UNLOCK(rt, &gc->finlock, "fin.unlock");
-	if (self) {
-		uncatch(&tc);
+	if (self)
 		return GCRT_ESTATE;
-	}
 	for (;;) {
 		LOCK(rt, &gc->finlock, "fin.lock");
 		int idle = gc->finq == NULL && gc->finrun == NULL;
@@ -205,8 +199,12 @@ GCRT_API int gcrt_finalizers_wait(gcrt_runtime *rt, uint64_t *nrun)
 		SCHED_SPIN(rt, "fin.wait");
 		gcrt_usleep(100);
 	}
-	uncatch(&tc);
 	if (nrun != NULL)
 		*nrun = ATOMIC_LOAD(rt, "fin.nrun", &gc->nfinalizers_run);
 	return GCRT_OK;
+}
+
+GCRT_API int gcrt_finalizers_wait(gcrt_runtime *rt, uint64_t *nrun)
+{
+	RETURN_CHECKED_CAUGHT(rt, finalizerswait(rt, nrun));
 }

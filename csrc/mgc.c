@@ -337,6 +337,19 @@ static void snapshotallg(struct gcrt_runtime *rt)
 	UNLOCK(rt, &s->allglock, "sched.allgunlock");
 }
 
+/* What a mark visits: the spans allocated so far (Go's work.spans) and
+ * the Gs. */
+static void snapshotroots(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	mheap *h = &rt->heap;
+	LOCK(rt, &h->lock, "mheap.lock");
+	gc->spans = h->allspans;
+	gc->nspan = h->nspan;
+	UNLOCK(rt, &h->lock, "mheap.unlock");
+	snapshotallg(rt);
+}
+
 /* Every G of the snapshot had its phase work done (gcscan_m's check). */
 static void checkworkdone(struct gcrt_runtime *rt)
 {
@@ -355,12 +368,7 @@ static void gcscan_m(struct gcrt_runtime *rt)
 {
 	struct gcstate *gc = &rt->gc;
 	struct workdata *w = &rt->work;
-	mheap *h = &rt->heap;
-	LOCK(rt, &h->lock, "mheap.lock");
-	gc->spans = h->allspans;
-	gc->nspan = h->nspan;
-	UNLOCK(rt, &h->lock, "mheap.unlock");
-	snapshotallg(rt);
+	snapshotroots(rt);
 	while (!ATOMIC_CAS32(rt, "gc.markfor.acquire", &w->markfor_busy, 0, 1))
 		SCHED_SPIN(rt, "gc.markfor.wait");
 	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCscan);
@@ -378,12 +386,7 @@ static void gcscan_m(struct gcrt_runtime *rt)
 static uint32_t gc_m(struct gcrt_runtime *rt, gctimes *t, uint64_t *heap0, uint64_t *heap1)
 {
 	struct gcstate *gc = &rt->gc;
-	mheap *h = &rt->heap;
-	LOCK(rt, &h->lock, "mheap.lock");
-	gc->spans = h->allspans;
-	gc->nspan = h->nspan;
-	UNLOCK(rt, &h->lock, "mheap.unlock");
-	snapshotallg(rt);
+	snapshotroots(rt);
 	uint32_t nproc = gcprocs(rt);
 	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCmark);
 	t->t2 = nanotime();
@@ -480,15 +483,7 @@ int gcollect(struct gcrt_runtime *rt)
 
 static int collect(gcrt_runtime *rt, int eager)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	rc = gogc(rt, 1, eager);
-	uncatch(&tc);
-	return rc;
+	RETURN_CHECKED_CAUGHT(rt, gogc(rt, 1, eager));
 }
 
 GCRT_API int gcrt_gc(gcrt_runtime *rt)

@@ -41,26 +41,13 @@
 
 /* ---- registered global regions ---- */
 
-GCRT_API int gcrt_root_add(gcrt_runtime *rt, void *base, size_t size, const uint8_t *ptrmask,
-			   size_t nbits)
+static int rootadd(struct gcrt_runtime *rt, uintptr_t b, size_t size, const uint8_t *ptrmask,
+		   size_t nbits)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	uintptr_t b = (uintptr_t)base;
-	if (base == NULL || b % PtrSize != 0 || size == 0 || size % PtrSize != 0 ||
-	    b + size < b || nbits > size / PtrSize || (ptrmask == NULL && nbits > 0))
-		return GCRT_EINVAL;
-	mheap *h = &rt->heap;
-	if (b < (uintptr_t)h->reserve + h->reserve_size && b + size > (uintptr_t)h->reserve)
-		return GCRT_EINVAL;
 	struct gcstate *gc = &rt->gc;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	mutator_enter(rt);
 	LOCK(rt, &gc->rootlock, "gc.rootlock");
-	rc = GCRT_OK;
+	int rc = GCRT_OK;
 	for (uint32_t i = 0; i < gc->nroots; i++)
 		if (b < gc->roots[i].base + gc->roots[i].size && gc->roots[i].base < b + size)
 			rc = GCRT_EINVAL;
@@ -86,22 +73,31 @@ GCRT_API int gcrt_root_add(gcrt_runtime *rt, void *base, size_t size, const uint
 	}
 	UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
 	mutator_exit(rt);
-	uncatch(&tc);
 	return rc;
 }
 
-GCRT_API int gcrt_root_remove(gcrt_runtime *rt, void *base)
+GCRT_API int gcrt_root_add(gcrt_runtime *rt, void *base, size_t size, const uint8_t *ptrmask,
+			   size_t nbits)
 {
 	int rc = rt_check(rt);
 	if (rc != GCRT_OK)
 		return rc;
+	uintptr_t b = (uintptr_t)base;
+	if (base == NULL || b % PtrSize != 0 || size == 0 || size % PtrSize != 0 ||
+	    b + size < b || nbits > size / PtrSize || (ptrmask == NULL && nbits > 0))
+		return GCRT_EINVAL;
+	mheap *h = &rt->heap;
+	if (b < (uintptr_t)h->reserve + h->reserve_size && b + size > (uintptr_t)h->reserve)
+		return GCRT_EINVAL;
+	RETURN_CAUGHT(rt, rootadd(rt, b, size, ptrmask, nbits));
+}
+
+static int rootremove(struct gcrt_runtime *rt, void *base)
+{
 	struct gcstate *gc = &rt->gc;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	mutator_enter(rt);
 	LOCK(rt, &gc->rootlock, "gc.rootlock");
-	rc = GCRT_EINVAL;
+	int rc = GCRT_EINVAL;
 	for (uint32_t i = 0; i < gc->nroots; i++) {
 		if (gc->roots[i].base == (uintptr_t)base) {
 			free(gc->roots[i].mask);
@@ -112,8 +108,12 @@ GCRT_API int gcrt_root_remove(gcrt_runtime *rt, void *base)
 	}
 	UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
 	mutator_exit(rt);
-	uncatch(&tc);
 	return rc;
+}
+
+GCRT_API int gcrt_root_remove(gcrt_runtime *rt, void *base)
+{
+	RETURN_CHECKED_CAUGHT(rt, rootremove(rt, base));
 }
 
 /* ---- pins: open addressing, linear probing, backward-shift deletion ---- */
@@ -203,41 +203,50 @@ static int pinlocked(struct gcrt_runtime *rt, void *obj)
 	return rc;
 }
 
-GCRT_API int gcrt_pin(gcrt_runtime *rt, void *obj)
+static int pin(struct gcrt_runtime *rt, void *obj)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	mutator_enter(rt);
-	rc = isobjectbase(rt, obj);
+	int rc = isobjectbase(rt, obj);
 	if (rc == GCRT_OK)
 		rc = pinlocked(rt, obj);
 	mutator_exit(rt);
-	uncatch(&tc);
+	return rc;
+}
+
+GCRT_API int gcrt_pin(gcrt_runtime *rt, void *obj)
+{
+	RETURN_CHECKED_CAUGHT(rt, pin(rt, obj));
+}
+
+static int unpin(struct gcrt_runtime *rt, void *obj)
+{
+	struct gcstate *gc = &rt->gc;
+	mutator_enter(rt);
+	LOCK(rt, &gc->rootlock, "gc.rootlock");
+	gcpin *e = pinfind(gc, (uintptr_t)obj);
+	int rc = e == NULL ? GCRT_EINVAL : GCRT_OK;
+	if (e != NULL && --e->count == 0)
+		pindelete(gc, e);
+	UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
+	mutator_exit(rt);
 	return rc;
 }
 
 GCRT_API int gcrt_unpin(gcrt_runtime *rt, void *obj)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	struct gcstate *gc = &rt->gc;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
+	RETURN_CHECKED_CAUGHT(rt, unpin(rt, obj));
+}
+
+static int allocpinned(struct gcrt_runtime *rt, gcrt_type t, void **out)
+{
 	mutator_enter(rt);
-	LOCK(rt, &gc->rootlock, "gc.rootlock");
-	gcpin *e = pinfind(gc, (uintptr_t)obj);
-	rc = e == NULL ? GCRT_EINVAL : GCRT_OK;
-	if (e != NULL && --e->count == 0)
-		pindelete(gc, e);
-	UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
+	mheap *h = &rt->heap;
+	LOCK(rt, &h->extlock, "mheap.extlock");
+	int rc = mallocgc(rt, h->extcache, t, out);
+	UNLOCK(rt, &h->extlock, "mheap.extunlock");
+	if (rc == GCRT_OK)
+		rc = pinlocked(rt, *out);
 	mutator_exit(rt);
-	uncatch(&tc);
 	return rc;
 }
 
@@ -249,19 +258,7 @@ GCRT_API int gcrt_alloc_pinned(gcrt_runtime *rt, gcrt_type t, void **out)
 	if (out == NULL)
 		return GCRT_EINVAL;
 	gcpoll(rt);
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	mutator_enter(rt);
-	mheap *h = &rt->heap;
-	LOCK(rt, &h->extlock, "mheap.extlock");
-	rc = mallocgc(rt, h->extcache, t, out);
-	UNLOCK(rt, &h->extlock, "mheap.extunlock");
-	if (rc == GCRT_OK)
-		rc = pinlocked(rt, *out);
-	mutator_exit(rt);
-	uncatch(&tc);
-	return rc;
+	RETURN_CAUGHT(rt, allocpinned(rt, t, out));
 }
 
 int pinned_count(struct gcrt_runtime *rt, uintptr_t obj)

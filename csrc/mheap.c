@@ -30,26 +30,26 @@
 
 #include "runtime.h"
 
-static void list_init(mspan *l)
+void spanlist_init(mspan *l)
 {
 	memset(l, 0, sizeof *l);
 	l->next = l->prev = l;
 	l->state = MSpanListHead;
 }
 
-static int list_empty(const mspan *l)
+static int spanlist_empty(const mspan *l)
 {
 	return l->next == l;
 }
 
-static void list_remove(mspan *s)
+void spanlist_remove(mspan *s)
 {
 	s->prev->next = s->next;
 	s->next->prev = s->prev;
 	s->next = s->prev = NULL;
 }
 
-static void list_insert(mspan *l, mspan *s)
+void spanlist_insert(mspan *l, mspan *s)
 {
 	s->next = l->next;
 	s->prev = l;
@@ -171,7 +171,7 @@ static void freespanlocked(struct gcrt_runtime *rt, mspan *s)
 		s->start = t->start;
 		s->npages += t->npages;
 		s->needzero |= t->needzero;
-		list_remove(t);
+		spanlist_remove(t);
 		spanfree(rt, t);
 	}
 	p = pageindex(h, s->start) + s->npages;
@@ -179,11 +179,11 @@ static void freespanlocked(struct gcrt_runtime *rt, mspan *s)
 	    t != s && t->state == MSpanFree && t->start == s->start + s->npages) {
 		s->npages += t->npages;
 		s->needzero |= t->needzero;
-		list_remove(t);
+		spanlist_remove(t);
 		spanfree(rt, t);
 	}
 	setspanends(rt, s);
-	list_insert(freelist_of(h, s->npages), s);
+	spanlist_insert(freelist_of(h, s->npages), s);
 }
 
 /* Make [old, new) of the arena, and the span map covering it, usable. */
@@ -239,7 +239,7 @@ static mspan *bestfit(mspan *list, uintptr_t npages)
 static mspan *findspan(mheap *h, uintptr_t npages)
 {
 	for (uintptr_t n = npages; n < MaxMHeapList; n++)
-		if (!list_empty(&h->free[n]))
+		if (!spanlist_empty(&h->free[n]))
 			return h->free[n].next;
 	return bestfit(&h->freelarge, npages);
 }
@@ -259,7 +259,7 @@ static mspan *allocspanlocked(struct gcrt_runtime *rt, uintptr_t npages)
 	}
 	if (s->state != MSpanFree)
 		throw(rt, "MHeap_AllocLocked - MSpan not free");
-	list_remove(s);
+	spanlist_remove(s);
 	/* sweepgen first: sweepone claims only in-use spans, under this lock */
 	atomic_store(&s->sweepgen, atomic_load(&h->sweepgen));
 	s->state = MSpanInUse; /* so the split-off rest does not merge back */
@@ -297,7 +297,7 @@ mspan *mheap_alloc(struct gcrt_runtime *rt, uintptr_t npages, int32_t sizeclass,
 			s->types = &s->type1;
 			h->largealloc += s->elemsize;
 			h->nlargealloc++;
-			list_insert(npages < MaxMHeapList ? &h->busy[npages] : &h->busylarge, s);
+			spanlist_insert(npages < MaxMHeapList ? &h->busy[npages] : &h->busylarge, s);
 		} else {
 			s->elemsize = (uintptr_t)h->class_to_size[sizeclass];
 			s->nelems = (npages << PageShift) / s->elemsize;
@@ -319,7 +319,7 @@ void mheap_free(struct gcrt_runtime *rt, mspan *s)
 	if (s->state != MSpanInUse || s->incache)
 		throw(rt, "MHeap_Free: bad span state");
 	if (s->sizeclass == 0)
-		list_remove(s);
+		spanlist_remove(s);
 	h->pages_inuse -= s->npages;
 	s->freelist = NULL;
 	s->ref = 0;
@@ -419,12 +419,12 @@ int mallocinit(struct gcrt_runtime *rt)
 	lock_init(&h->extlock);
 	lock_init(&h->typelock);
 	for (int i = 0; i < MaxMHeapList; i++) {
-		list_init(&h->free[i]);
-		list_init(&h->busy[i]);
+		spanlist_init(&h->free[i]);
+		spanlist_init(&h->busy[i]);
 	}
-	list_init(&h->freelarge);
-	list_init(&h->busylarge);
-	list_init(&h->emptymspan);
+	spanlist_init(&h->freelarge);
+	spanlist_init(&h->busylarge);
+	spanlist_init(&h->emptymspan);
 	for (int i = 0; i < NumSizeClasses; i++)
 		mcentral_init(&h->central[i], i);
 	initsizes(rt);

@@ -204,6 +204,10 @@ mspan *spanof(struct gcrt_runtime *rt, const void *p);
 void spanpublish(struct gcrt_runtime *rt, mspan *s);
 void spanwithdraw(struct gcrt_runtime *rt, mspan *s);
 void *spanbase(const mspan *s);
+/* Doubly linked span lists with a dummy head (Go's MSpanList_*). */
+void spanlist_init(mspan *l);
+void spanlist_insert(mspan *l, mspan *s);
+void spanlist_remove(mspan *s);
 
 /* msize.c */
 void initsizes(struct gcrt_runtime *rt);

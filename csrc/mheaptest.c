@@ -38,13 +38,7 @@ GCRT_API int gcrt_test_size_to_class(gcrt_runtime *rt, size_t size, int *cl)
 /* p must lie in an allocated object (else GCRT_EBADOBJ). */
 static int inobject(struct gcrt_runtime *rt, const void *p)
 {
-	void *b;
-	mspan *s;
-	uintptr_t slot;
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	return objectof(rt, p, &b, &s, &slot);
+	return gcrt_object_of(rt, p, NULL, NULL, NULL);
 }
 
 GCRT_API int gcrt_test_objectstart(gcrt_runtime *rt, const void *p, void **base)
@@ -54,12 +48,7 @@ GCRT_API int gcrt_test_objectstart(gcrt_runtime *rt, const void *p, void **base)
 		return rc;
 	if (base == NULL)
 		return GCRT_EINVAL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	*base = objectstart(rt, p);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, (*base = objectstart(rt, p), GCRT_OK));
 }
 
 GCRT_API int gcrt_test_heapbits(gcrt_runtime *rt, const void *p, uint32_t *nibble)
@@ -73,6 +62,17 @@ GCRT_API int gcrt_test_heapbits(gcrt_runtime *rt, const void *p, uint32_t *nibbl
 	return GCRT_OK;
 }
 
+static int heapmark(struct gcrt_runtime *rt, const void *p, int op, int *marked)
+{
+	void *base = objectstart(rt, p);
+	if (op == 1)
+		setmarked(rt, base);
+	else if (op == 2)
+		clearmarked(rt, base);
+	*marked = ismarked(rt, base);
+	return GCRT_OK;
+}
+
 GCRT_API int gcrt_test_heap_mark(gcrt_runtime *rt, const void *p, int op, int *marked)
 {
 	int rc = inobject(rt, p);
@@ -80,31 +80,28 @@ GCRT_API int gcrt_test_heap_mark(gcrt_runtime *rt, const void *p, int op, int *m
 		return rc;
 	if (marked == NULL || op < 0 || op > 2)
 		return GCRT_EINVAL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	void *base = objectstart(rt, p);
-	if (op == 1)
-		setmarked(rt, base);
-	else if (op == 2)
-		clearmarked(rt, base);
-	*marked = ismarked(rt, base);
-	uncatch(&tc);
+	RETURN_CAUGHT(rt, heapmark(rt, p, op, marked));
+}
+
+static int heapcheck(struct gcrt_runtime *rt)
+{
+	LOCK(rt, &rt->heap.lock, "mheap.lock");
+	mheap_checklocked(rt);
+	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
 	return GCRT_OK;
 }
 
 GCRT_API int gcrt_test_heap_check(gcrt_runtime *rt)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	LOCK(rt, &rt->heap.lock, "mheap.lock");
-	mheap_checklocked(rt);
-	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
-	uncatch(&tc);
+	RETURN_CHECKED_CAUGHT(rt, heapcheck(rt));
+}
+
+static int allocstack(struct gcrt_runtime *rt, size_t npages, void **base)
+{
+	mspan *s = mheap_allocstack(rt, npages);
+	if (s == NULL)
+		return GCRT_ENOMEM;
+	*base = spanbase(s);
 	return GCRT_OK;
 }
 
@@ -117,15 +114,7 @@ GCRT_API int gcrt_test_heap_allocstack(gcrt_runtime *rt, size_t npages, void **b
 		return GCRT_EINVAL;
 	if (npages == 0 || npages > (rt->heap.arena_end - rt->heap.arena_start) >> PageShift)
 		return GCRT_ESIZE;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	mspan *s = mheap_allocstack(rt, npages);
-	uncatch(&tc);
-	if (s == NULL)
-		return GCRT_ENOMEM;
-	*base = spanbase(s);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, allocstack(rt, npages, base));
 }
 
 GCRT_API int gcrt_test_heap_freestack(gcrt_runtime *rt, void *base)
@@ -136,12 +125,7 @@ GCRT_API int gcrt_test_heap_freestack(gcrt_runtime *rt, void *base)
 	mspan *s = spanof(rt, base);
 	if (s == NULL || s->state != MSpanStack || spanbase(s) != base)
 		return GCRT_EBADOBJ;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	mheap_freestack(rt, s);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, (mheap_freestack(rt, s), GCRT_OK));
 }
 
 GCRT_API int gcrt_test_heap_throw(gcrt_runtime *rt, const char *msg)
@@ -151,8 +135,5 @@ GCRT_API int gcrt_test_heap_throw(gcrt_runtime *rt, const char *msg)
 		return rc;
 	if (msg == NULL)
 		return GCRT_EINVAL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	throw(rt, msg);
+	RETURN_CAUGHT(rt, (throw(rt, msg), GCRT_OK));
 }

@@ -67,6 +67,14 @@ void stats_fill(struct gcrt_runtime *rt, gcrt_stats *st)
 	st->numgc = gc->numgc;
 }
 
+static int statsread(struct gcrt_runtime *rt, gcrt_stats *out)
+{
+	LOCK(rt, &rt->heap.lock, "mheap.lock");
+	stats_fill(rt, out);
+	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
+	return GCRT_OK;
+}
+
 GCRT_API int gcrt_stats_read(gcrt_runtime *rt, gcrt_stats *out)
 {
 	int rc = rt_check(rt);
@@ -74,14 +82,7 @@ GCRT_API int gcrt_stats_read(gcrt_runtime *rt, gcrt_stats *out)
 		return rc;
 	if (out == NULL)
 		return GCRT_EINVAL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	LOCK(rt, &rt->heap.lock, "mheap.lock");
-	stats_fill(rt, out);
-	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, statsread(rt, out));
 }
 
 static const char *spanstatename(uint8_t s)

@@ -322,21 +322,11 @@ static void *pcopy(struct gcrt_runtime *rt, const void *src, size_t n)
 	return p;
 }
 
-GCRT_API int gcrt_vm_program_new(gcrt_runtime *rt, const gcrt_vm_insn *code, size_t ncode,
-				 const uint32_t *desc, const uint32_t *entry, size_t nfuncs,
-				 const gcrt_type *types, size_t ntypes, gcrt_vm_program **out)
+static int programnew(struct gcrt_runtime *rt, const gcrt_vm_insn *code, size_t ncode,
+		      const uint32_t *desc, const uint32_t *entry, size_t nfuncs,
+		      const gcrt_type *types, size_t ntypes, gcrt_vm_program **out)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (out == NULL || code == NULL || ncode == 0 || ncode > (1u << 24) || desc == NULL ||
-	    entry == NULL || nfuncs == 0 || nfuncs > ncode || (ntypes > 0 && types == NULL) ||
-	    ntypes > (1u << 16))
-		return GCRT_EINVAL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	rc = verify(rt, code, ncode, desc, entry, nfuncs, types, ntypes);
+	int rc = verify(rt, code, ncode, desc, entry, nfuncs, types, ntypes);
 	gcrt_vm_program *p = NULL;
 	if (rc == GCRT_OK) {
 		p = persistentalloc(rt, sizeof *p, 8, NULL);
@@ -358,7 +348,37 @@ GCRT_API int gcrt_vm_program_new(gcrt_runtime *rt, const gcrt_vm_insn *code, siz
 			*out = p;
 		}
 	}
-	uncatch(&tc);
+	return rc;
+}
+
+GCRT_API int gcrt_vm_program_new(gcrt_runtime *rt, const gcrt_vm_insn *code, size_t ncode,
+				 const uint32_t *desc, const uint32_t *entry, size_t nfuncs,
+				 const gcrt_type *types, size_t ntypes, gcrt_vm_program **out)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (out == NULL || code == NULL || ncode == 0 || ncode > (1u << 24) || desc == NULL ||
+	    entry == NULL || nfuncs == 0 || nfuncs > ncode || (ntypes > 0 && types == NULL) ||
+	    ntypes > (1u << 16))
+		return GCRT_EINVAL;
+	RETURN_CAUGHT(rt, programnew(rt, code, ncode, desc, entry, nfuncs, types, ntypes, out));
+}
+
+static int vmgo(struct gcrt_runtime *rt, gcrt_vm_program *prog, size_t n, G **gs)
+{
+	G *_Atomic *group = persistentalloc(rt, n * sizeof *group, 8, NULL);
+	vmstate *vs = group != NULL ? persistentalloc(rt, n * sizeof *vs, 8, NULL) : NULL;
+	int rc = vs == NULL ? GCRT_ENOMEM : GCRT_OK;
+	for (size_t i = 0; i < n && rc == GCRT_OK; i++) {
+		vs[i].prog = prog;
+		vs[i].group = group;
+		vs[i].ngroup = (uint32_t)n;
+		vs[i].index = (uint32_t)i;
+		rc = gcrt_go(rt, vmstep, &vs[i], &gs[i]);
+		if (rc == GCRT_OK)
+			ATOMIC_STORE(rt, "mutator.go.group", &group[i], gs[i]);
+	}
 	return rc;
 }
 
@@ -370,24 +390,7 @@ GCRT_API int gcrt_vm_go(gcrt_runtime *rt, gcrt_vm_program *prog, size_t n, gcrt_
 	if (prog == NULL || prog->magic != VmMagic || prog->rt != rt || n == 0 || n > MaxGroup ||
 	    gs == NULL)
 		return GCRT_EINVAL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	G *_Atomic *group = persistentalloc(rt, n * sizeof *group, 8, NULL);
-	vmstate *vs = group != NULL ? persistentalloc(rt, n * sizeof *vs, 8, NULL) : NULL;
-	if (vs == NULL)
-		rc = GCRT_ENOMEM;
-	for (size_t i = 0; i < n && rc == GCRT_OK; i++) {
-		vs[i].prog = prog;
-		vs[i].group = group;
-		vs[i].ngroup = (uint32_t)n;
-		vs[i].index = (uint32_t)i;
-		rc = gcrt_go(rt, vmstep, &vs[i], &gs[i]);
-		if (rc == GCRT_OK)
-			ATOMIC_STORE(rt, "mutator.go.group", &group[i], gs[i]);
-	}
-	uncatch(&tc);
-	return rc;
+	RETURN_CAUGHT(rt, vmgo(rt, prog, n, gs));
 }
 
 GCRT_API int gcrt_vm_stats_read(gcrt_runtime *rt, gcrt_g *g, gcrt_vm_stats *out)

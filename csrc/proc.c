@@ -193,7 +193,7 @@ static void gcstopm_locked(struct gcrt_runtime *rt, M *m)
 
 /* ---- goroutines ---- */
 
-static void allgadd(struct gcrt_runtime *rt, G *gp)
+void allgadd(struct gcrt_runtime *rt, G *gp)
 {
 	struct schedt *s = &rt->sched;
 	LOCK(rt, &s->allglock, "sched.allglock");
@@ -697,6 +697,16 @@ static int newproc(struct gcrt_runtime *rt, stepfn fn, void *arg, G **out)
 	return GCRT_OK;
 }
 
+/* gcrt_go's body: *out (if wanted) is the new G, or NULL on failure. */
+static int goproc(struct gcrt_runtime *rt, stepfn fn, void *arg, G **out)
+{
+	G *gp = NULL;
+	int rc = newproc(rt, fn, arg, &gp);
+	if (out != NULL)
+		*out = gp;
+	return rc;
+}
+
 GCRT_API int gcrt_go(gcrt_runtime *rt, gcrt_stepfn fn, void *arg, gcrt_g **out)
 {
 	int rc = rt_check(rt);
@@ -704,32 +714,18 @@ GCRT_API int gcrt_go(gcrt_runtime *rt, gcrt_stepfn fn, void *arg, gcrt_g **out)
 		return rc;
 	if (fn == NULL)
 		return GCRT_EINVAL;
-	G *gp = NULL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	rc = newproc(rt, (stepfn)fn, arg, &gp);
-	uncatch(&tc);
-	if (out != NULL)
-		*out = gp;
-	return rc;
+	RETURN_CAUGHT(rt, goproc(rt, (stepfn)fn, arg, out));
 }
 
-GCRT_API int gcrt_start(gcrt_runtime *rt, int nms)
+static int startms(struct gcrt_runtime *rt, int nms)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
 	struct schedt *s = &rt->sched;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	LOCK(rt, &s->lock, "sched.lock");
 	if (nms < 1 || nms > GCRT_MAX_MS - s->nms || s->shutdown) {
 		UNLOCK(rt, &s->lock, "sched.unlock");
-		uncatch(&tc);
 		return GCRT_EINVAL;
 	}
+	int rc = GCRT_OK;
 	for (int i = 0; i < nms && rc == GCRT_OK; i++) {
 		M *m = allocm_locked(rt, 0);
 		if (m == NULL) {
@@ -746,20 +742,19 @@ GCRT_API int gcrt_start(gcrt_runtime *rt, int nms)
 		s->nms++;
 	}
 	UNLOCK(rt, &s->lock, "sched.unlock");
-	uncatch(&tc);
 	return rc;
 }
 
-GCRT_API int gcrt_wait(gcrt_runtime *rt, int64_t timeout_ms)
+GCRT_API int gcrt_start(gcrt_runtime *rt, int nms)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
+	RETURN_CHECKED_CAUGHT(rt, startms(rt, nms));
+}
+
+/* Wait until no G lives, or until end (nanotime): GCRT_ESTATE. */
+static int waitall(struct gcrt_runtime *rt, int64_t end)
+{
 	struct schedt *s = &rt->sched;
-	int64_t end = timeout_ms > 0 ? nanotime() + timeout_ms * 1000000 : INT64_MAX;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
+	int rc;
 	for (;;) {
 		/* A G that throws never exits: report the failure, not a
 		 * timeout, whether it threw before or during the wait. */
@@ -778,8 +773,16 @@ GCRT_API int gcrt_wait(gcrt_runtime *rt, int64_t timeout_ms)
 		SCHED_SPIN(rt, "proc.wait.spin");
 		gcrt_usleep(200);
 	}
-	uncatch(&tc);
 	return rc;
+}
+
+GCRT_API int gcrt_wait(gcrt_runtime *rt, int64_t timeout_ms)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	int64_t end = timeout_ms > 0 ? nanotime() + timeout_ms * 1000000 : INT64_MAX;
+	RETURN_CAUGHT(rt, waitall(rt, end));
 }
 
 GCRT_API int gcrt_ready(gcrt_runtime *rt, gcrt_g *g)
@@ -789,12 +792,7 @@ GCRT_API int gcrt_ready(gcrt_runtime *rt, gcrt_g *g)
 		return rc;
 	if (g->kind != Gstep)
 		return GCRT_EINVAL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	ready(rt, g);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, (ready(rt, g), GCRT_OK));
 }
 
 /* The running step G calling in from its step function (or, for
@@ -816,12 +814,7 @@ GCRT_API int gcrt_safepoint(gcrt_g *g)
 	int rc = runningcheck(g, true);
 	if (rc != GCRT_OK)
 		return rc;
-	throwcatch tc;
-	if (CATCH(g->rt, &tc))
-		return GCRT_EFAILED;
-	bool y = safepoint(g->rt, g);
-	uncatch(&tc);
-	return y ? 1 : 0;
+	RETURN_CAUGHT(g->rt, safepoint(g->rt, g) ? 1 : 0);
 }
 
 GCRT_API int gcrt_entersyscall(gcrt_g *g)
@@ -829,12 +822,7 @@ GCRT_API int gcrt_entersyscall(gcrt_g *g)
 	int rc = runningcheck(g, false);
 	if (rc != GCRT_OK)
 		return rc;
-	throwcatch tc;
-	if (CATCH(g->rt, &tc))
-		return GCRT_EFAILED;
-	entersyscall(g->rt, g);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(g->rt, (entersyscall(g->rt, g), GCRT_OK));
 }
 
 GCRT_API int gcrt_exitsyscall(gcrt_g *g)
@@ -846,12 +834,7 @@ GCRT_API int gcrt_exitsyscall(gcrt_g *g)
 		return GCRT_EINVAL;
 	if ((readgstatus(g->rt, g) & ~(uint32_t)Gscan) != Gsyscall)
 		return GCRT_ESTATE;
-	throwcatch tc;
-	if (CATCH(g->rt, &tc))
-		return GCRT_EFAILED;
-	exitsyscall(g->rt, g);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(g->rt, (exitsyscall(g->rt, g), GCRT_OK));
 }
 
 GCRT_API int gcrt_g_id(gcrt_g *g, int64_t *out)
@@ -865,6 +848,17 @@ GCRT_API int gcrt_g_id(gcrt_g *g, int64_t *out)
 	return GCRT_OK;
 }
 
+/* A host thread (self) stops the world and holds it stopped. */
+static int hoststop(struct gcrt_runtime *rt, uintptr_t self)
+{
+	struct schedt *s = &rt->sched;
+	worldsema_acquire(rt);
+	stoptheworld(rt);
+	ATOMIC_STORE(rt, "proc.hoststopper.set", &s->hoststopper, self);
+	ATOMIC_STORE(rt, "proc.hoststopped.set", &s->hoststopped, 1);
+	return GCRT_OK;
+}
+
 GCRT_API int gcrt_stoptheworld(gcrt_runtime *rt)
 {
 	int rc = rt_check(rt);
@@ -875,15 +869,7 @@ GCRT_API int gcrt_stoptheworld(gcrt_runtime *rt)
 	if (ATOMIC_LOAD(rt, "proc.hoststopped.check", &s->hoststopped) &&
 	    ATOMIC_LOAD(rt, "proc.hoststopper.check", &s->hoststopper) == self)
 		return GCRT_ESTATE; /* this thread already stopped it */
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	worldsema_acquire(rt);
-	stoptheworld(rt);
-	ATOMIC_STORE(rt, "proc.hoststopper.set", &s->hoststopper, self);
-	ATOMIC_STORE(rt, "proc.hoststopped.set", &s->hoststopped, 1);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, hoststop(rt, self));
 }
 
 GCRT_API int gcrt_starttheworld(gcrt_runtime *rt)
@@ -895,32 +881,16 @@ GCRT_API int gcrt_starttheworld(gcrt_runtime *rt)
 	uint32_t one = 1;
 	if (!atomic_compare_exchange_strong(&s->hoststopped, &one, 0))
 		return GCRT_ESTATE; /* not stopped by a host (maybe by a G's GC) */
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	starttheworld(rt);
-	worldsema_release(rt);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, (starttheworld(rt), worldsema_release(rt), GCRT_OK));
 }
 
 /* ---- host threads ---- */
 
-GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
+/* gcrt_attach's body: gp, a new host G, takes an idle P and an M and
+ * leaves in its syscall (or is freed: no P, or no memory for the M). */
+static int attach(struct gcrt_runtime *rt, G *gp, G **out)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (out == NULL)
-		return GCRT_EINVAL;
-	*out = NULL;
 	struct schedt *s = &rt->sched;
-	G *gp = malg(rt, Ghost);
-	if (gp == NULL)
-		return GCRT_ENOMEM;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	LOCK(rt, &s->lock, "sched.lock");
 	P *p = ATOMIC_LOAD(rt, "proc.attach.gcwaiting", &s->gcwaiting) ? NULL : pidleget_locked(s);
 	M *m = p != NULL ? allocm_locked(rt, 1) : NULL;
@@ -932,7 +902,6 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 	}
 	UNLOCK(rt, &s->lock, "sched.unlock");
 	if (m == NULL) {
-		uncatch(&tc);
 		free(gp);
 		return p == NULL ? GCRT_ESTATE : GCRT_ENOMEM;
 	}
@@ -944,9 +913,22 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 	casgstatus(rt, gp, Grunnable, Grunning);
 	resetguard(rt, gp);
 	entersyscall(rt, gp);
-	uncatch(&tc);
 	*out = gp;
 	return GCRT_OK;
+}
+
+GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (out == NULL)
+		return GCRT_EINVAL;
+	*out = NULL;
+	G *gp = malg(rt, Ghost);
+	if (gp == NULL)
+		return GCRT_ENOMEM;
+	RETURN_CAUGHT(rt, attach(rt, gp, out));
 }
 
 /* A host G of a live runtime: its status (Gsyscall between calls, or
@@ -975,17 +957,10 @@ static int hostcheck(G *g)
 	return rc;
 }
 
-GCRT_API int gcrt_detach(gcrt_g *g)
+/* gcrt_detach's body: g (in status st) gives back its M and P. */
+static int detach(struct gcrt_runtime *rt, G *g, uint32_t st)
 {
-	int rc;
-	uint32_t st = hoststatus(g, &rc);
-	if (rc != GCRT_OK)
-		return rc;
-	struct gcrt_runtime *rt = g->rt;
 	struct schedt *s = &rt->sched;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	if (st == Gsyscall)
 		exitsyscall(rt, g);
 	M *m = ATOMIC_LOAD(rt, "proc.detach.gm", &g->m);
@@ -1000,8 +975,16 @@ GCRT_API int gcrt_detach(gcrt_g *g)
 		pidleput_locked(rt, releasep(rt, m));
 	handoff_locked(rt);
 	UNLOCK(rt, &s->lock, "sched.unlock");
-	uncatch(&tc);
 	return GCRT_OK;
+}
+
+GCRT_API int gcrt_detach(gcrt_g *g)
+{
+	int rc;
+	uint32_t st = hoststatus(g, &rc);
+	if (rc != GCRT_OK)
+		return rc;
+	RETURN_CAUGHT(g->rt, detach(g->rt, g, st));
 }
 
 GCRT_API int gcrt_g_enter(gcrt_g *g)
@@ -1009,12 +992,7 @@ GCRT_API int gcrt_g_enter(gcrt_g *g)
 	int rc = hostcheck(g);
 	if (rc != GCRT_OK)
 		return rc;
-	throwcatch tc;
-	if (CATCH(g->rt, &tc))
-		return GCRT_EFAILED;
-	exitsyscall(g->rt, g);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(g->rt, (exitsyscall(g->rt, g), GCRT_OK));
 }
 
 GCRT_API int gcrt_g_leave(gcrt_g *g)
@@ -1025,12 +1003,7 @@ GCRT_API int gcrt_g_leave(gcrt_g *g)
 		return rc;
 	if (st != Grunning)
 		return GCRT_ESTATE;
-	throwcatch tc;
-	if (CATCH(g->rt, &tc))
-		return GCRT_EFAILED;
-	entersyscall(g->rt, g);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(g->rt, (entersyscall(g->rt, g), GCRT_OK));
 }
 
 /* gcrt_g_alloc on a host G that runs (holds its P): poll preemption,
@@ -1070,22 +1043,23 @@ GCRT_API int gcrt_g_write_ptr(gcrt_g *g, void *obj, size_t i, void *p)
 	return writeptr(g->rt, obj, i, p, st != Grunning, st == Grunning ? &g->lastalloc : NULL);
 }
 
+/* gcrt_g_alloc on a host G between calls: take its P for the allocation. */
+static int g_alloc_syscall(struct gcrt_runtime *rt, G *g, gcrt_type t, void **out)
+{
+	gcpoll(rt); /* a due collection runs while this host G holds no P */
+	exitsyscall(rt, g);
+	int rc = malloc_typed(rt, ATOMIC_LOAD(rt, "proc.g_alloc.gm", &g->m)->mcache, t, out);
+	entersyscall(rt, g);
+	return rc;
+}
+
 GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out)
 {
 	int rc;
 	uint32_t st = hoststatus(g, &rc);
 	if (rc != GCRT_OK)
 		return rc;
-	struct gcrt_runtime *rt = g->rt;
 	if (st == Grunning)
-		return g_alloc_running(rt, g, t, out);
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	gcpoll(rt); /* a due collection runs while this host G holds no P */
-	exitsyscall(rt, g);
-	rc = malloc_typed(rt, ATOMIC_LOAD(rt, "proc.g_alloc.gm", &g->m)->mcache, t, out);
-	entersyscall(rt, g);
-	uncatch(&tc);
-	return rc;
+		return g_alloc_running(g->rt, g, t, out);
+	RETURN_CAUGHT(g->rt, g_alloc_syscall(g->rt, g, t, out));
 }

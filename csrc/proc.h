@@ -185,6 +185,8 @@ void gcphasework(struct gcrt_runtime *rt, G *gp);
 
 /* proc.c */
 void ready(struct gcrt_runtime *rt, G *gp);
+/* Link gp into allg (under allglock). */
+void allgadd(struct gcrt_runtime *rt, G *gp);
 void stoptheworld(struct gcrt_runtime *rt);
 void starttheworld(struct gcrt_runtime *rt);
 void entersyscall(struct gcrt_runtime *rt, G *gp);

@@ -7,18 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastrand.h"
 #include "gcrt_test.h"
 #include "runtime.h"
-
-static int bareg(gcrt_runtime *rt, G *g)
-{
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (g == NULL || g->magic != GCRT_G_MAGIC || g->rt != rt || g->kind != Gtest)
-		return GCRT_EINVAL;
-	return GCRT_OK;
-}
 
 static int anyg(gcrt_runtime *rt, G *g)
 {
@@ -30,22 +21,19 @@ static int anyg(gcrt_runtime *rt, G *g)
 	return GCRT_OK;
 }
 
-GCRT_API int gcrt_test_g_new(gcrt_runtime *rt, gcrt_g **out)
+static int bareg(gcrt_runtime *rt, G *g)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (out == NULL)
-		return GCRT_EINVAL;
-	G *gp = calloc(1, sizeof *gp);
-	if (gp == NULL)
-		return GCRT_ENOMEM;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
+	int rc = anyg(rt, g);
+	if (rc == GCRT_OK && g->kind != Gtest)
+		rc = GCRT_EINVAL;
+	return rc;
+}
+
+/* gcrt_test_g_new's body: gp, zeroed, gets a stack and joins allg. */
+static int newbareg(struct gcrt_runtime *rt, G *gp, G **out)
+{
 	gp->stack = stackalloc(rt, NULL, FixedStack);
 	if (gp->stack.lo == 0) {
-		uncatch(&tc);
 		free(gp);
 		return GCRT_ENOMEM;
 	}
@@ -60,14 +48,22 @@ GCRT_API int gcrt_test_g_new(gcrt_runtime *rt, gcrt_g **out)
 	LOCK(rt, &s->lock, "sched.lock");
 	gp->goid = ++s->goidgen;
 	UNLOCK(rt, &s->lock, "sched.unlock");
-	LOCK(rt, &s->allglock, "sched.allglock");
-	gp->alllink = s->allg;
-	s->allg = gp;
-	s->allglen++;
-	UNLOCK(rt, &s->allglock, "sched.allgunlock");
-	uncatch(&tc);
+	allgadd(rt, gp);
 	*out = gp;
 	return GCRT_OK;
+}
+
+GCRT_API int gcrt_test_g_new(gcrt_runtime *rt, gcrt_g **out)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (out == NULL)
+		return GCRT_EINVAL;
+	G *gp = calloc(1, sizeof *gp);
+	if (gp == NULL)
+		return GCRT_ENOMEM;
+	RETURN_CAUGHT(rt, newbareg(rt, gp, out));
 }
 
 GCRT_API int gcrt_test_g_status(gcrt_runtime *rt, gcrt_g *g, uint32_t *out)
@@ -138,12 +134,7 @@ GCRT_API int gcrt_test_g_op(gcrt_runtime *rt, gcrt_g *g, int op, uint32_t oldval
 	if (op < GCRT_TEST_OP_CASGSTATUS || op > GCRT_TEST_OP_CASGCOPYSTACK || result == NULL ||
 	    g->kind == Ghost)
 		return GCRT_EINVAL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	*result = gop(rt, g, op, oldval, newval);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, (*result = gop(rt, g, op, oldval, newval), GCRT_OK));
 }
 
 GCRT_API int gcrt_test_gstatus_try(int op, uint32_t from, uint32_t oldval, uint32_t newval,
@@ -224,15 +215,6 @@ typedef struct worker {
 	uint64_t rng;
 } worker;
 
-static uint64_t xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
 static int workerstep(G *g, void *arg)
 {
 	struct gcrt_runtime *rt = g->rt;
@@ -280,17 +262,9 @@ GCRT_API int gcrt_test_go_worker(gcrt_runtime *rt, uint64_t *counter, int64_t it
 	return rc;
 }
 
-GCRT_API int gcrt_test_sched_snapshot(gcrt_runtime *rt, int *nrunning, int *nnotstopped)
+static int schedsnapshot(struct gcrt_runtime *rt, int *nrunning, int *nnotstopped)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (nrunning == NULL || nnotstopped == NULL)
-		return GCRT_EINVAL;
 	struct schedt *s = &rt->sched;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	int n = 0;
 	LOCK(rt, &s->allglock, "sched.allglock");
 	for (G *gp = s->allg; gp != NULL; gp = gp->alllink)
@@ -301,10 +275,19 @@ GCRT_API int gcrt_test_sched_snapshot(gcrt_runtime *rt, int *nrunning, int *nnot
 	for (int32_t i = 0; i < s->nprocs; i++)
 		if (atomic_load(&s->allp[i].status) != Pgcstop)
 			np++;
-	uncatch(&tc);
 	*nrunning = n;
 	*nnotstopped = np;
 	return GCRT_OK;
+}
+
+GCRT_API int gcrt_test_sched_snapshot(gcrt_runtime *rt, int *nrunning, int *nnotstopped)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (nrunning == NULL || nnotstopped == NULL)
+		return GCRT_EINVAL;
+	RETURN_CAUGHT(rt, schedsnapshot(rt, nrunning, nnotstopped));
 }
 
 /* ---- stacks of bare Gs ---- */
@@ -328,6 +311,14 @@ GCRT_API int gcrt_test_stack_info(gcrt_runtime *rt, gcrt_g *g, gcrt_test_stackin
 	return GCRT_OK;
 }
 
+static int stackpush(struct gcrt_runtime *rt, G *g, uint32_t desc, uint64_t *slots)
+{
+	int rc = pushframe(rt, g, desc, 0);
+	if (rc == GCRT_OK)
+		*slots = (uint64_t)(uintptr_t)frameslots(g);
+	return rc;
+}
+
 GCRT_API int gcrt_test_stack_push(gcrt_runtime *rt, gcrt_g *g, uint32_t desc, uint64_t *slots)
 {
 	int rc = bareg(rt, g);
@@ -335,14 +326,7 @@ GCRT_API int gcrt_test_stack_push(gcrt_runtime *rt, gcrt_g *g, uint32_t desc, ui
 		return rc;
 	if (slots == NULL || atomic_load(&g->atomicstatus) != Grunning)
 		return slots == NULL ? GCRT_EINVAL : GCRT_ESTATE;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	rc = pushframe(rt, g, desc, 0);
-	uncatch(&tc);
-	if (rc == GCRT_OK)
-		*slots = (uint64_t)(uintptr_t)frameslots(g);
-	return rc;
+	RETURN_CAUGHT(rt, stackpush(rt, g, desc, slots));
 }
 
 GCRT_API int gcrt_test_stack_pop(gcrt_runtime *rt, gcrt_g *g)
@@ -352,12 +336,7 @@ GCRT_API int gcrt_test_stack_pop(gcrt_runtime *rt, gcrt_g *g)
 		return rc;
 	if (g->sched.fp == 0 || atomic_load(&g->atomicstatus) != Grunning)
 		return GCRT_ESTATE;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	popframe(rt, g);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, (popframe(rt, g), GCRT_OK));
 }
 
 GCRT_API int gcrt_test_stack_frame(gcrt_runtime *rt, gcrt_g *g, int64_t depth, uint64_t *slots,
@@ -397,10 +376,5 @@ GCRT_API int gcrt_test_stack_shrink(gcrt_runtime *rt, gcrt_g *g)
 	if (!atomic_load(&rt->sched.gcwaiting) || !atomic_load(&rt->sched.worldsema) ||
 	    (s != Gwaiting && s != Grunnable && s != Gdead))
 		return GCRT_ESTATE;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	shrinkstack(rt, g);
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, (shrinkstack(rt, g), GCRT_OK));
 }

@@ -94,6 +94,10 @@ typedef struct rtthread {
 int rtthread_start(struct gcrt_runtime *rt, rtthread *t, void (*fn)(struct gcrt_runtime *, void *),
 		   void *arg);
 void rtthread_join(rtthread *t);
+/* Start n threads running fn(rt, args + i*stride) and join them all.
+ * GCRT_EFAILED if any of them threw, GCRT_ENOMEM if one could not start. */
+int rtthread_runall(struct gcrt_runtime *rt, int n, void (*fn)(struct gcrt_runtime *, void *),
+		    void *args, size_t stride);
 
 #include "mheap.h"
 #include "mgcwork.h"
@@ -122,8 +126,9 @@ _Noreturn void throw(struct gcrt_runtime *rt, const char *msg);
 _Noreturn void throwf(struct gcrt_runtime *rt, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Recording throws: a public entry point (or a runtime thread's start
- * routine) installs a catcher; a throw in record mode longjmps to it.
+/* Recording throws: a public entry point (RETURN_CAUGHT below) or a
+ * runtime thread's start routine installs a catcher; a throw in record
+ * mode longjmps to it.
  *   throwcatch tc;
  *   if (CATCH(rt, &tc)) return GCRT_EFAILED;   -- reached after a throw
  *   ... work that may throw ...
@@ -132,6 +137,26 @@ _Noreturn void throwf(struct gcrt_runtime *rt, const char *fmt, ...)
 void catch_push(throwcatch *tc, struct gcrt_runtime *rt);
 void uncatch(throwcatch *tc);
 #define CATCH(rt, tc) (catch_push((tc), (rt)), setjmp((tc)->jb) != 0)
+/* The tail of a public entry point, after its argument checks: call (an
+ * int expression, the entry point's static body) runs under a catcher in
+ * this frame, and its result is returned, or GCRT_EFAILED after a throw. */
+#define RETURN_CAUGHT(rt, call)                                                                    \
+	do {                                                                                       \
+		throwcatch tc_;                                                                    \
+		if (CATCH((rt), &tc_))                                                             \
+			return GCRT_EFAILED;                                                       \
+		int rc_ = (call);                                                                  \
+		uncatch(&tc_);                                                                     \
+		return rc_;                                                                        \
+	} while (0)
+/* RETURN_CAUGHT for an entry point that checks nothing but rt itself. */
+#define RETURN_CHECKED_CAUGHT(rt, call)                                                            \
+	do {                                                                                       \
+		int rtc_ = rt_check(rt);                                                           \
+		if (rtc_ != GCRT_OK)                                                               \
+			return rtc_;                                                               \
+		RETURN_CAUGHT(rt, call);                                                           \
+	} while (0)
 /* Leave the current catcher's frame after a recorded throw (used by
  * threads that notice the failure at a schedule point). */
 _Noreturn void throw_unwind(struct gcrt_runtime *rt);

@@ -58,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastrand.h"
 #include "schedctl.h"
 
 int throw_has_catcher(struct gcrt_runtime *rt);
@@ -72,15 +73,6 @@ enum {
 };
 #define DefaultMaxSteps 1000000ull
 #define ClockBase 1000000000ll
-
-static uint64_t xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
 
 schedctl *ctl_new(struct gcrt_runtime *rt, const gcrt_sched_opts *o)
 {

@@ -46,33 +46,13 @@ static int stackorder(uintptr_t n)
 	return order;
 }
 
-static void listinit(mspan *h)
-{
-	h->next = h->prev = h;
-}
-
-static void listinsert(mspan *h, mspan *s)
-{
-	s->next = h->next;
-	s->prev = h;
-	h->next->prev = s;
-	h->next = s;
-}
-
-static void listremove(mspan *s)
-{
-	s->prev->next = s->next;
-	s->next->prev = s->prev;
-	s->next = s->prev = NULL;
-}
-
 void stackinit(struct gcrt_runtime *rt)
 {
 	struct stackpool *k = &rt->sched.stk;
 	lock_init(&k->lock);
 	lock_init(&k->desclock);
 	for (int i = 0; i < NumStackOrders; i++)
-		listinit(&k->pool[i]);
+		spanlist_init(&k->pool[i]);
 	atomic_store(&k->maxstacksize, DefaultMaxStack);
 }
 
@@ -101,7 +81,7 @@ static mlink *poolalloc(struct gcrt_runtime *rt, int order)
 			x->next = s->freelist;
 			s->freelist = x;
 		}
-		listinsert(list, s);
+		spanlist_insert(list, s);
 	}
 	mlink *x = s->freelist;
 	if (x == NULL)
@@ -109,7 +89,7 @@ static mlink *poolalloc(struct gcrt_runtime *rt, int order)
 	s->freelist = x->next;
 	s->ref++;
 	if (s->freelist == NULL)
-		listremove(s);
+		spanlist_remove(s);
 	return x;
 }
 
@@ -119,13 +99,13 @@ static void poolfree(struct gcrt_runtime *rt, mlink *x, int order)
 	if (s == NULL || s->state != MSpanStack)
 		throw(rt, "freeing stack not in a stack span");
 	if (s->freelist == NULL)
-		listinsert(&rt->sched.stk.pool[order], s);
+		spanlist_insert(&rt->sched.stk.pool[order], s);
 	x->next = s->freelist;
 	s->freelist = x;
 	if (s->ref == 0)
 		throw(rt, "bad ref");
 	if (--s->ref == 0) {
-		listremove(s);
+		spanlist_remove(s);
 		s->freelist = NULL;
 		mheap_freestack(rt, s);
 	}
@@ -423,23 +403,12 @@ void stack_dump(struct gcrt_runtime *rt, dumpbuf *d)
 
 /* ---- public API ---- */
 
-GCRT_API int gcrt_frame_desc(gcrt_runtime *rt, uint32_t nslots, const uint8_t *bitmap,
-			     size_t nbits, uint32_t *out)
+static int framedesc_new(struct gcrt_runtime *rt, uint32_t nslots, const uint8_t *bitmap,
+			 size_t nbits, uint32_t *out)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (out == NULL || (nbits > 0 && bitmap == NULL))
-		return GCRT_EINVAL;
-	if (nslots > GCRT_MAX_FRAME_SLOTS)
-		return GCRT_ESIZE;
-	if (nbits > nslots)
-		return GCRT_ERANGE;
 	struct stackpool *k = &rt->sched.stk;
 	size_t nbytes = (nslots + 7) / 8;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
+	int rc = GCRT_OK;
 	LOCK(rt, &k->desclock, "stack.desclock");
 	uint32_t n = atomic_load(&k->ndesc);
 	if (k->descs == NULL)
@@ -460,8 +429,22 @@ GCRT_API int gcrt_frame_desc(gcrt_runtime *rt, uint32_t nslots, const uint8_t *b
 		*out = n + 1;
 	}
 	UNLOCK(rt, &k->desclock, "stack.descunlock");
-	uncatch(&tc);
 	return rc;
+}
+
+GCRT_API int gcrt_frame_desc(gcrt_runtime *rt, uint32_t nslots, const uint8_t *bitmap,
+			     size_t nbits, uint32_t *out)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (out == NULL || (nbits > 0 && bitmap == NULL))
+		return GCRT_EINVAL;
+	if (nslots > GCRT_MAX_FRAME_SLOTS)
+		return GCRT_ESIZE;
+	if (nbits > nslots)
+		return GCRT_ERANGE;
+	RETURN_CAUGHT(rt, framedesc_new(rt, nslots, bitmap, nbits, out));
 }
 
 GCRT_API int gcrt_stack_limit(gcrt_runtime *rt, size_t max)

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastrand.h"
 #include "gcrt_test.h"
 #include "runtime.h"
 
@@ -74,16 +75,9 @@ typedef struct churner {
 	int failed; /* an allocation failed: stop building */
 } churner;
 
-static uint64_t mix64(uint64_t x)
-{
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 static uint64_t rnext(churner *c)
 {
-	return mix64(c->rng += 0x9e3779b97f4a7c15ull);
+	return splitmix64(&c->rng);
 }
 
 static uint32_t below(churner *c, uint32_t n)
@@ -480,6 +474,8 @@ static void churnmain(struct gcrt_runtime *rt, void *arg)
 
 static int churncheck(const gcrt_stress_churn *s)
 {
+	if (s == NULL)
+		return GCRT_EINVAL;
 	if (s->nthreads < 1 || s->nthreads > GCRT_STRESS_MAXTHREADS || s->rounds > MaxRounds ||
 	    s->maxnodes < 1 || s->maxnodes > MaxNodes || s->nslots < 1 || s->nslots > MaxSlots ||
 	    s->slow_m < -1 || s->slow_m >= s->nthreads || s->slow_us > MaxSlowUs ||
@@ -519,18 +515,7 @@ static int finalizeall(gcrt_runtime *rt, churnshared *sh)
 static int churnrun(gcrt_runtime *rt, churnshared *sh, churner *cs)
 {
 	gcrt_stress_churn *s = sh->s;
-	rtthread t[GCRT_STRESS_MAXTHREADS];
-	int rc = GCRT_OK, started = 0;
-	for (; started < s->nthreads; started++)
-		if (rtthread_start(rt, &t[started], churnmain, &cs[started]) != GCRT_OK) {
-			rc = GCRT_ENOMEM;
-			break;
-		}
-	for (int i = 0; i < started; i++) {
-		rtthread_join(&t[i]);
-		if (atomic_load(&t[i].threw))
-			rc = GCRT_EFAILED;
-	}
+	int rc = rtthread_runall(rt, s->nthreads, churnmain, cs, sizeof cs[0]);
 	if (rc != GCRT_OK)
 		return rc;
 	for (int k = 0; k < s->nslots; k++) {
@@ -546,11 +531,8 @@ static int churnrun(gcrt_runtime *rt, churnshared *sh, churner *cs)
 GCRT_API int gcrt_test_stress_churn(gcrt_runtime *rt, gcrt_stress_churn *s)
 {
 	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (s == NULL)
-		return GCRT_EINVAL;
-	rc = churncheck(s);
+	if (rc == GCRT_OK)
+		rc = churncheck(s);
 	if (rc != GCRT_OK)
 		return rc;
 	churnshared *sh = calloc(1, sizeof *sh);

@@ -12,6 +12,7 @@
  * from a controlled M waits under control instead of blocking for real.
  */
 #include <sched.h>
+#include <stdlib.h>
 
 #include "schedctl.h"
 
@@ -92,4 +93,27 @@ void rtthread_join(rtthread *t)
 	if (t->ctlm >= 0)
 		ctl_join(t->rt, t);
 	pthread_join(t->tid, NULL);
+}
+
+int rtthread_runall(struct gcrt_runtime *rt, int n, void (*fn)(struct gcrt_runtime *, void *),
+		    void *args, size_t stride)
+{
+	rtthread *t = calloc((size_t)n, sizeof *t);
+	if (t == NULL)
+		return GCRT_ENOMEM;
+	int rc = GCRT_OK, started = 0;
+	for (; started < n; started++) {
+		if (rtthread_start(rt, &t[started], fn, (char *)args + (size_t)started * stride) !=
+		    GCRT_OK) {
+			rc = GCRT_ENOMEM;
+			break;
+		}
+	}
+	for (int i = 0; i < started; i++) {
+		rtthread_join(&t[i]);
+		if (atomic_load(&t[i].threw))
+			rc = GCRT_EFAILED;
+	}
+	free(t);
+	return rc;
 }

@@ -70,28 +70,14 @@ static void buildmasks(struct gcrt_runtime *rt, typeinfo *ti, const uint8_t *ptr
 	ti->gcmask[0] |= bitBoundary;
 }
 
-GCRT_API int gcrt_type_new(gcrt_runtime *rt, size_t size, const uint8_t *ptrmask, size_t nbits,
-			   gcrt_type *out)
+static int typenew(struct gcrt_runtime *rt, size_t size, const uint8_t *ptrmask, size_t nbits,
+		   gcrt_type *out)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (out == NULL || (ptrmask == NULL && nbits > 0))
-		return GCRT_EINVAL;
-	*out = 0;
-	if (size == 0 || size > rt->cfg.arena_size)
-		return GCRT_ESIZE;
-	if (nbits > (size + PtrSize - 1) / PtrSize)
-		return GCRT_EINVAL;
 	mheap *h = &rt->heap;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	LOCK(rt, &h->typelock, "type.lock");
 	uint32_t n = atomic_load(&h->ntypes);
 	if (n == (uint32_t)rt->cfg.max_types) {
 		UNLOCK(rt, &h->typelock, "type.unlock");
-		uncatch(&tc);
 		return GCRT_ENOMEM;
 	}
 	typeinfo *ti = &h->types[n];
@@ -106,9 +92,24 @@ GCRT_API int gcrt_type_new(gcrt_runtime *rt, size_t size, const uint8_t *ptrmask
 	buildmasks(rt, ti, ptrmask, nbits);
 	ATOMIC_STORE(rt, "type.new.ntypes", &h->ntypes, n + 1);
 	UNLOCK(rt, &h->typelock, "type.unlock");
-	uncatch(&tc);
 	*out = type_handle(h, n + 1);
 	return GCRT_OK;
+}
+
+GCRT_API int gcrt_type_new(gcrt_runtime *rt, size_t size, const uint8_t *ptrmask, size_t nbits,
+			   gcrt_type *out)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (out == NULL || (ptrmask == NULL && nbits > 0))
+		return GCRT_EINVAL;
+	*out = 0;
+	if (size == 0 || size > rt->cfg.arena_size)
+		return GCRT_ESIZE;
+	if (nbits > (size + PtrSize - 1) / PtrSize)
+		return GCRT_EINVAL;
+	RETURN_CAUGHT(rt, typenew(rt, size, ptrmask, nbits, out));
 }
 
 GCRT_API int gcrt_type_info(gcrt_runtime *rt, gcrt_type t, size_t *size, size_t *nwords)

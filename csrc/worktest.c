@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastrand.h"
 #include "gcrt_test.h"
 #include "runtime.h"
 #include "mutants.h"
@@ -38,13 +39,6 @@ typedef struct rng {
 	uint64_t s;
 } rng;
 
-static uint64_t mix64(uint64_t x)
-{
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 static rng rngfor(uint64_t seed, uint64_t stream)
 {
 	return (rng){mix64(seed ^ mix64(stream + 0x51ed2701))};
@@ -52,37 +46,12 @@ static rng rngfor(uint64_t seed, uint64_t stream)
 
 static uint64_t rnext(rng *r)
 {
-	return mix64(r->s += 0x9e3779b97f4a7c15ull);
+	return splitmix64(&r->s);
 }
 
 static uint32_t below(rng *r, uint32_t n)
 {
 	return (uint32_t)(rnext(r) % n);
-}
-
-/* Start n threads running fn(rt, args + i*stride) and join them all.
- * GCRT_EFAILED if any of them threw, GCRT_ENOMEM if one could not start. */
-static int runthreads(struct gcrt_runtime *rt, int n, void (*fn)(struct gcrt_runtime *, void *),
-		      void *args, size_t stride)
-{
-	rtthread *t = calloc((size_t)n, sizeof *t);
-	if (t == NULL)
-		return GCRT_ENOMEM;
-	int rc = GCRT_OK, started = 0;
-	for (; started < n; started++) {
-		if (rtthread_start(rt, &t[started], fn, (char *)args + (size_t)started * stride) !=
-		    GCRT_OK) {
-			rc = GCRT_ENOMEM;
-			break;
-		}
-	}
-	for (int i = 0; i < started; i++) {
-		rtthread_join(&t[i]);
-		if (atomic_load(&t[i].threw))
-			rc = GCRT_EFAILED;
-	}
-	free(t);
-	return rc;
 }
 
 /* ---- mutants ---- */
@@ -127,19 +96,10 @@ GCRT_API int gcrt_test_set_mutant(gcrt_runtime *rt, const char *name)
 
 /* ---- lfstack: single operations ---- */
 
-GCRT_API int gcrt_test_lfnodes(gcrt_runtime *rt, int n, uintptr_t *nodes)
+static int lfnodes(struct gcrt_runtime *rt, int n, uintptr_t *nodes)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (nodes == NULL)
-		return GCRT_EINVAL;
-	if (n < 1 || n > GCRT_TEST_LFNODES)
-		return GCRT_ERANGE;
 	struct workdata *w = &rt->work;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
+	int rc = GCRT_OK;
 	LOCK(rt, &w->wblock, "test.lfnodes.lock");
 	if (w->testnodes == NULL)
 		w->testnodes = persistentalloc(rt, GCRT_TEST_LFNODES * sizeof(lftestnode),
@@ -152,8 +112,19 @@ GCRT_API int gcrt_test_lfnodes(gcrt_runtime *rt, int n, uintptr_t *nodes)
 		w->ntestnodes += (uint32_t)n;
 	}
 	UNLOCK(rt, &w->wblock, "test.lfnodes.unlock");
-	uncatch(&tc);
 	return rc;
+}
+
+GCRT_API int gcrt_test_lfnodes(gcrt_runtime *rt, int n, uintptr_t *nodes)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (nodes == NULL)
+		return GCRT_EINVAL;
+	if (n < 1 || n > GCRT_TEST_LFNODES)
+		return GCRT_ERANGE;
+	RETURN_CAUGHT(rt, lfnodes(rt, n, nodes));
 }
 
 /* A pushed address must be a node of the pool: outside it, or inside but
@@ -181,12 +152,7 @@ GCRT_API int gcrt_test_lfstack_push(gcrt_runtime *rt, uint64_t *head, uintptr_t 
 		return rc;
 	if (head == NULL || (uintptr_t)head % 8 != 0)
 		return GCRT_EINVAL;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	lfstackpush(rt, (_Atomic uint64_t *)head, testnode(rt, node));
-	uncatch(&tc);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, (lfstackpush(rt, (_Atomic uint64_t *)head, testnode(rt, node)), GCRT_OK));
 }
 
 GCRT_API int gcrt_test_lfstack_pop(gcrt_runtime *rt, uint64_t *head, uintptr_t *node)
@@ -241,7 +207,7 @@ static void lfstressmain(struct gcrt_runtime *rt, void *arg)
 
 static int lfstresscheck(const gcrt_lfstress *s, const uint32_t *seen)
 {
-	if (seen == NULL)
+	if (s == NULL || seen == NULL)
 		return GCRT_EINVAL;
 	if (s->nthreads < 1 || s->nthreads > MaxTestThreads || s->nstacks < 1 ||
 	    s->nstacks > MaxStacks || s->nnodes < 1 || s->nnodes > GCRT_TEST_LFNODES ||
@@ -267,21 +233,10 @@ static void lfstressdrain(struct gcrt_runtime *rt, gcrt_lfstress *s, _Atomic uin
 	}
 }
 
-GCRT_API int gcrt_test_lfstack_stress(gcrt_runtime *rt, gcrt_lfstress *s, uint32_t *seen)
+static int lfstress(struct gcrt_runtime *rt, gcrt_lfstress *s, uint32_t *seen)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (s == NULL)
-		return GCRT_EINVAL;
-	rc = lfstresscheck(s, seen);
-	if (rc != GCRT_OK)
-		return rc;
 	_Atomic uint64_t heads[MaxStacks] = {0};
 	lfstressworker wk[MaxTestThreads];
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	lftestnode *nodes = persistentalloc(rt, (size_t)s->nnodes * sizeof *nodes, CacheLineSize, NULL);
 	rng r = rngfor(s->seed, 0);
 	s->sum_before = s->sum_after = s->found = s->owned_twice = 0;
@@ -294,7 +249,7 @@ GCRT_API int gcrt_test_lfstack_stress(gcrt_runtime *rt, gcrt_lfstress *s, uint32
 	}
 	for (int t = 0; t < s->nthreads; t++)
 		wk[t] = (lfstressworker){.s = s, .heads = heads, .tid = t};
-	rc = runthreads(rt, s->nthreads, lfstressmain, wk, sizeof wk[0]);
+	int rc = rtthread_runall(rt, s->nthreads, lfstressmain, wk, sizeof wk[0]);
 	if (rc == GCRT_OK) {
 		for (int t = 0; t < s->nthreads; t++) {
 			s->pops[t] = wk[t].pops;
@@ -304,8 +259,17 @@ GCRT_API int gcrt_test_lfstack_stress(gcrt_runtime *rt, gcrt_lfstress *s, uint32
 		}
 		lfstressdrain(rt, s, heads, nodes, seen);
 	}
-	uncatch(&tc);
 	return rc;
+}
+
+GCRT_API int gcrt_test_lfstack_stress(gcrt_runtime *rt, gcrt_lfstress *s, uint32_t *seen)
+{
+	int rc = rt_check(rt);
+	if (rc == GCRT_OK)
+		rc = lfstresscheck(s, seen);
+	if (rc != GCRT_OK)
+		return rc;
+	RETURN_CAUGHT(rt, lfstress(rt, s, seen));
 }
 
 /* ---- lfstack: benchmark ---- */
@@ -350,19 +314,9 @@ static void benchmain(struct gcrt_runtime *rt, void *arg)
 		lfstackpush(rt, &sh->head, lfstackpop(rt, &sh->head));
 }
 
-GCRT_API int gcrt_test_lfstack_bench(gcrt_runtime *rt, int nthreads, uint64_t iters, int mutex,
-				     uint64_t *elapsed_ns)
+static int lfbench(struct gcrt_runtime *rt, int nthreads, uint64_t iters, int mutex,
+		   uint64_t *elapsed_ns)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (elapsed_ns == NULL || (mutex != 0 && mutex != 1))
-		return GCRT_EINVAL;
-	if (nthreads < 1 || nthreads > MaxTestThreads || iters < 1 || iters > (1ull << 34))
-		return GCRT_ERANGE;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	/* More nodes than threads: a pop never finds the stack empty. */
 	int nnodes = 2 * nthreads;
 	lftestnode *nodes = persistentalloc(rt, (size_t)nnodes * sizeof *nodes, CacheLineSize, NULL);
@@ -378,7 +332,7 @@ GCRT_API int gcrt_test_lfstack_bench(gcrt_runtime *rt, int nthreads, uint64_t it
 		sh->top = &mnodes[i];
 	}
 	rtthread t[MaxTestThreads];
-	int started = 0;
+	int rc = GCRT_OK, started = 0;
 	for (; started < nthreads; started++) {
 		wk[started].sh = sh;
 		if (rtthread_start(rt, &t[started], benchmain, &wk[started]) != GCRT_OK)
@@ -394,8 +348,20 @@ GCRT_API int gcrt_test_lfstack_bench(gcrt_runtime *rt, int nthreads, uint64_t it
 		rtthread_join(&t[i]);
 	*elapsed_ns = (uint64_t)(nanotime() - t0);
 	pthread_mutex_destroy(&sh->mu);
-	uncatch(&tc);
 	return rc;
+}
+
+GCRT_API int gcrt_test_lfstack_bench(gcrt_runtime *rt, int nthreads, uint64_t iters, int mutex,
+				     uint64_t *elapsed_ns)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (elapsed_ns == NULL || (mutex != 0 && mutex != 1))
+		return GCRT_EINVAL;
+	if (nthreads < 1 || nthreads > MaxTestThreads || iters < 1 || iters > (1ull << 34))
+		return GCRT_ERANGE;
+	RETURN_CAUGHT(rt, lfbench(rt, nthreads, iters, mutex, elapsed_ns));
 }
 
 /* ---- work buffers ---- */
@@ -465,18 +431,8 @@ static void putvisit(void *ctx, workbuf *b, int list)
 	}
 }
 
-GCRT_API int gcrt_test_workbuf_put(gcrt_runtime *rt, gcrt_wbput *p)
+static int workbufput(struct gcrt_runtime *rt, gcrt_wbput *p)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (p == NULL || p->op < GCRT_WB_PUTEMPTY || p->op > GCRT_WB_HANDOFF)
-		return GCRT_EINVAL;
-	if (p->nobj < 0 || p->nobj > (int32_t)WorkbufObjs)
-		return GCRT_ERANGE;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
 	p->list = GCRT_WB_NONE;
 	p->listnobj = p->kept = 0;
 	p->listsum = p->keptsum = p->keptmin = p->others = 0;
@@ -508,8 +464,19 @@ GCRT_API int gcrt_test_workbuf_put(gcrt_runtime *rt, gcrt_wbput *p)
 	}
 	putctx c = {p, b};
 	drainall(rt, putvisit, &c);
-	uncatch(&tc);
 	return GCRT_OK;
+}
+
+GCRT_API int gcrt_test_workbuf_put(gcrt_runtime *rt, gcrt_wbput *p)
+{
+	int rc = rt_check(rt);
+	if (rc != GCRT_OK)
+		return rc;
+	if (p == NULL || p->op < GCRT_WB_PUTEMPTY || p->op > GCRT_WB_HANDOFF)
+		return GCRT_EINVAL;
+	if (p->nobj < 0 || p->nobj > (int32_t)WorkbufObjs)
+		return GCRT_ERANGE;
+	RETURN_CAUGHT(rt, workbufput(rt, p));
 }
 
 /* ---- work buffers: producers and consumers ---- */
@@ -642,7 +609,7 @@ GCRT_API int gcrt_test_workbuf_stress(gcrt_runtime *rt, gcrt_wbstress *s)
 	}
 	for (int t = 0; t < s->nthreads; t++)
 		wk[t] = (wbworker){.sh = &sh, .tid = t};
-	rc = runthreads(rt, s->nthreads, wbstressmain, wk, sizeof wk[0]);
+	rc = rtthread_runall(rt, s->nthreads, wbstressmain, wk, sizeof wk[0]);
 	if (rc == GCRT_OK) {
 		s->produced = s->consumed = s->dup = s->lost = 0;
 		s->on_empty = s->on_partial = s->on_full = 0;
@@ -786,6 +753,8 @@ static void markermain(struct gcrt_runtime *rt, void *arg)
 
 static int roundcheck(const gcrt_getfull_round *rd)
 {
+	if (rd == NULL)
+		return GCRT_EINVAL;
 	if (rd->scenario != GCRT_ROUND_RANDOM && rd->scenario != GCRT_ROUND_PARTIAL_ONLY &&
 	    rd->scenario != GCRT_ROUND_MISUSE)
 		return GCRT_EINVAL;
@@ -846,11 +815,8 @@ static void roundresults(struct gcrt_runtime *rt, gcrt_getfull_round *rd, rounds
 GCRT_API int gcrt_test_getfull_round(gcrt_runtime *rt, gcrt_getfull_round *rd)
 {
 	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (rd == NULL)
-		return GCRT_EINVAL;
-	rc = roundcheck(rd);
+	if (rc == GCRT_OK)
+		rc = roundcheck(rd);
 	if (rc != GCRT_OK)
 		return rc;
 	roundshared sh = {rd, calloc((size_t)rd->budget + 1, 1), rd->items, 0, rd->maxfan};
@@ -867,7 +833,7 @@ GCRT_API int gcrt_test_getfull_round(gcrt_runtime *rt, gcrt_getfull_round *rd)
 	for (int i = 0; i < rd->nproc; i++)
 		mk[i] = (marker){.sh = &sh, .idx = i};
 	dealitems(rt, rd, mk);
-	rc = runthreads(rt, rd->nproc, markermain, mk, sizeof mk[0]);
+	rc = rtthread_runall(rt, rd->nproc, markermain, mk, sizeof mk[0]);
 	if (rc == GCRT_OK) {
 		roundresults(rt, rd, &sh, mk, nhandoff0);
 		workcheckempty(rt);
@@ -899,6 +865,17 @@ static void nobody(parfor *desc, uint32_t i)
 	(void)i;
 }
 
+/* Set up a parfor with markfor held, report the ranges, release it. */
+static int pfsetup(struct gcrt_runtime *rt, uint32_t nthr, uint32_t n, uint64_t *ranges)
+{
+	parfor *desc = rt->work.markfor;
+	parforsetup(desc, nthr, n, NULL, true, nobody);
+	for (uint32_t i = 0; i < nthr; i++)
+		ranges[i] = ATOMIC_LOAD(rt, "test.parfor.ranges", &desc->thr[i].pos);
+	markforrelease(rt);
+	return GCRT_OK;
+}
+
 GCRT_API int gcrt_test_parforsetup(gcrt_runtime *rt, uint32_t nthr, uint32_t n, uint64_t *ranges)
 {
 	int rc = rt_check(rt);
@@ -910,16 +887,7 @@ GCRT_API int gcrt_test_parforsetup(gcrt_runtime *rt, uint32_t nthr, uint32_t n, 
 		return GCRT_ERANGE;
 	if (!markforacquire(rt))
 		return GCRT_ESTATE;
-	throwcatch tc;
-	if (CATCH(rt, &tc))
-		return GCRT_EFAILED;
-	parfor *desc = rt->work.markfor;
-	parforsetup(desc, nthr, n, NULL, true, nobody);
-	for (uint32_t i = 0; i < nthr; i++)
-		ranges[i] = ATOMIC_LOAD(rt, "test.parfor.ranges", &desc->thr[i].pos);
-	uncatch(&tc);
-	markforrelease(rt);
-	return GCRT_OK;
+	RETURN_CAUGHT(rt, pfsetup(rt, nthr, n, ranges));
 }
 
 typedef struct pfctx {
@@ -975,7 +943,7 @@ GCRT_API int gcrt_test_parfor_run(gcrt_runtime *rt, gcrt_parfor_run *r, uint32_t
 		r->ranges[i] = ATOMIC_LOAD(rt, "test.parfor.ranges", &desc->thr[i].pos);
 		wk[i].desc = desc;
 	}
-	rc = runthreads(rt, (int)r->nthr, pfmain, wk, sizeof wk[0]);
+	rc = rtthread_runall(rt, (int)r->nthr, pfmain, wk, sizeof wk[0]);
 	if (rc == GCRT_OK) {
 		for (uint32_t i = 0; i < r->n; i++)
 			counts[i] = atomic_load(&c.counts[i]);

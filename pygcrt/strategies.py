@@ -18,21 +18,9 @@ from hypothesis import strategies as st
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
 
-CI = settings(
-    max_examples=200,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    report_multiple_bugs=False,
-    suppress_health_check=_QUIET,
-)
-NIGHTLY = settings(
-    max_examples=20000,
-    derandomize=False,
-    deadline=None,
-    report_multiple_bugs=False,
-    suppress_health_check=_QUIET,
-)
+_SEARCH = settings(deadline=None, report_multiple_bugs=False, suppress_health_check=_QUIET)
+CI = settings(_SEARCH, max_examples=200, derandomize=True, database=None)
+NIGHTLY = settings(_SEARCH, max_examples=20000, derandomize=False)
 
 
 def search(max_examples: int, shrink: bool = True) -> settings:

@@ -59,9 +59,12 @@ def reference(b: ProgramBuilder) -> RefResult:
             r.maxstack *= 2
         frames.append((fi, [None if s in funcs[fi].ptr_slots else 0 for s in range(funcs[fi].nslots)], retpc))
 
-    def ptrfield(obj: list[Any], f: int) -> bool:
+    def fielderror(obj: list[Any] | None, f: int) -> int:
+        """The VM's exit code for a load or store of obj's field f (0: none)."""
+        if obj is None:
+            return lib.GCRT_EBADOBJ
         nf, ptrs = b.type_fields[obj[0]]
-        return 1 <= f <= nf and f in ptrs
+        return 0 if 1 <= f <= nf and f in ptrs else lib.GCRT_EKIND
 
     push(0, -1)
     pc = 0
@@ -77,26 +80,18 @@ def reference(b: ProgramBuilder) -> RefResult:
             heap.append(obj)
             slots[a] = obj
             r.allocs += 1
-        elif op == lib.GCRT_VM_LOAD:
-            obj = slots[bb]
-            if obj is None:
-                r.exitcode = lib.GCRT_EBADOBJ
+        elif op in (lib.GCRT_VM_LOAD, lib.GCRT_VM_STORE):
+            load = op == lib.GCRT_VM_LOAD
+            obj, f = (slots[bb], c) if load else (slots[a], bb)
+            r.exitcode = fielderror(obj, f)
+            if r.exitcode:
                 return r
-            if not ptrfield(obj, c):
-                r.exitcode = lib.GCRT_EKIND
-                return r
-            slots[a] = obj[c]
-            r.loads += obj[c] is not None
-        elif op == lib.GCRT_VM_STORE:
-            obj = slots[a]
-            if obj is None:
-                r.exitcode = lib.GCRT_EBADOBJ
-                return r
-            if not ptrfield(obj, bb):
-                r.exitcode = lib.GCRT_EKIND
-                return r
-            obj[bb] = slots[c]
-            r.stores += 1
+            if load:
+                slots[a] = obj[f]
+                r.loads += obj[f] is not None
+            else:
+                obj[f] = slots[c]
+                r.stores += 1
         elif op == lib.GCRT_VM_CLEAR:
             slots[a] = None
         elif op == lib.GCRT_VM_MOVE:

@@ -142,6 +142,29 @@ def test_a_child_that_dies_is_a_failure_with_its_stderr() -> None:
     assert any("no-such-scenario" in ln for ln in t.stderr_tail)
 
 
+@pytest.mark.timeout(30)
+def test_watchdog_kills_a_child_that_stalls_but_not_one_that_reports(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cycle-count trial has no length limit: it may run as long as it
+    reports progress, and is killed once it stops reporting."""
+    from pygcrt.stress import runner
+
+    monkeypatch.setattr(runner, "GRACE_S", 1.5)
+    chatty = subprocess.Popen([sys.executable, "-c",
+                               "import time\nfor _ in range(12): print(1, flush=True); "
+                               "time.sleep(0.25)"], stdout=subprocess.PIPE, text=True)
+    dog = runner._Watchdog(chatty, None)
+    assert chatty.stdout is not None
+    for _ in chatty.stdout:
+        dog.fed()
+    assert chatty.wait() == 0 and dog.why == ""
+    dog.stop()
+    silent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(20)"])
+    dog = runner._Watchdog(silent, None)
+    assert silent.wait(timeout=10) < 0 and dog.why.startswith("stalled")
+    dog.stop()
+
+
 def test_plot_without_matplotlib_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -19,7 +19,6 @@
  * all in the same run, best of R rounds, and prints ns per allocation
  * and the ratios gcrt/malloc and gcrt/GC_MALLOC.
  */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,19 +13,6 @@
 #define NSCALARS 0
 #include "heap.h"
 
-static Node *bottom_up(int depth)
-{
-	if (depth <= 0)
-		return new_node(NULL, NULL);
-	Node *l = bottom_up(depth - 1);
-	push(l);
-	Node *r = bottom_up(depth - 1);
-	push(r);
-	Node *n = new_node(l, r);
-	pop(2);
-	return n;
-}
-
 static long check(const Node *n)
 {
 	return n->left == NULL ? 1 : 1 + check(n->left) + check(n->right);
@@ -46,15 +33,15 @@ int main(int argc, char **argv)
 		max = 6;
 	heap_init((size_t)4 << 30);
 	uint64_t t0 = now_ns();
-	Node *stretch = bottom_up(max + 1);
+	Node *stretch = make_tree(max + 1);
 	int ok = expect(check(stretch), max + 1);
 	free_tree(stretch);
-	Node *longlived = bottom_up(max);
+	Node *longlived = make_tree(max);
 	push(longlived);
 	for (int d = 4; d <= max && ok; d += 2) {
 		long iters = 1L << (max - d + 4), sum = 0;
 		for (long i = 0; i < iters; i++) {
-			Node *t = bottom_up(d);
+			Node *t = make_tree(d);
 			sum += check(t);
 			free_tree(t);
 		}

@@ -43,20 +43,6 @@ static void populate(int depth, Node *node)
 	populate(depth, node->right);
 }
 
-/* Build a tree bottom-up. */
-static Node *make_tree(int depth)
-{
-	if (depth <= 0)
-		return new_node(NULL, NULL);
-	Node *l = make_tree(depth - 1);
-	push(l);
-	Node *r = make_tree(depth - 1);
-	push(r);
-	Node *n = new_node(l, r);
-	pop(2);
-	return n;
-}
-
 static long count(const Node *n)
 {
 	return n == NULL ? 0 : 1 + count(n->left) + count(n->right);

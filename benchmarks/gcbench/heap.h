@@ -61,22 +61,13 @@ static inline void die(const char *what, int rc)
 #define HEAP_FREES 1
 
 static inline void heap_init(size_t arena_bytes) { (void)arena_bytes; }
-static inline void push(Node *n) { (void)n; }
-static inline void pop(int n) { (void)n; }
 
-static inline Node *new_node(Node *l, Node *r)
+static inline Node *node_alloc(void)
 {
 	Node *n = calloc(1, sizeof *n);
 	if (n == NULL)
 		die("calloc", 0);
-	n->left = l;
-	n->right = r;
 	return n;
-}
-
-static inline void set_child(Node *n, int i, Node *c)
-{
-	*(i == 0 ? &n->left : &n->right) = c;
 }
 
 static inline void free_tree(Node *n)
@@ -128,22 +119,12 @@ static inline void heap_init(size_t arena_bytes)
 	GC_set_on_collection_event(on_gc_event);
 }
 
-static inline void push(Node *n) { (void)n; }
-static inline void pop(int n) { (void)n; }
-
-static inline Node *new_node(Node *l, Node *r)
+static inline Node *node_alloc(void)
 {
 	Node *n = GC_MALLOC(sizeof *n);
 	if (n == NULL)
 		die("GC_MALLOC", 0);
-	n->left = l;
-	n->right = r;
 	return n;
-}
-
-static inline void set_child(Node *n, int i, Node *c)
-{
-	*(i == 0 ? &n->left : &n->right) = c;
 }
 
 static inline void free_tree(Node *n) { (void)n; }
@@ -278,5 +259,40 @@ static inline void heap_report(void)
 #else
 #error "define HEAP_MALLOC, HEAP_BDWGC or HEAP_GCRT"
 #endif
+
+#ifndef HEAP_GCRT
+/* malloc and Boehm GC: plain stores, no roots to keep (Boehm GC scans the
+ * C stack itself). */
+static inline void push(Node *n) { (void)n; }
+static inline void pop(int n) { (void)n; }
+
+static inline void set_child(Node *n, int i, Node *c)
+{
+	*(i == 0 ? &n->left : &n->right) = c;
+}
+
+static inline Node *new_node(Node *l, Node *r)
+{
+	Node *n = node_alloc();
+	n->left = l;
+	n->right = r;
+	return n;
+}
+#endif
+
+/* A complete tree of the given depth, built bottom-up: each subtree stays
+ * on the shadow stack while its sibling and parent are allocated. */
+static inline Node *make_tree(int depth)
+{
+	if (depth <= 0)
+		return new_node(NULL, NULL);
+	Node *l = make_tree(depth - 1);
+	push(l);
+	Node *r = make_tree(depth - 1);
+	push(r);
+	Node *n = new_node(l, r);
+	pop(2);
+	return n;
+}
 
 #endif

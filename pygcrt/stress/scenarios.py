@@ -396,56 +396,61 @@ class Goroutines(Scenario):
         return f"{left} objects survived the goroutines' exit and a collection" if left else ""
 
 
-class LFStack(Scenario):
+class HookScenario(Scenario):
+    """A scenario that calls one runtime hook a cycle, on a fresh hook runtime."""
+
+    def cycle(self, i: int) -> Cycle:
+        seed = _cycle_seed(self.o.seed, i)
+        with self._hookrt(seed) as rt:
+            note, failure = self.run(rt, seed)
+        return Cycle(note=note, failure=failure)
+
+    def run(self, rt: wh.HookRuntime, seed: int) -> tuple[str, str]:
+        """Run the hook: the cycle's note, and its failure ("" if none)."""
+        raise NotImplementedError
+
+
+class LFStack(HookScenario):
     name = "lfstack"
     doc = "TestLFStackStress: nodes conserved across stacks popped and pushed by every M"
 
-    def cycle(self, i: int) -> Cycle:
-        seed = _cycle_seed(self.o.seed, i)
+    def run(self, rt: wh.HookRuntime, seed: int) -> tuple[str, str]:
         nnodes = 256
-        with self._hookrt(seed) as rt:
-            r = wh.lfstack_stress(rt, self.o.ms, 4, nnodes, 3000, seed)
-        c = Cycle(note=f"{sum(r.pops)} pops")
+        r = wh.lfstack_stress(rt, self.o.ms, 4, nnodes, 3000, seed)
         bad = [k for k, n in enumerate(r.seen) if n != 1]
-        if r.found != nnodes or bad or r.sum_before != r.sum_after or r.owned_twice:
-            c.failure = (f"lfstack: drained {r.found} of {nnodes} nodes, {len(bad)} seen != 1 "
-                         f"(first {bad[:5]}), data sum {r.sum_after} vs {r.sum_before}, "
-                         f"{r.owned_twice} pops of an owned node")
-        return c
+        ok = r.found == nnodes and not bad and r.sum_before == r.sum_after and not r.owned_twice
+        return f"{sum(r.pops)} pops", "" if ok else (
+            f"lfstack: drained {r.found} of {nnodes} nodes, {len(bad)} seen != 1 "
+            f"(first {bad[:5]}), data sum {r.sum_after} vs {r.sum_before}, "
+            f"{r.owned_twice} pops of an owned node")
 
 
-class Workbufs(Scenario):
+class Workbufs(HookScenario):
     name = "workbufs"
     doc = "producers and consumers through the full/partial/empty work-buffer lists"
 
-    def cycle(self, i: int) -> Cycle:
-        seed = _cycle_seed(self.o.seed, i)
-        with self._hookrt(seed) as rt:
-            r = wh.workbuf_stress(rt, self.o.ms, 200, 64, seed)
-        c = Cycle(note=f"{r.produced} items")
+    def run(self, rt: wh.HookRuntime, seed: int) -> tuple[str, str]:
+        r = wh.workbuf_stress(rt, self.o.ms, 200, 64, seed)
         lists = r.on_empty + r.on_partial + r.on_full
-        if (r.dup or r.lost or r.produced != r.consumed or r.bad_empty or r.bad_partial
-                or r.bad_full or lists != r.nbuf):
-            c.failure = (f"workbufs: {r.dup} items twice, {r.lost} lost, produced {r.produced} "
-                         f"consumed {r.consumed}, bad buffers {r.bad_empty}/{r.bad_partial}/"
-                         f"{r.bad_full}, {lists} of {r.nbuf} buffers on a list")
-        return c
+        ok = not (r.dup or r.lost or r.produced != r.consumed or r.bad_empty or r.bad_partial
+                  or r.bad_full or lists != r.nbuf)
+        return f"{r.produced} items", "" if ok else (
+            f"workbufs: {r.dup} items twice, {r.lost} lost, produced {r.produced} "
+            f"consumed {r.consumed}, bad buffers {r.bad_empty}/{r.bad_partial}/"
+            f"{r.bad_full}, {lists} of {r.nbuf} buffers on a list")
 
 
-class Getfull(Scenario):
+class Getfull(HookScenario):
     name = "getfull"
     doc = "getfull barrier rounds: markers drain a growing tree of items and all leave"
 
-    def cycle(self, i: int) -> Cycle:
-        seed = _cycle_seed(self.o.seed, i)
+    def run(self, rt: wh.HookRuntime, seed: int) -> tuple[str, str]:
         nproc = max(1, min(self.o.ms, self.o.procs))
-        with self._hookrt(seed) as rt:
-            r = wh.getfull_round(rt, nproc, items=64, budget=20000, maxfan=3, seed=seed)
-        c = Cycle(note=f"{r.processed} items by {nproc} markers")
-        if (r.dup or r.lost or r.processed != r.generated or r.left_full or r.left_partial):
-            c.failure = (f"getfull: {r.dup} items twice, {r.lost} lost, processed {r.processed} "
-                         f"of {r.generated}, left {r.left_full} full / {r.left_partial} partial")
-        return c
+        r = wh.getfull_round(rt, nproc, items=64, budget=20000, maxfan=3, seed=seed)
+        ok = not (r.dup or r.lost or r.processed != r.generated or r.left_full or r.left_partial)
+        return f"{r.processed} items by {nproc} markers", "" if ok else (
+            f"getfull: {r.dup} items twice, {r.lost} lost, processed {r.processed} "
+            f"of {r.generated}, left {r.left_full} full / {r.left_partial} partial")
 
 
 class Sched(Scenario):

@@ -2,6 +2,7 @@
  *
  *   TEST(name) { CHECK(expr); CHECK_EQ(a, b); ... }
  *   int main(void) { RUN(name); ...; return ctest_end(); }
+ *   ctest_newrt(nprocs, arena_size): a runtime that records throws
  *
  * A failed CHECK reports file:line and the expression, fails the test and
  * carries on with the next test.  ctest_end prints "N passed, N failed"
@@ -12,6 +13,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "gcrt.h"
 
 static int ctest_passed, ctest_failed, ctest_cur_failed;
 
@@ -50,6 +53,21 @@ static int ctest_passed, ctest_failed, ctest_cur_failed;
 		}                                                                            \
 		fflush(stdout);                                                              \
 	} while (0)
+
+/* A runtime that records throws (so a test can see GCRT_EFAILED); nprocs
+ * or arena_size 0 keeps gcrt_config_init's default.  NULL on failure. */
+static inline gcrt_runtime *ctest_newrt(int nprocs, uint64_t arena_size)
+{
+	gcrt_config cfg;
+	gcrt_config_init(&cfg);
+	if (nprocs > 0)
+		cfg.nprocs = nprocs;
+	if (arena_size > 0)
+		cfg.arena_size = arena_size;
+	cfg.on_throw = GCRT_THROW_RECORD;
+	gcrt_runtime *rt = NULL;
+	return gcrt_new(&cfg, &rt) == GCRT_OK ? rt : NULL;
+}
 
 static int ctest_end(void)
 {

@@ -92,22 +92,11 @@ static void *collector(void *p)
 	return NULL;
 }
 
-static gcrt_runtime *newrt(int nprocs)
-{
-	gcrt_config cfg;
-	gcrt_config_init(&cfg);
-	cfg.arena_size = 64 << 20;
-	cfg.nprocs = nprocs;
-	cfg.on_throw = GCRT_THROW_RECORD;
-	gcrt_runtime *rt = NULL;
-	return gcrt_new(&cfg, &rt) == GCRT_OK ? rt : NULL;
-}
-
 TEST(collect_while_threads_allocate)
 {
 	static struct shared sh;
 	memset(&sh, 0, sizeof sh);
-	sh.rt = newrt(2);
+	sh.rt = ctest_newrt(2, 64 << 20);
 	CHECK(sh.rt != NULL);
 	uint8_t mask = 1, rmask = 3;
 	CHECK_EQ(gcrt_type_new(sh.rt, 24, &mask, 1, &sh.node), GCRT_OK);
@@ -168,7 +157,7 @@ static void fin(gcrt_runtime *rt, void *obj, void *arg)
 
 TEST(finalizer_from_c)
 {
-	gcrt_runtime *rt = newrt(1);
+	gcrt_runtime *rt = ctest_newrt(1, 64 << 20);
 	CHECK(rt != NULL);
 	uint8_t mask = 1;
 	gcrt_type t;
@@ -198,7 +187,7 @@ TEST(finalizer_from_c)
 
 TEST(pacing_collects_and_bounds_the_heap)
 {
-	gcrt_runtime *rt = newrt(1);
+	gcrt_runtime *rt = ctest_newrt(1, 64 << 20);
 	CHECK(rt != NULL);
 	gcrt_type t;
 	CHECK_EQ(gcrt_type_new(rt, 1024, NULL, 0, &t), GCRT_OK);

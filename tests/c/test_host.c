@@ -15,18 +15,6 @@
 #include "ctest.h"
 #include "gcrt.h"
 
-static gcrt_runtime *newrt(uint64_t arena)
-{
-	gcrt_config cfg;
-	gcrt_config_init(&cfg);
-	cfg.arena_size = arena;
-	cfg.on_throw = GCRT_THROW_RECORD;
-	gcrt_runtime *rt = NULL;
-	if (gcrt_new(&cfg, &rt) != GCRT_OK)
-		return NULL;
-	return rt;
-}
-
 /* The smallest class size >= n, by the table's own walk (stats oracle). */
 static uint64_t roundclass(const gcrt_stats *st, uint64_t n)
 {
@@ -51,7 +39,7 @@ static int usable(gcrt_runtime *rt)
 
 TEST(every_class_and_stats)
 {
-	gcrt_runtime *rt = newrt(256 << 20);
+	gcrt_runtime *rt = ctest_newrt(0, 256 << 20);
 	CHECK(rt != NULL);
 	gcrt_stats st;
 	CHECK_EQ(gcrt_stats_read(rt, &st), GCRT_OK);
@@ -90,7 +78,7 @@ TEST(every_class_and_stats)
 
 TEST(large_objects_and_interior_pointers)
 {
-	gcrt_runtime *rt = newrt(64 << 20);
+	gcrt_runtime *rt = ctest_newrt(0, 64 << 20);
 	CHECK(rt != NULL);
 	size_t sizes[] = {32769, 65536, 100000, 3 << 20};
 	uint64_t bytes = 0;
@@ -134,7 +122,7 @@ TEST(large_objects_and_interior_pointers)
 
 TEST(small_interior_pointers)
 {
-	gcrt_runtime *rt = newrt(16 << 20);
+	gcrt_runtime *rt = ctest_newrt(0, 16 << 20);
 	CHECK(rt != NULL);
 	gcrt_type t;
 	CHECK_EQ(gcrt_type_new(rt, 40, NULL, 0, &t), GCRT_OK);
@@ -158,8 +146,8 @@ TEST(small_interior_pointers)
 
 TEST(bad_input_every_entry_point)
 {
-	gcrt_runtime *rt = newrt(8 << 20);
-	gcrt_runtime *other = newrt(8 << 20);
+	gcrt_runtime *rt = ctest_newrt(0, 8 << 20);
+	gcrt_runtime *other = ctest_newrt(0, 8 << 20);
 	CHECK(rt != NULL && other != NULL);
 	uint8_t mask[2] = {0x1, 0};
 	gcrt_type t, ft, nt;
@@ -244,7 +232,7 @@ TEST(bad_input_every_entry_point)
 
 TEST(arena_exhaustion)
 {
-	gcrt_runtime *rt = newrt(4 << 20);
+	gcrt_runtime *rt = ctest_newrt(0, 4 << 20);
 	CHECK(rt != NULL);
 	gcrt_type big, small;
 	CHECK_EQ(gcrt_type_new(rt, 3 << 20, NULL, 0, &big), GCRT_OK);
@@ -266,7 +254,7 @@ TEST(arena_exhaustion)
 
 TEST(attached_alloc)
 {
-	gcrt_runtime *rt = newrt(16 << 20);
+	gcrt_runtime *rt = ctest_newrt(0, 16 << 20);
 	CHECK(rt != NULL);
 	gcrt_type t;
 	uint8_t mask = 2;
@@ -312,7 +300,7 @@ static void *gcloop(void *arg)
  * word) must survive whole. */
 TEST(running_host_batch)
 {
-	gcrt_runtime *rt = newrt(64 << 20);
+	gcrt_runtime *rt = ctest_newrt(0, 64 << 20);
 	CHECK(rt != NULL);
 	gcrt_type t;
 	uint8_t mask = 1;
@@ -379,7 +367,7 @@ TEST(many_runtimes)
 	gcrt_type ts[N];
 	for (int round = 0; round < 20; round++) {
 		for (int i = 0; i < N; i++) {
-			rts[i] = newrt(8 << 20);
+			rts[i] = ctest_newrt(0, 8 << 20);
 			CHECK(rts[i] != NULL);
 			CHECK_EQ(gcrt_type_new(rts[i], 64, NULL, 0, &ts[i]), GCRT_OK);
 			void *o;

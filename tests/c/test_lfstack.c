@@ -7,21 +7,9 @@
 #include "gcrt.h"
 #include "gcrt_test.h"
 
-static gcrt_runtime *newrt(int nprocs)
-{
-	gcrt_config cfg;
-	gcrt_config_init(&cfg);
-	cfg.nprocs = nprocs;
-	cfg.on_throw = GCRT_THROW_RECORD;
-	gcrt_runtime *rt = NULL;
-	if (gcrt_new(&cfg, &rt) != GCRT_OK)
-		return NULL;
-	return rt;
-}
-
 TEST(lfstack_order)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, 0);
 	CHECK(rt != NULL);
 	uint64_t head = 0;
 	uintptr_t n[2], out = 1;
@@ -55,7 +43,7 @@ TEST(lfstack_packing)
 
 TEST(lfstack_stress)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, 0);
 	CHECK(rt != NULL);
 	for (uint64_t seed = 1; seed <= 3; seed++) {
 		gcrt_lfstress s;
@@ -80,7 +68,7 @@ TEST(lfstack_stress)
 
 TEST(lfstack_bad_node_throws)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, 0);
 	CHECK(rt != NULL);
 	uint64_t head = 0;
 	uintptr_t n;
@@ -94,7 +82,7 @@ TEST(lfstack_bad_node_throws)
 	CHECK_EQ(head, 0);
 	gcrt_destroy(rt);
 
-	rt = newrt(2);
+	rt = ctest_newrt(2, 0);
 	CHECK(rt != NULL);
 	CHECK_EQ(gcrt_test_lfnodes(rt, 1, &n), GCRT_OK);
 	CHECK_EQ(gcrt_test_lfstack_push(rt, &head, 0x1000), GCRT_EFAILED);
@@ -104,7 +92,7 @@ TEST(lfstack_bad_node_throws)
 
 TEST(mutant_names)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, 0);
 	CHECK(rt != NULL);
 	int expect = gcrt_test_sched_nsites() == 0 ? GCRT_ESTATE : GCRT_OK; /* release: none */
 	CHECK_EQ(gcrt_test_set_mutant(rt, "getfull_partial"), expect);
@@ -130,7 +118,7 @@ static int putwhere(gcrt_runtime *rt, int op, int nobj, gcrt_wbput *p)
 
 TEST(workbuf_lists)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, 0);
 	CHECK(rt != NULL);
 	gcrt_wbput p;
 	size_t size, nobjs;
@@ -157,7 +145,7 @@ TEST(workbuf_lists)
 
 TEST(workbuf_stress)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, 0);
 	CHECK(rt != NULL);
 	gcrt_wbstress s;
 	memset(&s, 0, sizeof s);
@@ -190,7 +178,7 @@ static int runround(gcrt_runtime *rt, int nproc, int scenario, gcrt_getfull_roun
 
 TEST(getfull_rounds)
 {
-	gcrt_runtime *rt = newrt(4);
+	gcrt_runtime *rt = ctest_newrt(4, 0);
 	CHECK(rt != NULL);
 	gcrt_getfull_round r;
 	for (int nproc = 1; nproc <= 4; nproc *= 2) {
@@ -213,7 +201,7 @@ TEST(getfull_rounds)
 
 	/* A throw on one marker while the others wait in getfull: they leave
 	 * (in the release build too, where schedule points compile out). */
-	rt = newrt(4);
+	rt = ctest_newrt(4, 0);
 	CHECK(rt != NULL);
 	CHECK_EQ(runround(rt, 4, GCRT_ROUND_MISUSE, &r), GCRT_EFAILED);
 	CHECK(strstr(gcrt_last_throw(rt), "fatal error: putempty: b->nobj not 0") != NULL);
@@ -222,7 +210,7 @@ TEST(getfull_rounds)
 
 TEST(parfor)
 {
-	gcrt_runtime *rt = newrt(4);
+	gcrt_runtime *rt = ctest_newrt(4, 0);
 	CHECK(rt != NULL);
 	uint64_t ranges[11];
 	for (uint32_t n = 0; n < 101; n++) {

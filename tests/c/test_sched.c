@@ -13,19 +13,6 @@
 
 enum { NG = 16, ITERS = 5000 };
 
-static gcrt_runtime *newrt(int nprocs)
-{
-	gcrt_config cfg;
-	gcrt_config_init(&cfg);
-	cfg.nprocs = nprocs;
-	cfg.arena_size = 64 << 20;
-	cfg.on_throw = GCRT_THROW_RECORD;
-	gcrt_runtime *rt = NULL;
-	if (gcrt_new(&cfg, &rt) != GCRT_OK)
-		return NULL;
-	return rt;
-}
-
 static uint64_t load(uint64_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
@@ -33,7 +20,7 @@ static uint64_t load(uint64_t *p)
 
 TEST(workers_and_stw)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, 64 << 20);
 	CHECK(rt != NULL);
 	static uint64_t counters[NG];
 	memset(counters, 0, sizeof counters);
@@ -86,7 +73,7 @@ static int pingstep(gcrt_g *g, void *arg)
 
 TEST(c_step_functions_park_and_ready)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, 64 << 20);
 	CHECK(rt != NULL);
 	static _Atomic int left;
 	atomic_store(&left, 2000);
@@ -106,7 +93,7 @@ TEST(c_step_functions_park_and_ready)
 
 TEST(attach_detach)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, 64 << 20);
 	CHECK(rt != NULL);
 	gcrt_type t;
 	uint8_t mask = 1;
@@ -134,7 +121,7 @@ TEST(attach_detach)
  * the world too. */
 TEST(vm_programs)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, 64 << 20);
 	CHECK(rt != NULL);
 	uint8_t tmask = 2; /* word 1 a pointer, word 0 the canary */
 	gcrt_type node;
@@ -194,7 +181,7 @@ TEST(vm_programs)
 
 TEST(bad_input)
 {
-	gcrt_runtime *rt = newrt(1);
+	gcrt_runtime *rt = ctest_newrt(1, 64 << 20);
 	CHECK(rt != NULL);
 	CHECK_EQ(gcrt_start(rt, 0), GCRT_EINVAL);
 	CHECK_EQ(gcrt_start(rt, GCRT_MAX_MS + 1), GCRT_EINVAL);

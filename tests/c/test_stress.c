@@ -19,19 +19,6 @@
 #include "gcrt.h"
 #include "gcrt_test.h"
 
-static gcrt_runtime *newrt(int nprocs)
-{
-	gcrt_config cfg;
-	gcrt_config_init(&cfg);
-	cfg.nprocs = nprocs;
-	cfg.on_throw = GCRT_THROW_RECORD;
-	cfg.arena_size = (uint64_t)256 << 20;
-	gcrt_runtime *rt = NULL;
-	if (gcrt_new(&cfg, &rt) != GCRT_OK)
-		return NULL;
-	return rt;
-}
-
 static void churnopts(gcrt_stress_churn *s, int nthreads, int attached, uint64_t seed)
 {
 	memset(s, 0, sizeof *s);
@@ -47,7 +34,7 @@ static void churnopts(gcrt_stress_churn *s, int nthreads, int attached, uint64_t
 
 TEST(churn_threads_check_every_object)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, (uint64_t)256 << 20);
 	CHECK(rt != NULL);
 	/* Chaos exists only where schedule points are compiled in. */
 	int expect = gcrt_test_sched_nsites() == 0 ? GCRT_ESTATE : GCRT_OK;
@@ -98,7 +85,7 @@ static void *forcegc(void *arg)
 
 TEST(churn_with_collections_and_finalizers)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, (uint64_t)256 << 20);
 	CHECK(rt != NULL);
 	CHECK_EQ(gcrt_gc_options(rt, GCRT_GC_ENABLE | GCRT_GC_CHECKMARK, NULL), GCRT_OK);
 	CHECK_EQ(gcrt_gc_percent(rt, 10, NULL), GCRT_OK); /* collect often */
@@ -188,7 +175,7 @@ static gcrt_vm_program *vmprogram(gcrt_runtime *rt)
 TEST(goroutines_grow_stacks_park_and_survive_collections)
 {
 	for (int stw = 0; stw <= 1; stw++) {
-		gcrt_runtime *rt = newrt(2);
+		gcrt_runtime *rt = ctest_newrt(2, (uint64_t)256 << 20);
 		CHECK(rt != NULL);
 		uint32_t opts = GCRT_GC_ENABLE | GCRT_GC_CHECKMARK | (stw ? GCRT_GC_STW : 0);
 		CHECK_EQ(gcrt_gc_options(rt, opts, NULL), GCRT_OK);
@@ -228,7 +215,7 @@ TEST(goroutines_grow_stacks_park_and_survive_collections)
 
 TEST(churn_reports_a_corrupted_canary)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, (uint64_t)256 << 20);
 	CHECK(rt != NULL);
 	static gcrt_stress_churn s;
 	churnopts(&s, 2, 1, 11);
@@ -246,7 +233,7 @@ TEST(churn_reports_a_corrupted_canary)
 
 TEST(churn_bad_arguments)
 {
-	gcrt_runtime *rt = newrt(2);
+	gcrt_runtime *rt = ctest_newrt(2, (uint64_t)256 << 20);
 	CHECK(rt != NULL);
 	static gcrt_stress_churn s;
 	CHECK_EQ(gcrt_test_stress_churn(rt, NULL), GCRT_EINVAL);
