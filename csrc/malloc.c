@@ -336,6 +336,14 @@ static int wbwrite(struct gcrt_runtime *rt, void *_Atomic *slot, void *p, bool c
 	return GCRT_OK;
 }
 
+/* wbwrite under a catcher, out of line: a function that calls setjmp
+ * keeps nothing in registers, and writeptr's fast path must. */
+static __attribute__((noinline)) int wbwrite_caught(struct gcrt_runtime *rt, void *_Atomic *slot,
+						    void *p, bool counted)
+{
+	RETURN_CAUGHT(rt, wbwrite(rt, slot, p, counted));
+}
+
 int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted,
 	     const knownobj *k)
 {
@@ -358,7 +366,7 @@ int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted
 		atomic_store_explicit((void *_Atomic *)obj + i, p, memory_order_release);
 		return GCRT_OK;
 	}
-	RETURN_CAUGHT(rt, wbwrite(rt, (void *_Atomic *)obj + i, p, counted));
+	return wbwrite_caught(rt, (void *_Atomic *)obj + i, p, counted);
 }
 
 GCRT_API int gcrt_write_ptr(gcrt_runtime *rt, void *obj, size_t i, void *p)

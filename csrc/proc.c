@@ -1006,6 +1006,26 @@ GCRT_API int gcrt_g_leave(gcrt_g *g)
 	RETURN_CAUGHT(g->rt, (entersyscall(g->rt, g), GCRT_OK));
 }
 
+/* A running host G's poll: serve a pending stop or scan, and run a due
+ * collection from a syscall. */
+static int g_poll(struct gcrt_runtime *rt, G *g)
+{
+	safepoint(rt, g);
+	if (gcdue(rt)) {
+		entersyscall(rt, g);
+		gcpoll(rt);
+		exitsyscall(rt, g);
+	}
+	return GCRT_OK;
+}
+
+/* g_poll under a catcher, out of line: a function that calls setjmp
+ * keeps nothing in registers, and the allocation fast path must. */
+static __attribute__((noinline)) int g_poll_caught(struct gcrt_runtime *rt, G *g)
+{
+	RETURN_CAUGHT(rt, g_poll(rt, g));
+}
+
 /* gcrt_g_alloc on a host G that runs (holds its P): poll preemption,
  * collect from a syscall if a collection is due, then mallocgc on the P's
  * mcache (the busy flag is not needed: the collector reaches the mcache
@@ -1014,19 +1034,10 @@ static int g_alloc_running(struct gcrt_runtime *rt, G *g, gcrt_type t, void **ou
 {
 	/* gcdue, not the raw pending flag: with pacing off the flag stays set
 	 * and would send every allocation through a world exit and entry. */
-	if (ATOMIC_LOAD(rt, "proc.g_alloc.stackguard0", &g->stackguard0) == StackPreempt ||
-	    gcdue(rt)) {
-		throwcatch tc;
-		if (CATCH(rt, &tc))
-			return GCRT_EFAILED;
-		safepoint(rt, g);
-		if (gcdue(rt)) {
-			entersyscall(rt, g);
-			gcpoll(rt);
-			exitsyscall(rt, g);
-		}
-		uncatch(&tc);
-	}
+	if ((ATOMIC_LOAD(rt, "proc.g_alloc.stackguard0", &g->stackguard0) == StackPreempt ||
+	     gcdue(rt)) &&
+	    g_poll_caught(rt, g) != GCRT_OK)
+		return GCRT_EFAILED;
 	/* mallocgc's slow paths install their own catchers */
 	int rc = mallocgc(rt, ATOMIC_LOAD(rt, "proc.g_alloc.gm", &g->m)->mcache, t, out);
 	if (rc == GCRT_OK)
