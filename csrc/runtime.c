@@ -51,15 +51,6 @@ static int config_check(const gcrt_config *c)
 	return GCRT_OK;
 }
 
-int rt_check(struct gcrt_runtime *rt)
-{
-	if (rt == NULL || rt->magic != GCRT_MAGIC)
-		return GCRT_EBADRT;
-	if (atomic_load(&rt->thr.failed))
-		return GCRT_EFAILED;
-	return GCRT_OK;
-}
-
 static void teardown(struct gcrt_runtime *rt, int upto)
 {
 	if (upto >= 2)
