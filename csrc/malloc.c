@@ -345,11 +345,10 @@ static __attribute__((noinline)) int wbwrite_caught(struct gcrt_runtime *rt, voi
 }
 
 int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted,
-	     const knownobj *k)
+	     const knownobjs *k)
 {
-	const void *known = k != NULL ? k->obj : NULL;
-	const typeinfo *ti = known != NULL ? k->ti : NULL;
-	int rc = obj == known && obj != NULL ? GCRT_OK : objtype(rt, obj, &ti);
+	const typeinfo *ti = obj != NULL ? knowntype(k, obj) : NULL;
+	int rc = ti != NULL ? GCRT_OK : objtype(rt, obj, &ti);
 	if (rc == GCRT_OK)
 		rc = wordcheck(ti, i, 1, 1);
 	if (rc != GCRT_OK)
@@ -358,7 +357,7 @@ int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted
 	mspan *s;
 	uintptr_t slot;
 	uint16_t idx;
-	if (p != NULL && p != known && lookup(rt, p, &b, &s, &slot, &idx) != GCRT_OK)
+	if (p != NULL && knowntype(k, p) == NULL && lookup(rt, p, &b, &s, &slot, &idx) != GCRT_OK)
 		return GCRT_EBADOBJ;
 	if (!counted && !wbneeded(rt)) {
 		/* release: a reader that loads p sees p's object initialized */

@@ -296,20 +296,40 @@ void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr);
 /* Whether stores must shade: a collection greys with the world running. */
 bool wbneeded(struct gcrt_runtime *rt);
 
-/* An object known to be allocated, and its type: a running host G's
- * last allocation, which no sweep can free before that G polls (see
- * proc.c).  obj NULL: none. */
-typedef struct knownobj {
-	const void *obj;
-	const typeinfo *ti;
-} knownobj;
+/* Objects known to be allocated, with their types: a running host G's
+ * last KnownObjs allocations, which no sweep can free before that G
+ * enters a syscall (see proc.c).  A NULL obj is no entry.  A tree built
+ * bottom-up stores its latest nodes into the newest one. */
+enum { KnownObjs = 4 };
+typedef struct knownobjs {
+	const void *obj[KnownObjs];
+	const typeinfo *ti[KnownObjs];
+	uint32_t next; /* the entry the next allocation replaces */
+} knownobjs;
+
+/* p's type if p is the base of one of k's objects, else NULL. */
+static inline const typeinfo *knowntype(const knownobjs *k, const void *p)
+{
+	for (int j = 0; k != NULL && j < KnownObjs; j++)
+		if (k->obj[j] == p)
+			return k->ti[j];
+	return NULL;
+}
+
+/* Remember obj, of type ti, in place of k's oldest entry. */
+static inline void knownput(knownobjs *k, const void *obj, const typeinfo *ti)
+{
+	k->obj[k->next] = obj;
+	k->ti[k->next] = ti;
+	k->next = (k->next + 1) % KnownObjs;
+}
 
 /* malloc.c: gcrt_write_ptr's checked store; counted says whether the
  * caller holds no P and must count itself in the world (mutator_enter).
- * rt is a live runtime the caller checked; obj or p equal to k->obj (k
+ * rt is a live runtime the caller checked; obj or p among k's objects (k
  * may be NULL) is not looked up again. */
 int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted,
-	     const knownobj *k);
+	     const knownobjs *k);
 
 /* mstats.c */
 void mheap_dump(struct gcrt_runtime *rt, struct dumpbuf *d);

@@ -37,10 +37,10 @@
  * flag: the collector looks at mcaches only after every P is stopped) and
  * gcrt_g_write_ptr is a checked store through the write barrier (no
  * nmutators count, for the same reason).  The store looks its object and
- * value up in the heap, except the G's last allocation (lastalloc): that
- * object came from a span its cache swept this cycle, and nothing frees
- * it before the sweep after the next mark, which needs this G's P, so
- * not before the G enters a syscall (which forgets lastalloc).  The G
+ * value up in the heap, except the G's last few allocations (known):
+ * they came from spans its cache swept this cycle, and nothing frees
+ * them before the sweep after the next mark, which needs this G's P, so
+ * not before the G enters a syscall (which forgets them).  The G
  * polls preemption like a
  * goroutine: in every gcrt_g_alloc and in gcrt_safepoint, where a pending
  * stop or scan request is served (safepoint's host branch parks the P in
@@ -354,7 +354,7 @@ void entersyscall(struct gcrt_runtime *rt, G *gp)
 	M *m = ATOMIC_LOAD(rt, "proc.entersyscall.gm", &gp->m);
 	P *p = ATOMIC_LOAD(rt, "proc.entersyscall.mp", &m->p);
 	gp->syscallsp = gp->sched.sp != 0 ? gp->sched.sp : gp->stack.hi + 1;
-	gp->lastalloc.obj = NULL;
+	memset(gp->known.obj, 0, sizeof gp->known.obj);
 	casgstatus(rt, gp, Grunning, Gsyscall);
 	m->mcache = NULL;
 	ATOMIC_STORE(rt, "proc.entersyscall.status", &p->status, Psyscall);
@@ -1041,7 +1041,7 @@ static int g_alloc_running(struct gcrt_runtime *rt, G *g, gcrt_type t, void **ou
 	/* mallocgc's slow paths install their own catchers */
 	int rc = mallocgc(rt, ATOMIC_LOAD(rt, "proc.g_alloc.gm", &g->m)->mcache, t, out);
 	if (rc == GCRT_OK)
-		g->lastalloc = (knownobj){*out, &rt->heap.types[(uint32_t)t - 1]};
+		knownput(&g->known, *out, &rt->heap.types[(uint32_t)t - 1]);
 	return rc;
 }
 
@@ -1051,7 +1051,7 @@ GCRT_API int gcrt_g_write_ptr(gcrt_g *g, void *obj, size_t i, void *p)
 	uint32_t st = hoststatus(g, &rc);
 	if (rc != GCRT_OK)
 		return rc;
-	return writeptr(g->rt, obj, i, p, st != Grunning, st == Grunning ? &g->lastalloc : NULL);
+	return writeptr(g->rt, obj, i, p, st != Grunning, st == Grunning ? &g->known : NULL);
 }
 
 /* gcrt_g_alloc on a host G between calls: take its P for the allocation. */

@@ -98,7 +98,7 @@ struct gcrt_g {
 	gstack stack;
 	gobuf sched;
 	uintptr_t syscallsp;            /* nonzero while in a syscall */
-	knownobj lastalloc;             /* host G: its last allocation while it runs;
+	knownobjs known;                /* host G: its last allocations while it runs;
 					   cleared when it enters a syscall (proc.c) */
 
 	/* Scheduler fields, under sched.lock. */

@@ -1,9 +1,10 @@
 """The running host G's fast paths and the pacing floor (issue 7).
 
-A running host G's checked store trusts its last allocation without a
-heap lookup: that object must still be checked for range and kind, and
-must be forgotten once the G has let a collection run (gcrt_g_leave), so
-a handle freed meanwhile is refused.  The pacing floor (heap_minimum)
+A running host G's checked store trusts its last few allocations without
+a heap lookup: they must still be checked for range and kind, older
+objects must still be looked up, and all must be forgotten once the G
+has let a collection run (gcrt_g_leave), so a handle freed meanwhile is
+refused.  The pacing floor (heap_minimum)
 decides when allocation starts collecting: below it, garbage piles up
 uncollected; the default floor (4 MiB) collects the same garbage.
 """
@@ -45,6 +46,26 @@ def test_last_allocation_is_still_checked_for_range_and_kind() -> None:
         got = ffi.new("void **")
         assert lib.gcrt_read_ptr(rt.ptr(), b[0], 0, got) == 0 and got[0] == a[0]
         assert lib.gcrt_read_ptr(rt.ptr(), a[0], 0, got) == 0 and got[0] == b[0]
+        assert lib.gcrt_detach(g) == 0
+        assert not rt.failed, rt.last_throw
+
+
+def test_older_objects_are_looked_up_and_linked() -> None:
+    with Runtime(nprocs=1, on_throw="record") as rt:
+        t = rt.type(16, [1, 0])
+        g = _attach_running(rt)
+        objs = []
+        out = ffi.new("void **")
+        for k in range(40):
+            assert lib.gcrt_g_alloc(g, t.handle, out) == 0
+            objs.append(out[0])
+            back = objs[max(0, k - 1 - k % 9)] if k > 0 else ffi.NULL  # 1..9 allocations back
+            assert lib.gcrt_g_write_ptr(g, out[0], 0, back) == 0
+            assert lib.gcrt_g_write_ptr(g, objs[k // 2], 1, out[0]) == lib.GCRT_EKIND
+        got = ffi.new("void **")
+        for k in range(1, 40):
+            assert lib.gcrt_read_ptr(rt.ptr(), objs[k], 0, got) == 0
+            assert got[0] == objs[max(0, k - 1 - k % 9)]
         assert lib.gcrt_detach(g) == 0
         assert not rt.failed, rt.last_throw
 
