@@ -257,10 +257,12 @@ static inline void heapbits_settype(const mheap *h, void *v, const typeinfo *ti,
 		*b = (uint8_t)((*b & ~(0xF << shift)) | nib << shift);
 		return;
 	}
-	for (uintptr_t j = 0; j < ti->ngcmask; j++)
-		b[-(intptr_t)j] = ti->gcmask[j];
+	const uint8_t *mask = ti->gcmask; /* locals: the byte stores may alias ti */
+	uintptr_t n = ti->ngcmask;
+	for (uintptr_t j = 0; j < n; j++)
+		b[-(intptr_t)j] = mask[j];
 	if (ti->nmaskwords % 2 == 0 && ti->nmaskwords < elemsize / PtrSize)
-		b[-(intptr_t)ti->ngcmask] = 0;
+		b[-(intptr_t)n] = 0;
 }
 
 static inline uint32_t heapbits_get(const mheap *h, const void *p)
@@ -310,7 +312,9 @@ typedef struct knownobjs {
 /* p's type if p is the base of one of k's objects, else NULL. */
 static inline const typeinfo *knowntype(const knownobjs *k, const void *p)
 {
-	for (int j = 0; k != NULL && j < KnownObjs; j++)
+	if (k == NULL)
+		return NULL;
+	for (int j = 0; j < KnownObjs; j++)
 		if (k->obj[j] == p)
 			return k->ti[j];
 	return NULL;
