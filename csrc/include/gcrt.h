@@ -145,7 +145,8 @@ GCRT_API int gcrt_stats_read(gcrt_runtime *rt, gcrt_stats *out);
 /* ---- host threads ----
  * gcrt_attach makes the calling thread an M that owns an idle P and runs
  * one G inline; gcrt_g_alloc then allocates from that P's mcache without
- * locks.  GCRT_ESTATE when no P is idle.  Detach from the same thread.
+ * locks.  GCRT_ESTATE when no P is idle.  Every call on a host G comes
+ * from the thread that attached it (the G is that thread's context).
  * Between calls the G is in a syscall (a stopper never waits for it) and
  * each call enters and leaves the world.  For a batch of work, call
  * gcrt_g_enter: the G then runs (holds its P) until gcrt_g_leave, and
