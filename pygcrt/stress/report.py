@@ -82,9 +82,13 @@ class Summary:
             self.alloc_s += last.get("t", 0.0)
         self.peak_rss_kb = max(self.peak_rss_kb, last.get("maxrss_kb", 0))
         sc = self.by_scenario.setdefault(t.options.scenario,
-                                         {"trials": 0, "cycles": 0, "failures": 0})
+                                         {"trials": 0, "cycles": 0, "failures": 0,
+                                          "peak_rss_kb": 0, "peak_heap_bytes": 0})
         sc["trials"] += 1
         sc["cycles"] += last.get("cycles", 0)
+        sc["peak_rss_kb"] = max(sc["peak_rss_kb"], last.get("maxrss_kb", 0))
+        sc["peak_heap_bytes"] = max([sc["peak_heap_bytes"],
+                                     *(b for r in recs for _, b in r.get("heap_samples", []))])
         if not t.ok:
             self.failures += 1
             sc["failures"] += 1
@@ -138,10 +142,11 @@ def text(s: Summary) -> str:
     lines = [
         f"pygcrt stress: {'PASSED' if d['ok'] else 'FAILED'}  (seed {s.seed}, "
         f"{s.trials} trials, {s.cycles} cycles, {s.wall_s:.1f} s)",
-        "  scenario    trials  cycles  failures",
+        "  scenario    trials  cycles  failures  peak heap MiB  peak RSS MiB",
     ]
     for name, v in s.by_scenario.items():
-        lines.append(f"  {name:<10} {v['trials']:>7} {v['cycles']:>7} {v['failures']:>9}")
+        lines.append(f"  {name:<10} {v['trials']:>7} {v['cycles']:>7} {v['failures']:>9} "
+                     f"{v['peak_heap_bytes'] / 2**20:>14,.1f} {v['peak_rss_kb'] / 1024:>13,.1f}")
     lines.append(f"  allocations: {s.allocs:,} objects, {s.bytes / 2**20:,.1f} MiB, "
                  f"{d['allocs_per_s']:,.0f} objects/s in the allocating trials")
     ps = s.pause_stats()

@@ -155,7 +155,8 @@ class Scenario:
 
 class Churn(Scenario):
     name = "churn"
-    doc = "Ms build, swap, rewire and check canaried lists, trees and arrays (attached to Ps)"
+    doc = ("Ms build, swap, rewire and check canaried lists, trees and arrays (attached to Ps; "
+           "no collections: the runtime is replaced once its heap passes 256 MiB)")
     attached = 1
     gc = 0
     rounds = 40
