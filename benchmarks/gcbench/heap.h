@@ -156,8 +156,11 @@ static inline void heap_report(void)
 enum { MaxShadow = 256 };
 /* The pacing floor a VM with a heap of tens of MB would pick (Go's 4 MiB
  * default collects GCBench's 8 MB live heap every 8 MB allocated, 58
- * times; bdwgc's heap growth collects it 37 times): 32 MiB. */
-#define HeapMinimum ((uint64_t)32 << 20)
+ * times; bdwgc's heap growth collects it 37 times): 32 MiB unless
+ * -DHEAP_MINIMUM=bytes. */
+#ifndef HEAP_MINIMUM
+#define HEAP_MINIMUM ((uint64_t)32 << 20)
+#endif
 
 static gcrt_runtime *rt;
 static gcrt_g *g;
@@ -184,7 +187,7 @@ static inline void heap_init(size_t arena_bytes)
 	gcrt_config_init(&cfg);
 	cfg.nprocs = 2; /* the host's P and one idle: two markers, as bdwgc's parallel mark */
 	cfg.arena_size = arena_bytes;
-	cfg.heap_minimum = HeapMinimum;
+	cfg.heap_minimum = HEAP_MINIMUM;
 	int rc = gcrt_new(&cfg, &rt);
 	if (rc != GCRT_OK)
 		die("gcrt_new", rc);
