@@ -176,7 +176,10 @@ typedef struct mheap {
 	_Atomic uint32_t ntypes;
 	uint32_t typetag; /* high half of this runtime's gcrt_type handles */
 
-	/* Recycled types[] arrays by power-of-two capacity (mcentral.c). */
+	/* Recycled types[] arrays by power-of-two capacity (mcentral.c),
+	 * written by sweepers: padded off the line of the type registry,
+	 * which every allocation and checked access reads. */
+	uint8_t pad_types[CacheLineSize];
 	void *freetypes[17];
 
 	/* Stats not kept per cache, under the lock. */
