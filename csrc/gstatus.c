@@ -22,13 +22,14 @@
  * is asked to scan itself at its next safepoint (preemptscan, preempt,
  * stackguard0 = StackPreempt).
  *
- * Test builds keep classic bugs of this protocol behind mutants (proc.h):
+ * Test builds keep classic bugs of this protocol behind mutants (mutants.h):
  * a blind read-then-store claim (M_STOPG_BLIND_STORE) and a failed claim
  * counted as done (M_SCAN_MISS).  After-op notes record the status each
  * primitive read or installed, so stories show Gwaiting|Gscan, not
  * numbers.
  */
 #include "runtime.h"
+#include "mutants.h"
 
 uint32_t readgstatus(struct gcrt_runtime *rt, G *gp)
 {
@@ -73,7 +74,7 @@ bool castogscanstatus(struct gcrt_runtime *rt, G *gp, uint32_t oldval, uint32_t 
 	case Gsyscall:
 		if (newval != (oldval | Gscan))
 			break;
-		if (PROC_MUTANT(rt, M_STOPG_BLIND_STORE))
+		if (MUTANT(rt, M_STOPG_BLIND_STORE))
 			return blindclaim(rt, gp, oldval, newval);
 		return ATOMIC_CAS32(rt, "castogscanstatus.cas", &gp->atomicstatus, oldval, newval);
 	case Grunning:
@@ -110,7 +111,7 @@ void casfromgscanstatus(struct gcrt_runtime *rt, G *gp, uint32_t oldval, uint32_
 
 uint32_t casgcopystack(struct gcrt_runtime *rt, G *gp)
 {
-	if (PROC_MUTANT(rt, M_COPY_READ_THEN_CAS)) {
+	if (MUTANT(rt, M_COPY_READ_THEN_CAS)) {
 		uint32_t s = readgstatus(rt, gp) & ~(uint32_t)Gscan;
 		SCHED_POINT(rt, "casgcopystack.read");
 		casgstatus(rt, gp, s, Gcopystack);
@@ -162,7 +163,7 @@ bool stopg(struct gcrt_runtime *rt, G *gp)
 		case Gsyscall:
 		case Gwaiting:
 			if (!castogscanstatus(rt, gp, s, s | Gscan)) {
-				if (PROC_MUTANT(rt, M_SCAN_MISS)) {
+				if (MUTANT(rt, M_SCAN_MISS)) {
 					/* The mutant: the G moved; call it done. */
 					ATOMIC_STORE(rt, "stopg.miss", &gp->gcworkdone, 1);
 					return false;

@@ -13,6 +13,10 @@
  * their list, so a scan of empty stops at the first swept one.  The
  * central lock is not held while growing, so reclaiming sweeps may free
  * spans of this class.  Lock order: central lock, then heap lock.
+ *
+ * In controlled runs the fault site mcentral.cachespan.empty makes both
+ * lists look empty, so the slow path (a fresh span from the heap) runs
+ * where a schedule puts it (interleavings.md 4.9).
  */
 #include <string.h>
 
@@ -86,6 +90,8 @@ mspan *mcentral_cachespan(struct gcrt_runtime *rt, mcentral *c)
 	mspan *s;
 	LOCK(rt, &c->lock, "mcentral.lock");
 	uint32_t sg = ATOMIC_LOAD(rt, "mcentral.sweepgen", &h->sweepgen);
+	if (SCHED_FAULT(rt, "mcentral.cachespan.empty"))
+		goto grow;
 retry:
 	for (s = c->nonempty.next; s != &c->nonempty; s = s->next) {
 		if (ATOMIC_CAS32(rt, "sweep.cas_sweepgen", &s->sweepgen, sg - 2, sg - 1)) {
@@ -117,6 +123,7 @@ retry:
 			continue;
 		break;
 	}
+grow:
 	UNLOCK(rt, &c->lock, "mcentral.unlock");
 	s = mcentral_grow(rt, c);
 	if (s == NULL)
@@ -124,6 +131,7 @@ retry:
 	LOCK(rt, &c->lock, "mcentral.lock");
 	clist_insertback(&c->empty, s);
 	c->nspans++;
+	SCHED_NOTE(rt, "mcentral.cachespan.grew", c->nspans);
 	UNLOCK(rt, &c->lock, "mcentral.unlock");
 havespan:
 	if (s->freelist == NULL || s->ref >= s->nelems)

@@ -18,13 +18,13 @@
  * The world: proc's stoptheworld (with worldsema) stops every P, so no
  * goroutine and no attached host G runs.  Host threads that call the API
  * without a P are stopped by a second protocol: API calls that change the
- * object graph or the roots count themselves in nmutators
- * (mutator_enter); an allocation sets its mcache's busy flag
- * (cache_enter).  Both then check stopping and, if it is set, back out and
- * wait on gclock.  After the Ps are stopped the collector sets stopping
- * and waits until nmutators is 0 and no cache is busy (in that order, so
- * an M holding a P never waits on gclock while the collector waits for
- * its P).  A host must not change registered global regions while a
+ * object graph or the roots, and the background sweeper for each span it
+ * sweeps, count themselves in nmutators (mutator_enter); an allocation
+ * sets its mcache's busy flag (cache_enter).  Both then check stopping
+ * and, if it is set, back out and wait on gclock.  After the Ps are
+ * stopped the collector sets stopping and waits until nmutators is 0 and
+ * no cache is busy (in that order, so an M holding a P never waits on
+ * gclock while the collector waits for its P).  A host must not change registered global regions while a
  * collection runs.
  *
  * Pacing: heap_live counts bytes of large objects, of cached spans (all
@@ -100,7 +100,7 @@ void cache_exit(mcache *c)
 	atomic_store_explicit(&c->busy, 0, memory_order_release);
 }
 
-static void world_stop(struct gcrt_runtime *rt)
+void world_stop(struct gcrt_runtime *rt)
 {
 	struct gcstate *gc = &rt->gc;
 	ATOMIC_STORE(rt, "world.stop", &gc->stopping, 1);
@@ -115,7 +115,7 @@ static void world_stop(struct gcrt_runtime *rt)
 		}
 }
 
-static void world_start(struct gcrt_runtime *rt)
+void world_start(struct gcrt_runtime *rt)
 {
 	ATOMIC_STORE(rt, "world.start", &rt->gc.stopping, 0);
 }
@@ -604,6 +604,8 @@ void gcfini(struct gcrt_runtime *rt)
 	free(gc->roots);
 	free(gc->pins);
 	free(gc->allgs);
+	free(gc->checkbits);
+	free(gc->checkstack);
 	for (int i = 0; i < MaxGcproc; i++)
 		note_destroy(&gc->helpers[i].park);
 	note_destroy(&gc->bgnote);

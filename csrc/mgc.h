@@ -164,7 +164,8 @@ struct gcstate {
 	uint64_t pause_total_ns;
 	uint64_t last_gc;
 	uint32_t lastnproc;
-	uint64_t *checkbits;     /* checkmark bitmap, one bit a heap word */
+	uint64_t *checkbits;     /* checkmark's bitmap, one bit a heap word, and */
+	uintptr_t *checkstack;   /* its stack (malloc'd; left to gcfini by a throw) */
 	rtlock tracelock;        /* guards the ring below */
 	traceev *trace;          /* TraceEvents entries, malloc'd at first use */
 	uint64_t ntrace;         /* events ever recorded */
@@ -182,6 +183,10 @@ void mutator_enter(struct gcrt_runtime *rt);
 void mutator_exit(struct gcrt_runtime *rt);
 void cache_enter(struct gcrt_runtime *rt, mcache *c);
 void cache_exit(mcache *c);
+/* The collector's side, gclock held: stop the host API calls (after the
+ * Ps), start them again. */
+void world_stop(struct gcrt_runtime *rt);
+void world_start(struct gcrt_runtime *rt);
 /* A forced collection with eager sweep (runtime.GC) from a thread that
  * holds no P. */
 int gcollect(struct gcrt_runtime *rt);
@@ -207,6 +212,8 @@ int pinned_count(struct gcrt_runtime *rt, uintptr_t obj);
 
 /* sweep (mgcsweep.c) */
 uintptr_t sweepone(struct gcrt_runtime *rt);
+/* sweepone for the background sweeper, counted in the world. */
+uintptr_t bgsweepone(struct gcrt_runtime *rt);
 int mspan_sweep(struct gcrt_runtime *rt, mspan *s, int preserve);
 void mspan_ensureswept(struct gcrt_runtime *rt, mspan *s);
 void finishsweep_m(struct gcrt_runtime *rt);

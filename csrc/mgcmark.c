@@ -667,10 +667,12 @@ static void checkpush(struct gcrt_runtime *rt, uintptr_t p, void *ctxp)
 	if (((heapbits_get(&rt->heap, (void *)obj) >> 2) & BitsMask) == BitsDead)
 		return;
 	if (cc->n == cc->cap) {
-		cc->cap = cc->cap ? cc->cap * 2 : 1024;
-		cc->stack = realloc(cc->stack, cc->cap * sizeof *cc->stack);
-		if (cc->stack == NULL)
+		size_t cap = cc->cap ? cc->cap * 2 : 1024;
+		uintptr_t *stack = realloc(cc->stack, cap * sizeof *stack);
+		if (stack == NULL)
 			throw(rt, "checkmark: out of memory");
+		rt->gc.checkstack = cc->stack = stack;
+		cc->cap = cap;
 	}
 	cc->stack[cc->n++] = obj;
 }
@@ -702,6 +704,7 @@ void checkmark(struct gcrt_runtime *rt)
 	checkctx cc = {calloc(words / 64 + 1, sizeof(uint64_t)), NULL, 0, 0};
 	if (cc.bits == NULL)
 		throw(rt, "checkmark: out of memory");
+	gc->checkbits = cc.bits; /* a throw below leaves both buffers to gcfini */
 	LOCK(rt, &gc->rootlock, "gc.rootlock");
 	for (uint32_t k = 0; k < gc->nroots; k++)
 		for (uint32_t i = 0; i < gc->roots[k].nbits; i++)
@@ -734,4 +737,6 @@ void checkmark(struct gcrt_runtime *rt)
 		checkscan(rt, cc.stack[--cc.n], &cc);
 	free(cc.stack);
 	free(cc.bits);
+	gc->checkstack = NULL;
+	gc->checkbits = NULL;
 }

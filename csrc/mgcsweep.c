@@ -24,6 +24,18 @@
  * swept), mcentral_cachespan (lazy, before caching a span), mheap_reclaim
  * (before mheap_alloc takes pages, while sweeping is not done), gcrt_gc's
  * eager sweep, and finishsweep_m at the start of the next collection.
+ *
+ * A sweep is not over when it publishes h: an emptied span is given back
+ * to the heap after that (Go's order; MHeap_Free wants a swept span).  In
+ * Go no stop-the-world falls in between, since sweepone cannot be
+ * preempted (m->locks) and bgsweep is a goroutine.  Here every sweeper
+ * but the background thread runs inside the world (it holds a P, a busy
+ * cache or a mutator count), so the background sweeper counts itself as
+ * a mutator for each span (bgsweepone): a collection's stop waits until
+ * that span is wholly done.  Otherwise a collection could finish its
+ * sweep, mark and start a generation while the span is still in use at
+ * h, and the next generation would sweep it again ("MCentral_FreeSpan:
+ * freed more objects than allocated", or a large span freed twice).
  */
 #include <string.h>
 
@@ -192,23 +204,35 @@ int mspan_sweep(struct gcrt_runtime *rt, mspan *s, int preserve)
 	return mcentral_freespan(rt, &h->central[s->sizeclass], s, nfree, head, end, preserve);
 }
 
+/* EnsureSwept's claim of an unswept span (h-2 -> h-1).  A failed CAS,
+ * spurious or lost to another sweeper, sends the caller back to re-read
+ * the span's sweepgen: it waits only while someone really holds it (h-1). */
+static bool ensureclaim(struct gcrt_runtime *rt, mspan *s, uint32_t sg)
+{
+	return MUTANT(rt, M_SWEEP_DOUBLE)
+		       ? blindclaim(rt, s, sg)
+		       : ATOMIC_CAS32(rt, "ensureswept.cas_sweepgen", &s->sweepgen, sg - 2, sg - 1);
+}
+
 /* Return only when s (in use) is swept. */
 void mspan_ensureswept(struct gcrt_runtime *rt, mspan *s)
 {
 	uint32_t sg = ATOMIC_LOAD(rt, "ensureswept.load_heapgen", &rt->heap.sweepgen);
-	if (ATOMIC_LOAD(rt, "ensureswept.load_sweepgen", &s->sweepgen) == sg)
-		return;
-	int claimed = MUTANT(rt, M_SWEEP_DOUBLE)
-			  ? blindclaim(rt, s, sg)
-			  : ATOMIC_CAS32(rt, "ensureswept.cas_sweepgen", &s->sweepgen, sg - 2, sg - 1);
-	if (claimed) {
-		SCHED_NOTE(rt, "sweepgen.ensureswept.claimed", spannote(rt, s, sg));
-		mspan_sweep(rt, s, 0);
-		return;
-	}
-	while (ATOMIC_LOAD(rt, "ensureswept.wait", &s->sweepgen) != sg) {
-		SCHED_SPIN(rt, "ensureswept.spin");
-		osyield();
+	for (;;) {
+		uint32_t cur = ATOMIC_LOAD(rt, "ensureswept.load_sweepgen", &s->sweepgen);
+		if (cur == sg)
+			return;
+		if (cur == sg - 2 && ensureclaim(rt, s, sg)) {
+			SCHED_NOTE(rt, "sweepgen.ensureswept.claimed", spannote(rt, s, sg));
+			mspan_sweep(rt, s, 0);
+			return;
+		}
+		if (cur == sg - 1) {
+			SCHED_SPIN(rt, "ensureswept.spin");
+			osyield();
+		} else if (cur != sg - 2) {
+			throwf(rt, "MSpan_EnsureSwept: span sweepgen %u, heap %u", cur, sg);
+		}
 	}
 }
 
@@ -246,13 +270,25 @@ void mheap_reclaim(struct gcrt_runtime *rt, uintptr_t npages)
 	}
 }
 
+/* One span of the background sweeper, inside the world: a stop waits
+ * until it is wholly swept (see the top of the file). */
+uintptr_t bgsweepone(struct gcrt_runtime *rt)
+{
+	if (MUTANT(rt, M_BGSWEEP_NOSTOP))
+		return sweepone(rt);
+	mutator_enter(rt);
+	uintptr_t n = sweepone(rt);
+	mutator_exit(rt);
+	return n;
+}
+
 static void bgsweep(struct gcrt_runtime *rt, void *arg)
 {
 	struct gcstate *gc = &rt->gc;
 	(void)arg;
 	for (;;) {
 		int64_t t0 = nanotime();
-		while (!ATOMIC_LOAD(rt, "bgsweep.exit", &gc->bgexit) && sweepone(rt) != (uintptr_t)-1)
+		while (!ATOMIC_LOAD(rt, "bgsweep.exit", &gc->bgexit) && bgsweepone(rt) != (uintptr_t)-1)
 		{
 			(void)ATOMIC_XADD(rt, "bgsweep.nbgsweep", &gc->nbgsweep, 1);
 			(void)ATOMIC_XADD(rt, "bgsweep.nbgsweep", &gc->nbgsweep_total, 1);

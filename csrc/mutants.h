@@ -3,9 +3,10 @@
  * The runtime fixes the defects of the 2014 seed by default.  Each one can
  * be turned back on at run time, so the stress and interleaving tests can
  * prove that they catch it (interleavings.md §5).  A mutant is one bit of
- * rt->work.mutant, set by gcrt_test_set_mutant(rt, name).  In the release
- * build (GCRT_SCHED=0) MUTANT() is the constant 0 and every buggy branch
- * compiles out.
+ * rt->work.mutant, set by name with gcrt_test_set_mutant(rt, name): one
+ * registry for the mutants of every piece (mutants.c; gcrt_test_mutant_name
+ * lists them).  In the release build (GCRT_SCHED=0) MUTANT() is the
+ * constant 0 and every buggy branch compiles out.
  *
  *   bit  name               where        what changes              killed by (scenario)
  *   ---  -----------------  -----------  ------------------------  -------------------
@@ -43,16 +44,33 @@
  *   9    markbit_nonatomic  mgcmark.c    greyobject always sets    wbscan: checkmark
  *                                        the mark bit by a plain   throw (a neighbour's
  *                                        read-modify-write         mark lost)
- *
- * Mutants of other pieces (interleavings.md §5), owned and implemented by
- * the branches that own those files, not here:
- *   proc: M_STOPG_BLIND_STORE (castogscanstatus as read-then-store),
- *         M_SCAN_MISS (a failed scan CAS counted as done),
- *         M_COPY_NO_GCOPYSTACK (copystack without Gcopystack),
- *         M_COPY_READ_THEN_CAS (the seed's read-then-casgstatus to Gcopystack)
+ *   10   bgsweep_nostop     mgcsweep.c   the background sweeper    sweepstop: "mark
+ *                                        sweeps outside the world: would start with
+ *                                        a stop does not wait for  span#i (garbage) in
+ *                                        the span it has published use" throw
+ *                                        at h but not yet freed
+ *   11   copy_read_then_cas gstatus.c    going to Gcopystack reads copystack: livelock
+ *                                        the status, then          (casgstatus spins on
+ *                                        casgstatus-es from what   a G readied in
+ *                                        it read (the seed's form) between)
+ *   12   stopg_blind_store  gstatus.c    castogscanstatus of a     gstatus: the G runs
+ *                                        stopped G reads, then     (or is claimed) with
+ *                                        stores status|Gscan,      a clobbered status
+ *                                        clobbering a move in
+ *                                        between
+ *   13   scan_miss          gstatus.c    a failed claim CAS in     gstatus: "scan missed
+ *                                        stopg counts as done      a g" throw
+ *   14   copy_no_gcopystack stack.c      newstack and the shrink   copystack: "scan saw"
+ *                                        copy without moving the   a stack mid-copy
+ *                                        G to Gcopystack
+ *   15   park_no_recheck    proc.c       a G woken without its     park (with fault
+ *                                        ready runs on instead of  proc.park.spurious):
+ *                                        parking again             "resumed without a
+ *                                                                  ready" throw
  *
  * Adding one: a bit below, a row in the table above and in mutantnames
- * (worktest.c), and MUTANT(rt, M_x) at the buggy branch.
+ * (mutants.c), and MUTANT(rt, M_x) at the buggy branch.  The bits live in
+ * rt->work.mutant (one word for the whole runtime).
  */
 #ifndef GCRT_MUTANTS_H
 #define GCRT_MUTANTS_H
@@ -68,6 +86,12 @@ enum {
 	M_FINISHSWEEP_NOWAIT = 1u << 7,
 	M_WB_OFF = 1u << 8,
 	M_MARKBIT_NONATOMIC = 1u << 9,
+	M_BGSWEEP_NOSTOP = 1u << 10,
+	M_COPY_READ_THEN_CAS = 1u << 11,
+	M_STOPG_BLIND_STORE = 1u << 12,
+	M_SCAN_MISS = 1u << 13,
+	M_COPY_NO_GCOPYSTACK = 1u << 14,
+	M_PARK_NO_RECHECK = 1u << 15,
 };
 
 #if GCRT_SCHED

@@ -10,6 +10,11 @@
  * middle of a step: an M coming back from a syscall whose P was taken
  * waits (on sched.syswait) for a P instead of queueing its G.
  *
+ * A parked G runs again only after a ready for its park: a G made runnable
+ * without one (a spurious wakeup; controlled runs inject it at the fault
+ * site proc.park.spurious) re-checks in execute and parks again without
+ * running its step, as Go's park loops re-check their condition.
+ *
  * Ms are pthreads (gcrt_start).  An M loops in schedule(): with a P it
  * takes a G from the global run queue (under sched.lock) and runs one
  * step; without work it puts its P on the idle list and sleeps on its
@@ -66,6 +71,7 @@
 #include <string.h>
 
 #include "runtime.h"
+#include "mutants.h"
 
 enum { StopSliceNs = 100 * 1000 };
 
@@ -226,6 +232,37 @@ static void resetguard(struct gcrt_runtime *rt, G *gp)
 	ATOMIC_STORE(rt, "proc.resetguard.stackguard0", &gp->stackguard0, gp->stack.lo + StackGuard);
 }
 
+/* A spurious wakeup (controlled runs: fault proc.park.spurious): the
+ * parked G is made runnable although no ready came for its park, as a
+ * stale netpoll or timer wakeup would; execute must re-check.  Under
+ * sched.lock. */
+static void wakespurious_locked(struct gcrt_runtime *rt, G *gp)
+{
+	casgstatus(rt, gp, Gwaiting, Grunnable);
+	gp->spurious = 1;
+	runqput_locked(rt, gp);
+}
+
+/* Go's park loop, `for !cond { gopark }`: a G woken spuriously re-checks
+ * its park's condition (a ready came) and parks again without running.
+ * Mutant M_PARK_NO_RECHECK takes any wakeup as the ready.  True when gp
+ * parked again. */
+static bool reparked(struct gcrt_runtime *rt, G *gp)
+{
+	struct schedt *s = &rt->sched;
+	LOCK(rt, &s->lock, "sched.lock");
+	bool again = gp->spurious && !MUTANT(rt, M_PARK_NO_RECHECK);
+	if (gp->spurious && !again)
+		gp->parked = 0;
+	gp->spurious = 0;
+	if (again) {
+		SCHED_NOTE(rt, "proc.park.recheck", gp->goid);
+		casgstatus(rt, gp, Grunning, Gwaiting);
+	}
+	UNLOCK(rt, &s->lock, "sched.unlock");
+	return again;
+}
+
 /* A G's step ended: act on its result. */
 static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
 {
@@ -247,6 +284,8 @@ static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
 		} else {
 			casgstatus(rt, gp, Grunning, Gwaiting);
 			gp->parked = 1;
+			if (SCHED_FAULT(rt, "proc.park.spurious"))
+				wakespurious_locked(rt, gp);
 		}
 		break;
 	default:
@@ -268,6 +307,8 @@ static void gostepped(struct gcrt_runtime *rt, M *m, G *gp, int r)
 static void execute(struct gcrt_runtime *rt, M *m, G *gp)
 {
 	casgstatus(rt, gp, Grunnable, Grunning);
+	if (reparked(rt, gp))
+		return;
 	ATOMIC_STORE(rt, "proc.execute.gm", &gp->m, m);
 	ATOMIC_STORE(rt, "proc.execute.curg", &m->curg, gp);
 	ATOMIC_STORE(rt, "proc.execute.preempt", &gp->preempt, 0);
@@ -334,7 +375,11 @@ void ready(struct gcrt_runtime *rt, G *gp)
 {
 	struct schedt *s = &rt->sched;
 	LOCK(rt, &s->lock, "sched.lock");
-	if (gp->parked) {
+	if (gp->spurious) {
+		/* Woken early and still runnable: this is its ready. */
+		gp->spurious = 0;
+		gp->parked = 0;
+	} else if (gp->parked) {
 		gp->parked = 0;
 		/* Spins while a GC thread holds the scan bit or copies the
 		 * stack (Gcopystack). */
@@ -552,6 +597,18 @@ int schedinit(struct gcrt_runtime *rt)
 	return GCRT_OK;
 }
 
+void schedshutdown(struct gcrt_runtime *rt)
+{
+	struct schedt *s = &rt->sched;
+	LOCK(rt, &s->lock, "sched.lock");
+	s->shutdown = 1;
+	for (M *m = s->midle; m != NULL; m = m->schedlink)
+		notewakeup(rt, &m->park);
+	s->midle = NULL;
+	s->nmidle = 0;
+	UNLOCK(rt, &s->lock, "sched.unlock");
+}
+
 /* Stop the Ms: wake every sleeper and join the threads.  After a
  * recorded throw the Ms leave by themselves (at their next point). */
 static void stopms(struct gcrt_runtime *rt)
@@ -564,13 +621,7 @@ static void stopms(struct gcrt_runtime *rt)
 			starttheworld(rt);
 			worldsema_release(rt);
 		}
-		LOCK(rt, &s->lock, "sched.lock");
-		s->shutdown = 1;
-		for (M *m = s->midle; m != NULL; m = m->schedlink)
-			notewakeup(rt, &m->park);
-		s->midle = NULL;
-		s->nmidle = 0;
-		UNLOCK(rt, &s->lock, "sched.unlock");
+		schedshutdown(rt);
 	}
 	for (M *m = s->allm; m != NULL; m = m->alllink)
 		if (!m->host)

@@ -34,34 +34,6 @@ enum {
 /* P status values. */
 enum { Pidle = 0, Prunning = 1, Psyscall = 2, Pgcstop = 3, Pdead = 4 };
 
-/* Mutants of this piece (seed bugs and classic status-protocol bugs kept
- * on purpose, interleavings.md section 5; bits of sched.mutant, set by name
- * with gcrt_test_proc_mutant; the constant 0 in the release build):
- *   copy_read_then_cas  M_COPY_READ_THEN_CAS: going to Gcopystack reads the
- *       status and then casgstatus-es from what it read, as the seed does;
- *       an asynchronous ready in between makes it spin forever.
- *   stopg_blind_store   M_STOPG_BLIND_STORE: castogscanstatus of a stopped
- *       G reads the status and then stores status|Gscan; the G may have
- *       moved in between (Grunnable -> Grunning), and the store clobbers it.
- *   scan_miss           M_SCAN_MISS: a failed claim CAS in stopg counts as
- *       done (gcworkdone set without the phase work: "scan missed a g").
- *   copy_no_gcopystack  M_COPY_NO_GCOPYSTACK: newstack and the shrink copy
- *       the stack without moving the G to Gcopystack, so a scanner may
- *       claim it mid-copy. */
-enum {
-	M_COPY_READ_THEN_CAS = 1u << 0,
-	M_STOPG_BLIND_STORE = 1u << 1,
-	M_SCAN_MISS = 1u << 2,
-	M_COPY_NO_GCOPYSTACK = 1u << 3,
-};
-
-#if GCRT_SCHED
-#define PROC_MUTANT(rt, m)                                                                   \
-	((atomic_load_explicit(&(rt)->sched.mutant, memory_order_relaxed) & (uint32_t)(m)) != 0)
-#else
-#define PROC_MUTANT(rt, m) ((void)(rt), 0)
-#endif
-
 typedef struct gcrt_g G;
 typedef struct m M;
 typedef struct p P;
@@ -105,6 +77,7 @@ struct gcrt_g {
 	G *schedlink;                   /* run queue link */
 	uint32_t readypending;          /* a ready() came before the park */
 	uint32_t parked;                /* parked by its step (Gwaiting), not in newstack */
+	uint32_t spurious;              /* made runnable with no ready for its park */
 	stepfn fn;                      /* immutable */
 	void *arg;                      /* immutable */
 	int32_t exitcode;               /* the step's last error (mutator) */
@@ -139,7 +112,6 @@ struct schedt {
 	int32_t nprocs;         /* immutable after schedinit */
 	int64_t mcount;         /* Ms ever created (ids) */
 	int64_t goidgen;        /* last goroutine id */
-	_Atomic uint32_t mutant; /* M_* bits (test build) */
 
 	G *runqhead, *runqtail; /* the global run queue */
 	int32_t runqsize;
@@ -185,6 +157,9 @@ void gcphasework(struct gcrt_runtime *rt, G *gp);
 
 /* proc.c */
 void ready(struct gcrt_runtime *rt, G *gp);
+/* Shut the scheduler down: Ms exit when idle (the first half of
+ * gcrt_destroy's stop; a controlled scenario ends its run with it). */
+void schedshutdown(struct gcrt_runtime *rt);
 /* Link gp into allg (under allglock). */
 void allgadd(struct gcrt_runtime *rt, G *gp);
 void stoptheworld(struct gcrt_runtime *rt);

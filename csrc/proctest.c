@@ -173,39 +173,6 @@ GCRT_API int gcrt_test_gstatus_try(int op, uint32_t from, uint32_t oldval, uint3
 	return rc;
 }
 
-/* Names of the mutants in proc.h. */
-static const struct {
-	const char *name;
-	uint32_t bit;
-} procmutants[] = {
-    {"copy_read_then_cas", M_COPY_READ_THEN_CAS},
-    {"stopg_blind_store", M_STOPG_BLIND_STORE},
-    {"scan_miss", M_SCAN_MISS},
-    {"copy_no_gcopystack", M_COPY_NO_GCOPYSTACK},
-};
-
-GCRT_API int gcrt_test_proc_mutant(gcrt_runtime *rt, const char *name)
-{
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (name == NULL)
-		return GCRT_EINVAL;
-	if (strcmp(name, "none") == 0) {
-		atomic_store(&rt->sched.mutant, 0);
-		return GCRT_OK;
-	}
-	size_t i = 0;
-	while (i < nelem(procmutants) && strcmp(procmutants[i].name, name) != 0)
-		i++;
-	if (i == nelem(procmutants))
-		return GCRT_EINVAL;
-	if (!GCRT_SCHED)
-		return GCRT_ESTATE;
-	atomic_fetch_or(&rt->sched.mutant, procmutants[i].bit);
-	return GCRT_OK;
-}
-
 /* ---- a worker goroutine ---- */
 
 typedef struct worker {

@@ -589,9 +589,14 @@ int ctl_begin(struct gcrt_runtime *rt, int m)
 	return !atomic_load(&c->aborting);
 }
 
+/* The M leaves the controller for good.  It reads c->n first: once the
+ * last M posts done the caller may free c, and an M the harness does not
+ * join before that (one a scenario started, e.g. a scheduler M) may still
+ * be here. */
 static void finish(schedctl *c)
 {
-	if (atomic_fetch_add(&c->ndone, 1) + 1 == c->n)
+	int n = c->n;
+	if (atomic_fetch_add(&c->ndone, 1) + 1 == n)
 		sem_post(&c->done);
 }
 

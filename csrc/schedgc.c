@@ -25,6 +25,25 @@
  *          (M_FINISHSWEEP_NOWAIT: finishsweep_m returns while a span is
  *          still being swept).
  *
+ *   sweepstop  Setup fills S small spans (every slot allocated) and
+ *          allocates L large objects, marks nothing and starts a sweep
+ *          generation (eager), so every span is garbage at h-2.  Then:
+ *            M0  the background sweeper: bgsweepone until it returns -1
+ *                (it empties each span and gives it back to the heap,
+ *                after publishing h);
+ *            M1  the next collection: gclock, world_stop, finishsweep_m,
+ *                (the mark would start here: every span of ours must be
+ *                back in the heap, "mark would start with span#i (garbage)
+ *                in use"), a new generation (sweepstart), world_start,
+ *                then sweepone until -1 (an allocation's reclaim).
+ *          Oracles: that check; each in-use span swept exactly once over
+ *          both generations, none of ours in use, no page in use, the
+ *          heap walk.  Mutant "bgsweep_nostop" (M_BGSWEEP_NOSTOP: the
+ *          background sweeper sweeps outside the world, so the stop does
+ *          not wait for the span between its store of h and its
+ *          MHeap_Free; left alone, the next generation sweeps that span
+ *          again: "MCentral_FreeSpan: freed more objects than allocated").
+ *
  *   wbscan The concurrent mark of the roadmap (steps 5-6: the write
  *          barrier on while the collector greys and blackens with the
  *          world running), then the stopped world's mark termination.
@@ -52,7 +71,8 @@
  *          mark-bit store undoes the barrier's mark of the neighbour).
  *
  * Parameters: sweep: p0 = spans S (default 3, at most MaxSpans), p1 = a
- * seed that shifts the marked pattern; wbscan: p0 = K (default 2, at most
+ * seed that shifts the marked pattern; sweepstop: p0 = S (default 1, at
+ * most MaxSpans), p1 = L (0..MaxLarge); wbscan: p0 = K (default 2, at most
  * MaxWbPairs), p1 = the mutator's gate (storetime).  Values passed to points are span page indices and relative
  * sweepgens ("sweepgen." notes: page << 32 | h - sg) or pair indices,
  * never addresses.
@@ -66,6 +86,8 @@ enum {
 	MaxSpans = 8,
 	MaxObjs = 64 * MaxSpans,
 	SweepObjSize = 1024,
+	MaxLarge = 2,
+	LargeObjSize = 40 << 10,
 	MaxWbPairs = 8,
 	WbWork = 2, /* mutator steps between two stores */
 };
@@ -102,6 +124,33 @@ static void look(struct gcrt_runtime *rt, struct sweepctx *x, mspan *s)
 	SCHED_NOTE(rt, "sweepgen.scn.seen", spanid(rt, s) << 32 | d);
 }
 
+/* Allocate from c every slot of n fresh spans of t's (small) class:
+ * spans[] in order, objs[] the objects in span order, *perspan the slots
+ * of a span (at least 2, at most MaxObjs in all). */
+static int fillspans(struct gcrt_runtime *rt, mcache *c, gcrt_type t, int n, mspan **spans,
+		     uintptr_t *objs, int *perspan)
+{
+	*perspan = 0;
+	for (int k = 0; *perspan == 0 || k < n * *perspan; k++) {
+		void *v;
+		int rc = mallocgc(rt, c, t, &v);
+		if (rc != GCRT_OK)
+			return rc;
+		mspan *s = spanof(rt, v);
+		if (k == 0) {
+			*perspan = (int)s->nelems;
+			if (n * *perspan > MaxObjs || *perspan < 2)
+				return GCRT_ERANGE;
+		}
+		if (k % *perspan == 0)
+			spans[k / *perspan] = s;
+		else if (spans[k / *perspan] != s)
+			return GCRT_ESTATE; /* a span started with a slot already taken */
+		objs[k] = (uintptr_t)v;
+	}
+	return GCRT_OK;
+}
+
 static int sweepsetup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 {
 	struct sweepctx *x = vctx;
@@ -114,25 +163,11 @@ static int sweepsetup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	if (rc != GCRT_OK)
 		return rc;
 	mcache *c = allocmcache(rt);
-	for (int k = 0; x->nspan * x->perspan == 0 || k < x->nspan * x->perspan; k++) {
-		void *v;
-		rc = mallocgc(rt, c, t, &v);
-		if (rc != GCRT_OK)
-			return rc;
-		mspan *s = spanof(rt, v);
-		if (k == 0) {
-			x->perspan = (int)s->nelems;
-			x->sizeclass = s->sizeclass;
-			if (x->nspan * x->perspan > MaxObjs || x->perspan < 2)
-				return GCRT_ERANGE;
-		}
-		if (k % x->perspan == 0)
-			x->spans[k / x->perspan] = s;
-		else if (x->spans[k / x->perspan] != s)
-			return GCRT_ESTATE; /* a span started with a slot already taken */
-		x->objs[k] = (uintptr_t)v;
-	}
+	rc = fillspans(rt, c, t, x->nspan, x->spans, x->objs, &x->perspan);
 	freemcache(rt, c);
+	if (rc != GCRT_OK)
+		return rc;
+	x->sizeclass = x->spans[0]->sizeclass;
 	x->nobj = x->nspan * x->perspan;
 	int seed = (int)p->p[1];
 	for (int k = 0; k < x->nobj; k++) {
@@ -261,6 +296,135 @@ SCHED_SCENARIO(sweep) = {
     .setup = sweepsetup,
     .body = sweepbody,
     .check = sweepcheck,
+};
+
+/* ---- sweepstop ---- */
+
+struct stopctx {
+	int nsmall, nlarge;
+	uint64_t nsweeps0;   /* the sweep count at the start */
+	uint32_t ninuse;     /* in-use spans of the snapshot (all garbage) */
+	mspan *spans[MaxSpans + MaxLarge];
+	uintptr_t objs[MaxObjs];
+};
+
+static int stopsetup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
+{
+	struct stopctx *x = vctx;
+	x->nsmall = p->p[0] != 0 ? (int)p->p[0] : 1;
+	x->nlarge = (int)p->p[1];
+	if (x->nsmall < 1 || x->nsmall > MaxSpans || x->nlarge < 0 || x->nlarge > MaxLarge)
+		return GCRT_ERANGE;
+	gcrt_type small, large;
+	int rc = gcrt_type_new(rt, SweepObjSize, NULL, 0, &small);
+	if (rc == GCRT_OK)
+		rc = gcrt_type_new(rt, LargeObjSize, NULL, 0, &large);
+	if (rc != GCRT_OK)
+		return rc;
+	mcache *c = allocmcache(rt);
+	int perspan;
+	rc = fillspans(rt, c, small, x->nsmall, x->spans, x->objs, &perspan);
+	for (int i = 0; rc == GCRT_OK && i < x->nlarge; i++) {
+		void *v;
+		rc = mallocgc(rt, c, large, &v);
+		if (rc == GCRT_OK)
+			x->spans[x->nsmall + i] = spanof(rt, v);
+	}
+	freemcache(rt, c);
+	if (rc != GCRT_OK)
+		return rc;
+	sweepstart(rt, 1);
+	x->nsweeps0 = atomic_load(&rt->gc.nsweeps);
+	for (uint32_t i = 0; i < rt->gc.nspan; i++)
+		x->ninuse += rt->gc.spans[i]->state == MSpanInUse;
+	return GCRT_OK;
+}
+
+/* Where the mark would start, every span is swept, so each of ours (all
+ * garbage) is back in the heap: the first still in use (its sweeper has
+ * published h but not yet freed it) and its sweepgen below h, or -1. */
+static int garbageinuse(struct gcrt_runtime *rt, struct stopctx *x, uint32_t *d)
+{
+	mheap *h = &rt->heap;
+	int bad = -1;
+	LOCK(rt, &h->lock, "mheap.lock");
+	for (int j = 0; bad < 0 && j < x->nsmall + x->nlarge; j++)
+		if (x->spans[j]->state == MSpanInUse) {
+			bad = j;
+			*d = atomic_load(&h->sweepgen) - atomic_load(&x->spans[j]->sweepgen);
+		}
+	UNLOCK(rt, &h->lock, "mheap.unlock");
+	return bad;
+}
+
+/* The next collection, nothing reachable: stop, finish the sweep, (an
+ * empty mark), a new generation, start; then sweep that generation as
+ * an allocation's reclaim would.  A failed check throws once gclock is
+ * released. */
+static void stopcollect(struct gcrt_runtime *rt, struct stopctx *x)
+{
+	struct gcstate *gc = &rt->gc;
+	uint32_t d = 0;
+	LOCK(rt, &gc->gclock, "gc.lock");
+	world_stop(rt);
+	finishsweep_m(rt);
+	int bad = garbageinuse(rt, x, &d);
+	if (bad < 0)
+		sweepstart(rt, 1);
+	world_start(rt);
+	UNLOCK(rt, &gc->gclock, "gc.unlock");
+	if (bad >= 0)
+		throwf(rt, "mark would start with span#%d (garbage) in use at sg=h-%u", bad, d);
+	while (sweepone(rt) != (uintptr_t)-1)
+		;
+}
+
+static void stopbody(struct gcrt_runtime *rt, void *vctx, int m)
+{
+	if (m == 0) {
+		while (bgsweepone(rt) != (uintptr_t)-1)
+			;
+	} else {
+		stopcollect(rt, vctx);
+	}
+}
+
+static const char *stopcheck(struct gcrt_runtime *rt, void *vctx, char *buf, size_t n)
+{
+	struct stopctx *x = vctx;
+	uint64_t swept = atomic_load(&rt->gc.nsweeps) - x->nsweeps0;
+	if (swept != x->ninuse) {
+		snprintf(buf, n, "%llu sweeps for %u in-use spans (each must be swept once)",
+			 (unsigned long long)swept, x->ninuse);
+		return buf;
+	}
+	for (int j = 0; j < x->nsmall + x->nlarge; j++)
+		if (x->spans[j]->state == MSpanInUse) {
+			snprintf(buf, n, "span#%d (garbage) is still in use after two sweeps", j);
+			return buf;
+		}
+	LOCK(rt, &rt->heap.lock, "mheap.lock");
+	mheap_checklocked(rt);
+	uint64_t inuse = rt->heap.pages_inuse;
+	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
+	if (inuse != 0) {
+		snprintf(buf, n, "%llu pages in use after every span was freed",
+			 (unsigned long long)inuse);
+		return buf;
+	}
+	return NULL;
+}
+
+SCHED_SCENARIO(sweepstop) = {
+    .name = "sweepstop",
+    .doc = "the background sweeper frees spans while a collection stops the world and sweeps the next generation (params: small spans, large objects)",
+    .min_ms = 2,
+    .max_ms = 2,
+    .mutants = (const char *const[]){"bgsweep_nostop", NULL},
+    .ctxsize = sizeof(struct stopctx),
+    .setup = stopsetup,
+    .body = stopbody,
+    .check = stopcheck,
 };
 
 /* ---- wbscan ---- */

@@ -28,7 +28,9 @@
  *              g"); no livelock (the controller's detector).  Mutants
  *              "stopg_blind_store" and "scan_miss" (proc.h).
  *   copystack  each cycle the G pushes frames until its stack doubles
- *              (newstack under Gcopystack) and pops back to one frame;
+ *              (newstack under Gcopystack; earlier, and once per frame,
+ *              where the fault stack.morestack.force fails a stack check)
+ *              and pops back to one frame;
  *              then, parked, its M shrinks the stack (as a scheduler
  *              would before running it again; an asynchronous ready may
  *              land meanwhile) before waiting for the ready.  The phase
@@ -229,22 +231,25 @@ static const char *checkframes(struct pctx *x, char *buf, size_t n)
 	return NULL;
 }
 
-/* Push frame i.  When it needs a bigger stack the G stops running G code
- * until newstack is done (Go's morestack): it is Gwaiting meanwhile. */
+/* Push frame i, a function entry.  When the stack check fails (the frame
+ * does not fit, or the fault stack.morestack.force says so) the G stops
+ * running G code until morestack is done: it is Gwaiting meanwhile. */
 static void gpush(struct gcrt_runtime *rt, struct pctx *x)
 {
 	G *g = x->g;
 	uintptr_t size = g->stack.hi - g->stack.lo;
 	uintptr_t need = sizeof(framehdr) + FrameSlots * sizeof(uintptr_t);
-	bool grows = g->sched.sp - g->stack.lo < need + StackGuard;
 	uint32_t i = atomic_load(&x->depth);
-	if (grows)
+	if (stackcheck(rt, g, need)) {
 		atomic_store(&x->running, 0);
-	int rc = pushframe(rt, g, x->desc, i);
+		int rc = morestack(rt, g, need);
+		if (rc != GCRT_OK)
+			throwf(rt, "schedproc: morestack failed (%d)", rc);
+		atomic_store(&x->running, 1);
+	}
+	int rc = pushframe_nosplit(rt, g, x->desc, i);
 	if (rc != GCRT_OK)
 		throwf(rt, "schedproc: pushframe failed (%d)", rc);
-	if (grows)
-		atomic_store(&x->running, 1);
 	fillframe(x, i);
 	atomic_store(&x->depth, i + 1);
 	SCHED_NOTE(rt, "schedproc.g.pushed", i + 1);

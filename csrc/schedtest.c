@@ -12,7 +12,7 @@
  * cancelled, so the watchdog prints the run's state and aborts.  After the
  * Ms are joined it runs the oracle (check) unless the run already failed,
  * and copies decisions, faults, trace and message into the result.  A
- * mutant name that a runtime registry knows is switched on before setup
+ * mutant name that the runtime registry knows is switched on before setup
  * (runtimemutant), so scenarios of any piece select mutants by name.
  *
  * The toy scenarios (each with a deliberate bug behind a mutant name):
@@ -262,15 +262,12 @@ static void keep(gcrt_schedrun *r, schedctl *c)
 	r->ntrace = (uint32_t)kept;
 }
 
-/* A scenario's mutant may name a runtime mutant of either registry: the
- * work lists' (gcrt_test_set_mutant, mutants.h) or the goroutine side's
- * (gcrt_test_proc_mutant, proc.h); the run switches it on before setup.
- * A name neither knows is the scenario's own (its setup reads p->mutant). */
+/* A scenario's mutant may name a runtime mutant (mutants.h); the run
+ * switches it on before setup.  A name the registry does not know is the
+ * scenario's own (its setup reads p->mutant). */
 static int runtimemutant(struct gcrt_runtime *rt, const char *name)
 {
 	int rc = gcrt_test_set_mutant(rt, name);
-	if (rc == GCRT_EINVAL)
-		rc = gcrt_test_proc_mutant(rt, name);
 	return rc == GCRT_EINVAL ? GCRT_OK : rc;
 }
 

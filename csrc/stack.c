@@ -11,8 +11,14 @@
  *
  * Frames: a frame is a framehdr plus the slots of its frame descriptor
  * (registered per runtime: slot count and pointer bitmap, immutable once
- * published).  pushframe grows the stack by doubling (newstack) until the
- * frame fits above stack.lo + StackGuard, up to stk.maxstacksize.
+ * published).  pushframe is a function entry: the stack check
+ * (stackcheck: does the frame fit above stack.lo + StackGuard?), and when
+ * it fails the morestack path, which doubles the stack (newstack) until
+ * the frame fits, up to stk.maxstacksize.  In controlled runs the fault
+ * site stack.morestack.force makes a check fail although the frame fits,
+ * so the G takes newstack/copystack at that point (at most one doubling;
+ * none past the limit), and stack copies meet concurrent scans where a
+ * schedule puts them (interleavings.md 4.9).
  *
  * Copying (copystack): the G is Gcopystack, so no scanner reads the stack
  * meanwhile (stopg waits).  Every pointer into the old stack is moved by
@@ -37,6 +43,7 @@
 #include <string.h>
 
 #include "runtime.h"
+#include "mutants.h"
 
 static int stackorder(uintptr_t n)
 {
@@ -245,17 +252,35 @@ uintptr_t *frameslots(G *gp)
 	return (uintptr_t *)(gp->sched.fp + sizeof(framehdr));
 }
 
-int pushframe(struct gcrt_runtime *rt, G *gp, uintptr_t id, uintptr_t retpc)
+static bool fits(G *gp, uintptr_t need)
+{
+	return gp->sched.sp - gp->stack.lo >= need + StackGuard;
+}
+
+bool stackcheck(struct gcrt_runtime *rt, G *gp, uintptr_t need)
+{
+	return !fits(gp, need) || SCHED_FAULT(rt, "stack.morestack.force");
+}
+
+int morestack(struct gcrt_runtime *rt, G *gp, uintptr_t need)
+{
+	bool forced = fits(gp, need);
+	do {
+		int rc = newstack(rt, gp, 2 * (gp->stack.hi - gp->stack.lo));
+		if (rc != GCRT_OK)
+			return forced && rc == GCRT_ESIZE ? GCRT_OK : rc;
+	} while (!fits(gp, need));
+	return GCRT_OK;
+}
+
+int pushframe_nosplit(struct gcrt_runtime *rt, G *gp, uintptr_t id, uintptr_t retpc)
 {
 	const framedesc *d = framedesc_get(rt, id);
 	if (d == NULL)
 		return GCRT_EINVAL;
 	uintptr_t need = framebytes(d);
-	while (gp->sched.sp - gp->stack.lo < need + StackGuard) {
-		int rc = newstack(rt, gp, 2 * (gp->stack.hi - gp->stack.lo));
-		if (rc != GCRT_OK)
-			return rc;
-	}
+	if (!fits(gp, need))
+		throw(rt, "stack overflow in a nosplit frame");
 	uintptr_t sp = gp->sched.sp - need;
 	framehdr *h = (framehdr *)sp;
 	h->desc = id;
@@ -265,6 +290,19 @@ int pushframe(struct gcrt_runtime *rt, G *gp, uintptr_t id, uintptr_t retpc)
 	gp->sched.fp = sp;
 	gp->sched.sp = sp;
 	return GCRT_OK;
+}
+
+int pushframe(struct gcrt_runtime *rt, G *gp, uintptr_t id, uintptr_t retpc)
+{
+	const framedesc *d = framedesc_get(rt, id);
+	if (d == NULL)
+		return GCRT_EINVAL;
+	if (stackcheck(rt, gp, framebytes(d))) {
+		int rc = morestack(rt, gp, framebytes(d));
+		if (rc != GCRT_OK)
+			return rc;
+	}
+	return pushframe_nosplit(rt, gp, id, retpc);
 }
 
 uintptr_t popframe(struct gcrt_runtime *rt, G *gp)
@@ -335,6 +373,7 @@ int copystack(struct gcrt_runtime *rt, G *gp, uintptr_t newsize, stackcache *c)
 	memmove((void *)(new_.hi - used), (void *)gp->sched.sp, used);
 	gp->stack = new_;
 	gp->sched.sp = new_.hi - used;
+	SCHED_NOTE(rt, "stack.copystack.size", newsize);
 	bool preempt = ATOMIC_LOAD(rt, "stack.copystack.preempt", &gp->preempt);
 	ATOMIC_STORE(rt, "stack.copystack.stackguard0", &gp->stackguard0,
 		     preempt ? StackPreempt : new_.lo + StackGuard);
@@ -348,7 +387,7 @@ int newstack(struct gcrt_runtime *rt, G *gp, uintptr_t newsize)
 		return GCRT_ESIZE;
 	P *p = gp_p(rt, gp);
 	casgstatus(rt, gp, Grunning, Gwaiting);
-	bool nocopystatus = PROC_MUTANT(rt, M_COPY_NO_GCOPYSTACK);
+	bool nocopystatus = MUTANT(rt, M_COPY_NO_GCOPYSTACK);
 	if (!nocopystatus)
 		casgcopystack(rt, gp);
 	int rc = copystack(rt, gp, newsize, p != NULL ? &p->stackcache : NULL);
@@ -385,7 +424,7 @@ void shrinkparked(struct gcrt_runtime *rt, G *gp)
 	uintptr_t used = gp->stack.hi - gp->sched.sp;
 	if (newsize < FixedStack || used >= oldsize / 4 || gp->syscallsp != 0)
 		return;
-	if (PROC_MUTANT(rt, M_COPY_NO_GCOPYSTACK)) {
+	if (MUTANT(rt, M_COPY_NO_GCOPYSTACK)) {
 		copystack(rt, gp, newsize, NULL);
 		return;
 	}

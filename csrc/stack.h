@@ -83,9 +83,21 @@ void stackfree(struct gcrt_runtime *rt, stackcache *c, gstack stk);
 void stackcache_clear(struct gcrt_runtime *rt, stackcache *c);
 const framedesc *framedesc_get(struct gcrt_runtime *rt, uintptr_t id);
 
-/* Push a frame of descriptor id (growing the stack if needed): GCRT_OK,
+/* Push a frame of descriptor id, a function entry: stackcheck, then
+ * morestack if needed.  GCRT_OK, GCRT_EINVAL for an unknown descriptor,
  * GCRT_ESIZE beyond the maximum stack, GCRT_ENOMEM. */
 int pushframe(struct gcrt_runtime *rt, struct gcrt_g *gp, uintptr_t id, uintptr_t retpc);
+/* The stack check of a function entry (Go's prologue): true when need
+ * bytes do not fit above stack.lo + StackGuard, or when a controller
+ * forces the morestack path here (fault "stack.morestack.force"). */
+bool stackcheck(struct gcrt_runtime *rt, struct gcrt_g *gp, uintptr_t need);
+/* The morestack path: double gp's stack (newstack) until need bytes fit,
+ * at least once; a forced growth (need already fits) past the stack limit
+ * is skipped. */
+int morestack(struct gcrt_runtime *rt, struct gcrt_g *gp, uintptr_t need);
+/* Push a frame the caller made room for (Go's NOSPLIT: no stack check);
+ * a frame that does not fit throws. */
+int pushframe_nosplit(struct gcrt_runtime *rt, struct gcrt_g *gp, uintptr_t id, uintptr_t retpc);
 /* Pop the innermost frame; returns its retpc. */
 uintptr_t popframe(struct gcrt_runtime *rt, struct gcrt_g *gp);
 /* Slots of the innermost frame. */

@@ -15,7 +15,6 @@
 #include "fastrand.h"
 #include "gcrt_test.h"
 #include "runtime.h"
-#include "mutants.h"
 
 enum {
 	MaxTestThreads = 64,
@@ -52,46 +51,6 @@ static uint64_t rnext(rng *r)
 static uint32_t below(rng *r, uint32_t n)
 {
 	return (uint32_t)(rnext(r) % n);
-}
-
-/* ---- mutants ---- */
-
-static const struct {
-	const char *name;
-	uint32_t bit;
-} mutantnames[] = {
-    {"getfull_partial", M_GETFULL_PARTIAL},
-    {"lf_aba", M_LF_ABA},
-    {"lf_next_after_cas", M_LF_NEXT_AFTER_CAS},
-    {"lf_free_node", M_LF_FREE_NODE},
-    {"getfull_order", M_GETFULL_ORDER},
-    {"parfor_blind_steal", M_PARFOR_BLIND_STEAL},
-    {"sweep_double", M_SWEEP_DOUBLE},
-    {"finishsweep_nowait", M_FINISHSWEEP_NOWAIT},
-    {"wb_off", M_WB_OFF},
-    {"markbit_nonatomic", M_MARKBIT_NONATOMIC},
-};
-
-GCRT_API int gcrt_test_set_mutant(gcrt_runtime *rt, const char *name)
-{
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (name == NULL)
-		return GCRT_EINVAL;
-	uint32_t bits = 0;
-	if (strcmp(name, "none") != 0) {
-		size_t i = 0;
-		while (i < nelem(mutantnames) && strcmp(mutantnames[i].name, name) != 0)
-			i++;
-		if (i == nelem(mutantnames))
-			return GCRT_EINVAL;
-		bits = mutantnames[i].bit;
-	}
-	if (!GCRT_SCHED && bits != 0)
-		return GCRT_ESTATE;
-	ATOMIC_STORE(rt, "test.mutant.set", &rt->work.mutant, bits);
-	return GCRT_OK;
 }
 
 /* ---- lfstack: single operations ---- */

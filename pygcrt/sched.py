@@ -8,10 +8,12 @@ function of (scenario, params, n_ms, tape, fault tape, mutant); whatever
 the strategy, the result carries the decisions it took, so every run
 replays from its schedule string::
 
-    counter:2/S1.<sitehash8>.<n_ms>.<mutant>.<rle>[~F<rle>]
+    counter:2/S1.<sitehash8>.<n_ms>.<mutant>.<rle>[~F<rle>][~A<site>,...]
 
 ``<rle>`` is dot-separated tokens, ``zN`` for N zero decisions or one
 decision number; ``e`` is the empty tape.  ``<mutant>`` is ``0`` for none.
+``~F`` is the fault tape (one entry per occurrence of an armed fault site)
+and ``~A`` the armed fault sites when a run armed only some.
 The site hash pins the set of schedule-point names: a string recorded
 against other points is refused rather than silently diverging.
 
@@ -94,6 +96,15 @@ def scenarios() -> dict[str, Scenario]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def mutants() -> tuple[str, ...]:
+    """Every runtime mutant's name (the one registry, csrc/mutants.h)."""
+    out: list[str] = []
+    while (name := lib.gcrt_test_mutant_name(len(out))) != ffi.NULL:
+        out.append(string(name))
+    return tuple(out)
+
+
 # ---- schedule strings ----
 
 
@@ -139,19 +150,22 @@ class Schedule:
     tape: tuple[int, ...]
     faults: tuple[int, ...]
     sitehash: str
+    armed: tuple[str, ...] | None = None  # None: every fault site
 
     def __str__(self) -> str:
         head = self.scenario + (":" + ",".join(map(str, self.params)) if self.params else "")
         s = f"{head}/{VERSION}.{self.sitehash}.{self.n_ms}.{self.mutant or 0}.{encode_rle(self.tape)}"
-        return s + (f"~F{encode_rle(self.faults)}" if any(self.faults) else "")
+        s += f"~F{encode_rle(self.faults)}" if any(self.faults) else ""
+        return s + (f"~A{','.join(self.armed)}" if self.armed is not None else "")
 
 
 def parse(text: str) -> Schedule:
-    """Parse ``scenario[:p,..]/S1.<hash>.<n_ms>.<mutant>.<rle>[~F<rle>]``."""
+    """Parse ``scenario[:p,..]/S1.<hash>.<n_ms>.<mutant>.<rle>[~F<rle>][~A<sites>]``."""
     try:
         head, body = text.strip().split("/", 1)
         scenario, _, ptext = head.partition(":")
         params = tuple(int(p) for p in ptext.split(",")) if ptext else ()
+        body, armedsep, atext = body.partition("~A")
         body, _, ftext = body.partition("~F")
         ver, sh, nms, mutant, rle = body.split(".", 4)
     except ValueError as e:
@@ -166,6 +180,7 @@ def parse(text: str) -> Schedule:
         tuple(decode_rle(rle)),
         tuple(decode_rle(ftext)) if ftext else (),
         sh,
+        tuple(a for a in atext.split(",") if a) if armedsep else None,
     )
 
 
@@ -193,6 +208,7 @@ class Result:
     tape: list[int]
     faults: list[int]
     trace: list[Event] = field(repr=False)
+    armed: tuple[str, ...] | None = None
 
     @property
     def failed(self) -> bool:
@@ -207,7 +223,7 @@ class Result:
         while faults and faults[-1] == 0:
             faults.pop()
         return Schedule(self.scenario, self.params, self.n_ms, self.mutant, tuple(tape),
-                        tuple(faults), site_hash())
+                        tuple(faults), site_hash(), self.armed)
 
     @property
     def schedule_string(self) -> str:
@@ -307,7 +323,9 @@ def run(
     check(lib.gcrt_test_sched_run(scenario.encode(), n_ms, o, out), None,
           f"sched.run({scenario!r}, n_ms={n_ms})")
     r = ffi.gc(out[0], lib.gcrt_test_schedrun_free)
-    return _result(r, scenario, n_ms, mutant or None, tuple(params), strategy)
+    res = _result(r, scenario, n_ms, mutant or None, tuple(params), strategy)
+    res.armed = tuple(armed) if armed is not None else None
+    return res
 
 
 def _result(r: Any, scenario: str, n_ms: int, mutant: str | None, params: tuple[int, ...],
@@ -351,6 +369,7 @@ def replay(text: str, **kw: Any) -> Result:
     if s.sitehash != site_hash():
         raise errors.InvalidArgument(
             f"schedule recorded against schedule points {s.sitehash}, this build has {site_hash()}")
+    kw.setdefault("armed", s.armed)
     return run(s.scenario, s.n_ms, list(s.tape), faults=list(s.faults), mutant=s.mutant,
                params=s.params, **kw)
 
@@ -381,7 +400,7 @@ def minimize(r: Result, **kw: Any) -> Result:
     while True:
         for trial in _simpler(list(best.schedule.tape)):
             t = run(r.scenario, r.n_ms, trial, faults=faults, mutant=r.mutant, params=r.params,
-                    **kw)
+                    **{"armed": r.armed, **kw})
             if t.outcome == r.outcome and (t.preemptions, len(t.schedule.tape)) < (
                     best.preemptions, len(best.schedule.tape)):
                 best = t
@@ -521,6 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for s in scenarios().values():
                 muts = ", ".join(s.mutants) or "-"
                 print(f"{s.name:<12} Ms {s.min_ms}..{s.max_ms}  mutants: {muts}\n    {s.doc}")
+            print(f"runtime mutants: {', '.join(mutants())}")
             return 0
         if a.cmd == "replay":
             r = replay(a.schedule)
@@ -547,6 +567,7 @@ __all__ = [
     "decode_rle",
     "encode_rle",
     "minimize",
+    "mutants",
     "parse",
     "replay",
     "run",

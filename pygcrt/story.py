@@ -7,7 +7,8 @@ says as ``Mk did <point> first``), decoded by the point's subsystem (packed lfst
 as ``node#i/cnt``, work buffers as ``node#i nobj=n``, getfull's barrier as
 ``nwait=1/2``, G statuses as ``Gwaiting|Gscan``, spans as ``span#i sg=N``).  Switches are marked ``->``, preemptions (switches away
 from an M that could have gone on) ``Mk preempted``, after-op notes are
-indented under their point, a block of events that repeats identically (a
+indented under their point, a fault injected at a point reads
+``FAULT <point>`` (``FAULT stack.morestack.force``), a block of events that repeats identically (a
 wait loop) is shown once with its repeat count, and the failure comes last.
 
 Decoders are looked up by the longest matching site-name prefix; a runtime
@@ -168,7 +169,7 @@ def decode(site: str, value: int, sym: Symbols) -> str:
 
 def _line(e: Event, prev: int, parked: str, sym: Symbols) -> str:
     mark = "->" if e.switched else "  "
-    tags = [t for t, bit in (("spin", EV_SPIN), ("fault injected", EV_FAULT)) if e.flags & bit]
+    tags = ["spin"] if e.flags & EV_SPIN else []
     if e.preempted:
         tags.append(f"M{prev} preempted")
     if e.switched and parked:
@@ -182,7 +183,8 @@ def _line(e: Event, prev: int, parked: str, sym: Symbols) -> str:
         seen = ""
     else:
         seen = decode(e.site, e.value, sym)
-    return f"{e.step:>6} {mark}M{e.m:<2} {e.site:<30} {seen}{tail}".rstrip()
+    site = f"FAULT {e.site}" if e.flags & EV_FAULT else e.site
+    return f"{e.step:>6} {mark}M{e.m:<2} {site:<30} {seen}{tail}".rstrip()
 
 
 def _fold(evs: list[Event], max_period: int = 32, min_reps: int = 3) -> list[tuple[int, int, int]]:

@@ -37,6 +37,10 @@ CASES = [
     ("getfull", 3, None, (7, 2)),
     ("parfor", 3, None, (7, 1)),
     ("parfor", 2, "parfor_blind_steal", (4,)),
+    ("park", 1, None, (3,)),
+    ("park", 1, "park_no_recheck", (2,)),
+    ("copystack", 2, None, (1,)),
+    ("sweep", 2, None, (3,)),
 ]
 
 
@@ -51,7 +55,7 @@ def test_random_tapes_twice_give_identical_traces(
     seed = 20141103
     rng = random.Random(f"{seed}-{scenario}-{n_ms}-{mutant}")
     for i in range(15):
-        tape = [rng.randrange(n_ms) for _ in range(64)]
+        tape = [rng.randrange(max(n_ms, 2)) for _ in range(64)]
         faults = [int(rng.random() < 0.2) for _ in range(16)]
         kw = dict(mutant=mutant, params=params, faults=faults, livelock_spins=200)
         a = sched.run(scenario, n_ms, tape, **kw)

@@ -234,6 +234,6 @@ def test_bad_handles() -> None:
         assert lib.gcrt_test_g_status(other.ptr(), g, out) == lib.GCRT_EINVAL
         assert lib.gcrt_ready(other.ptr(), g) == lib.GCRT_EINVAL
         assert lib.gcrt_test_g_op(rt.ptr(), g, 99, 0, 0, ffi.new("int *")) == lib.GCRT_EINVAL
-        assert lib.gcrt_test_proc_mutant(rt.ptr(), b"no_such_mutant") == lib.GCRT_EINVAL
+        assert lib.gcrt_test_set_mutant(rt.ptr(), b"no_such_mutant") == lib.GCRT_EINVAL
         assert status(rt, g) == P.GWAITING  # still usable
         assert not rt.failed

@@ -10,27 +10,10 @@ land (csrc/*: SCHED_SCENARIO).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-from hypothesis import given
 
 from pygcrt import sched
-from pygcrt.strategies import dense_tape, search
-
-BUDGET = 500
-
-
-@dataclass(frozen=True)
-class Mutant:
-    scenario: str
-    name: str
-    n_ms: int
-    sites: tuple[str, ...]  # points the shrunk story must mention
-    outcome: tuple[str, ...]
-    depth: int  # preemptions in a minimal schedule
-    params: tuple[int, ...] = ()
-
+from pygcrt.mutation import BUDGET, Mutant, check_clean, check_replay, check_story, hunt
 
 MUTANTS = [
     Mutant("counter", "racy", 2, ("counter.load", "counter.store"), ("oracle",), 1),
@@ -64,36 +47,9 @@ MUTANTS = [
 ]
 
 
-@dataclass
-class Search:
-    examples: int = 0
-    first_kill: int = 0
-    shrunk: sched.Result | None = None
-
-
-def hunt(scenario: str, n_ms: int, mutant: str | None, params: tuple[int, ...]) -> Search:
-    s = Search()
-
-    @search(BUDGET)
-    @given(tape=dense_tape(n_ms))
-    def prop(tape: list[int]) -> None:
-        s.examples += 1
-        r = sched.run(scenario, n_ms, tape, mutant=mutant, params=params)
-        if r.failed:
-            s.first_kill = s.first_kill or s.examples
-            s.shrunk = r
-        assert not r.failed, r.message
-
-    try:
-        prop()
-    except AssertionError:
-        pass
-    return s
-
-
-@pytest.mark.parametrize("m", MUTANTS, ids=lambda m: f"{m.scenario}-{m.name}")
+@pytest.mark.parametrize("m", MUTANTS, ids=lambda m: m.id)
 def test_mutant_is_killed(m: Mutant) -> None:
-    s = hunt(m.scenario, m.n_ms, m.name, m.params)
+    s = hunt(m)
     assert s.shrunk is not None, f"{m.name} survived {BUDGET} examples"
     # Hypothesis shrinks a tape decision by decision; removing a preemption
     # shifts every later decision onto other steps, so it can stop above the
@@ -105,18 +61,12 @@ def test_mutant_is_killed(m: Mutant) -> None:
     print(f"{m.scenario}/{m.name}: killed after {s.first_kill} examples, "
           f"shrunk to {shrunk.preemptions} preemptions, simplest {r.preemptions}")
     for res in (shrunk, r):
-        story = res.story()
-        assert res.outcome in m.outcome, story
-        for site in m.sites:
-            assert site in story, f"{site} not in\n{story}"
+        check_story(m, res)
     assert r.preemptions == m.depth, r.story()
-    assert sched.replay(r.schedule_string).trace_hash == r.trace_hash
+    check_replay(m, r)
 
 
-@pytest.mark.parametrize("scenario,n_ms,params",
-                         sorted({(m.scenario, m.n_ms, m.params) for m in MUTANTS}))
-def test_clean_build_survives_the_budget(scenario: str, n_ms: int,
-                                         params: tuple[int, ...]) -> None:
-    s = hunt(scenario, n_ms, None, params)
-    assert s.shrunk is None, s.shrunk.story() if s.shrunk else ""
-    assert s.examples >= 100
+@pytest.mark.parametrize("m", sorted({m.clean() for m in MUTANTS}, key=repr),
+                         ids=lambda m: f"{m.scenario}-{m.n_ms}-{m.params}")
+def test_clean_build_survives_the_budget(m: Mutant) -> None:
+    check_clean(m)

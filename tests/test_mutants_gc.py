@@ -5,7 +5,10 @@ Sweeping (csrc/mgcsweep.c) keeps two classic bugs behind mutants
 sched.run: sweep_double (a span claimed by load == h-2 then store h-1
 instead of a CAS, so two sweepers sweep it) and finishsweep_nowait
 (finishsweep_m returns while another sweeper still holds a span at h-1, so
-mark would start on an unswept span); the write barrier (csrc/mbarrier.c)
+mark would start on an unswept span), and bgsweep_nostop (the background
+sweeper sweeps outside the world, so a collection's stop does not wait for
+the span it has published at h but not yet given back to the heap, and the
+mark would start with that garbage span in use); the write barrier (csrc/mbarrier.c)
 keeps wb_off (no shade while the collector greys: a pointer moved from a
 cleared root into an already scanned object is never marked; the wbscan
 mutator stores once a marker waits for work, so one preemption, letting
@@ -19,33 +22,25 @@ at most `depth` preemptions finds the bug at exactly that depth.
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-
 import pytest
-from hypothesis import given, note
 
-from pygcrt import sched
+from pygcrt import mutation, sched
 from pygcrt._binding import lib
+from pygcrt.mutation import check_clean, check_kill, check_replay, depth_sweep
 from pygcrt.runtime import Runtime
-from pygcrt.strategies import dense_tape, search
 
-BUDGET = 500
 TRACE = 1024
 
 
-@dataclass(frozen=True)
-class Mutant:
-    scenario: str
-    name: str
-    n_ms: int
-    sites: tuple[str, ...]  # points the shrunk story must mention
-    message: str  # part of the failure message
-    depth: int  # nonzero decisions in a minimal schedule
-    shows: tuple[str, ...] = ()  # decoded values the story must show
-    tape: int = 64
-    params: tuple[int, ...] = ()
-    first_pick: bool = False  # the one decision picks the first M (not a preemption)
+def Mutant(scenario: str, name: str, n_ms: int, sites: tuple[str, ...],  # noqa: N802
+           message: str, depth: int, shows: tuple[str, ...] = (), tape: int = 64,
+           params: tuple[int, ...] = (), first_pick: bool = False) -> mutation.Mutant:
+    """A row of the table: a collector mutant, killed by a throw whose
+    message contains message; depth = nonzero decisions in a minimal
+    schedule; first_pick: the one decision picks the first M (not a
+    preemption)."""
+    return mutation.Mutant(scenario, name, n_ms, sites, ("throw",), depth, message, shows,
+                           tape=tape, params=params, first_pick=first_pick, trace=TRACE)
 
 
 MUTANTS = [
@@ -53,98 +48,42 @@ MUTANTS = [
            "span swept twice in one cycle", 1, ("sg=h-2",)),
     Mutant("sweep", "finishsweep_nowait", 2, ("sweepgen.sweepone.claimed",),
            "mark would start with span#", 1, ("sg=h-1",)),
+    Mutant("sweepstop", "bgsweep_nostop", 2, ("sweep.store_sweepgen", "world.stop"),
+           "mark would start with span#", 1, ("sg=h-0",)),
     Mutant("wbscan", "wb_off", 3, ("wbscn.root.clear", "markwb.store", "wbscn.storing"),
            "checkmark found unmarked object", 1, tape=128, first_pick=True),
 ]
 
 
-@dataclass
-class Search:
-    examples: int = 0
-    first_kill: int = 0
-    shrunk: sched.Result | None = None
+@pytest.mark.parametrize("m", MUTANTS, ids=lambda m: m.id)
+def test_mutant_is_killed(m: mutation.Mutant) -> None:
+    check_kill(m)
 
 
-def hunt(m: Mutant, mutant: str | None) -> Search:
-    s = Search()
-
-    @search(BUDGET)
-    @given(tape=dense_tape(m.n_ms, m.tape))
-    def prop(tape: list[int]) -> None:
-        s.examples += 1
-        r = sched.run(m.scenario, m.n_ms, tape, mutant=mutant, params=m.params,
-                      trace_cap=TRACE)
-        if r.failed:
-            s.first_kill = s.first_kill or s.examples
-            s.shrunk = r
-            note(r.story())
-        assert not r.failed, r.message
-
-    try:
-        prop()
-    except AssertionError:
-        pass
-    return s
-
-
-@pytest.mark.parametrize("m", MUTANTS, ids=lambda m: f"{m.scenario}-{m.name}")
-def test_mutant_is_killed(m: Mutant) -> None:
-    s = hunt(m, m.name)
-    assert s.shrunk is not None, f"{m.name} survived {BUDGET} examples"
-    print(f"{m.scenario}/{m.name}: killed after {s.first_kill} examples")
-    r = s.shrunk
-    story = r.story()
-    assert r.outcome == "throw", story
-    assert m.message in r.message, story
-    for site in m.sites + m.shows:
-        assert site in story, f"{site} not in\n{story}"
-    again = sched.replay(r.schedule_string, trace_cap=TRACE)
-    assert (again.outcome, again.message, again.trace_hash) == (r.outcome, r.message,
-                                                                r.trace_hash)
-
-
-@pytest.mark.parametrize("m", MUTANTS, ids=lambda m: f"{m.scenario}-{m.name}")
-def test_mutant_depth_by_bounded_exhaustive_sweep(m: Mutant) -> None:
+@pytest.mark.parametrize("m", MUTANTS, ids=lambda m: m.id)
+def test_mutant_depth_by_bounded_exhaustive_sweep(m: mutation.Mutant) -> None:
     """Every tape with at most m.depth nonzero decisions: some tape shows
     the bug, and the minimal one has exactly m.depth preemptions (none when
     the decision only picks which M starts)."""
-    n = max(len(sched.run(m.scenario, m.n_ms, [v] * 512, mutant=m.name,
-                          params=m.params).tape)
-            for v in range(m.n_ms)) + 8
-    found: list[sched.Result] = []
-    for k in range(m.depth + 1):
-        for pos in itertools.combinations(range(n), k):
-            for vals in itertools.product(range(1, m.n_ms), repeat=k):
-                tape = [0] * n
-                for p, v in zip(pos, vals):
-                    tape[p] = v
-                r = sched.run(m.scenario, m.n_ms, tape, mutant=m.name, params=m.params)
-                if r.failed and m.message in r.message:
-                    found.append(r)
-        if found:
-            break
-    assert found, f"{m.name}: no tape with <= {m.depth} preemptions shows it"
-    best = min(found, key=lambda r: r.preemptions)
-    assert best.preemptions == (0 if m.first_pick else m.depth), best.story()
+    depth_sweep(m)
 
 
 @pytest.mark.parametrize("scenario,n_ms,params", [("sweep", 2, ()), ("sweep", 3, ()),
+                                                  ("sweepstop", 2, (1, 1)),
                                                   ("wbscan", 3, (2, 0)), ("wbscan", 3, (2, 1))])
 def test_clean_build_survives_the_budget(scenario: str, n_ms: int,
                                          params: tuple[int, ...]) -> None:
-    m = Mutant(scenario, "", n_ms, (), "", 0, tape=128, params=params)
-    s = hunt(m, None)
-    assert s.shrunk is None, s.shrunk.story() if s.shrunk else ""
-    assert s.examples >= 100
+    check_clean(Mutant(scenario, "", n_ms, (), "", 0, tape=128, params=params))
 
 
 def test_gc_mutant_names_reach_the_registry() -> None:
     with Runtime() as rt:
-        for name in ("sweep_double", "finishsweep_nowait", "wb_off", "markbit_nonatomic",
-                     "none"):
+        for name in ("sweep_double", "finishsweep_nowait", "bgsweep_nostop", "wb_off",
+                     "markbit_nonatomic", "none"):
             assert lib.gcrt_test_set_mutant(rt.ptr(), name.encode()) == lib.GCRT_OK
         assert lib.gcrt_test_set_mutant(rt.ptr(), b"sweep_twice") == lib.GCRT_EINVAL
     assert sched.scenarios()["sweep"].mutants == ("sweep_double", "finishsweep_nowait")
+    assert sched.scenarios()["sweepstop"].mutants == ("bgsweep_nostop",)
     assert sched.scenarios()["wbscan"].mutants == ("wb_off", "markbit_nonatomic")
 
 
@@ -162,9 +101,7 @@ def test_markbit_nonatomic_is_reachable_by_pct() -> None:
     assert r.failed, "markbit_nonatomic survived 1500 PCT runs"
     assert "checkmark found unmarked object" in r.message, r.story()
     assert "greyobject.plain" in r.story()
-    again = sched.replay(r.schedule_string, trace_cap=TRACE)
-    assert (again.outcome, again.message, again.trace_hash) == (r.outcome, r.message,
-                                                                r.trace_hash)
+    check_replay(Mutant("wbscan", "markbit_nonatomic", 3, (), "", 0), r)
 
 
 def test_clean_build_survives_the_same_pct_runs() -> None:

@@ -8,6 +8,15 @@ marks cleared) must hold for every schedule with at most two preemptions
 (two Ms) or one (three Ms), and for drawn shapes; a run is a pure function
 of its inputs (the same tape twice gives the identical trace).
 
+sweepstop: the background sweeper empties spans and gives them back to the
+heap while a collection stops the world, finishes the sweep, starts a new
+generation and sweeps it.  Where the mark would start, every span (all
+garbage) must be back in the heap: the stop waits for the span the
+background sweeper has in hand, which has published h before its
+MHeap_Free (else the next generation sweeps it again: "MCentral_FreeSpan:
+freed more objects than allocated").  Each span is swept exactly once and
+the heap walk holds, for every schedule with at most two preemptions.
+
 wbscan: two markers mark concurrently (parfor over the roots, drain through
 getfull) while a mutator moves pointers from cleared roots into a heap
 object through the write barrier; then the stopped world's mark
@@ -32,11 +41,11 @@ SEED = 20141106
 
 
 def exhaustive(scenario: str, n_ms: int, max_pre: int, mutant: str | None = None,
-               params: tuple[int, ...] = ()) -> tuple[int, list[sched.Result]]:
+               params: tuple[int, ...] = (), slack: int = 32) -> tuple[int, list[sched.Result]]:
     """Every tape with at most max_pre nonzero decisions (values 1..n_ms-1)
     over the whole run: the number of runs and the failures."""
     n = max(len(sched.run(scenario, n_ms, [v] * 512, mutant=mutant, params=params).tape)
-            for v in range(n_ms)) + 32
+            for v in range(n_ms)) + slack
     runs, fails = 0, []
     for k in range(max_pre + 1):
         for pos in itertools.combinations(range(n), k):
@@ -60,6 +69,30 @@ def test_sweep_bounded_exhaustive_two_preemptions() -> None:
 def test_sweep_three_ms_bounded_exhaustive_one_preemption() -> None:
     runs, fails = exhaustive("sweep", 3, 1)
     assert runs > 100 and fails == [], fails[0].story() if fails else ""
+
+
+@pytest.mark.parametrize("params", [(1, 0), (1, 1), (0, 2)])
+def test_sweepstop_bounded_exhaustive_two_preemptions(params: tuple[int, ...]) -> None:
+    runs, fails = exhaustive("sweepstop", 2, 2, params=params, slack=48)
+    assert runs > 1500 and fails == [], fails[0].story() if fails else ""
+
+
+def test_sweepstop_stop_meets_the_sweeper() -> None:
+    """The oracle means something only if schedules reach the race: the
+    collector's stop waits for the background sweeper in the middle of a
+    span, and the sweeper waits for the collection to end."""
+    rng = random.Random(SEED)
+    seen: set[str] = set()
+    for i in range(100):
+        r = sched.run("sweepstop", 2, [rng.randrange(2) for _ in range(128)],
+                      params=(1 + i % 3, i % 3), trace_cap=1024)
+        assert not r.failed, f"seed {SEED}: {r.story()}"
+        sites = [e.site for e in r.trace]
+        if "world.stop.nmutators" in sites and sites.count("world.stop.nmutators") > 1:
+            seen.add("stop waited")
+        if "world.enter.dec" in sites:
+            seen.add("sweeper waited")
+    assert seen == {"stop waited", "sweeper waited"}, seen
 
 
 @pytest.mark.parametrize("gate", [0, 1])
@@ -121,20 +154,25 @@ def test_drawn_shapes_pass(data: st.DataObject) -> None:
     spans = data.draw(st.integers(1, 6), label="spans")
     seed = data.draw(st.integers(0, 5), label="seed")
     tape = data.draw(dense_tape(n_ms, 160), label="tape")
-    r = sched.run("sweep", n_ms, tape, params=(spans, seed))
+    faults = data.draw(fault_tape(32), label="faults")
+    r = sched.run("sweep", n_ms, tape, faults=faults, params=(spans, seed))
     assert not r.failed, r.story()
+
+
 
 
 @given(tape=dense_tape(2, 96), faults=fault_tape(48))
 @search(40, shrink=False)
 def test_spurious_cas_failures_keep_the_oracles(tape: list[int], faults: list[int]) -> None:
-    """A spuriously failing claim CAS is a lost claim, never a double one."""
+    """A spuriously failing claim CAS is a lost claim, never a double one;
+    the forced empty central list (a fresh span) is armed too."""
     r = sched.run("sweep", 2, tape, faults=faults)
     assert not r.failed, r.story()
 
 
 CASES = [("sweep", 2, None), ("sweep", 3, None), ("sweep", 2, "sweep_double"),
-         ("sweep", 3, "finishsweep_nowait"), ("wbscan", 3, None), ("wbscan", 3, "wb_off")]
+         ("sweep", 3, "finishsweep_nowait"), ("sweepstop", 2, None),
+         ("sweepstop", 2, "bgsweep_nostop"), ("wbscan", 3, None), ("wbscan", 3, "wb_off")]
 
 
 @pytest.mark.parametrize("scenario,n_ms,mutant", CASES)
@@ -152,25 +190,21 @@ def test_same_tape_twice_gives_the_identical_trace(scenario: str, n_ms: int,
         assert fa == fb, f"seed {SEED} run {i}: {a.schedule_string}"
 
 
+OUT_OF_RANGE = [("sweep", 1, ()), ("sweep", 4, ()), ("sweep", 2, (9,)), ("sweep", 2, (-1,)),
+                ("sweepstop", 3, ()), ("sweepstop", 2, (9,)), ("sweepstop", 2, (1, 3)),
+                ("sweepstop", 2, (1, -1)), ("wbscan", 2, ()), ("wbscan", 3, (9,)),
+                ("wbscan", 3, (2, 2))]
+
+
 def test_bad_input_raises_and_runs_go_on() -> None:
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("sweep", 1)
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("sweep", 4)
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("sweep", 2, params=(9,))
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("sweep", 2, params=(-1,))
+    for scenario, n_ms, params in OUT_OF_RANGE:
+        with pytest.raises(errors.IndexOutOfRange):
+            sched.run(scenario, n_ms, params=params)
     with pytest.raises(errors.InvalidArgument):
         sched.run("sweep", 2, mutant="scan_miss")
     assert sched.run("sweep", 2, params=(8,)).outcome == "ok"
     assert sched.run("sweep", 3, params=(1,)).outcome == "ok"
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("wbscan", 2)
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("wbscan", 3, params=(9,))
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("wbscan", 3, params=(2, 2))
+    assert sched.run("sweepstop", 2, params=(8, 2)).outcome == "ok"
     assert sched.run("wbscan", 3, params=(8, 1)).outcome == "ok"
 
 
@@ -178,3 +212,9 @@ def test_sweep_is_listed_with_its_mutants() -> None:
     s = sched.scenarios()["sweep"]
     assert s.mutants == ("sweep_double", "finishsweep_nowait")
     assert (s.min_ms, s.max_ms) == (2, 3)
+
+
+def test_sweepstop_is_listed_with_its_mutant() -> None:
+    s = sched.scenarios()["sweepstop"]
+    assert s.mutants == ("bgsweep_nostop",)
+    assert (s.min_ms, s.max_ms) == (2, 2)

@@ -87,7 +87,9 @@ def test_drawn_shapes_pass(data: st.DataObject) -> None:
     n_ms = data.draw(st.integers(2, 3), label="n_ms")
     cycles = data.draw(st.integers(1, 3), label="cycles")
     tape = data.draw(dense_tape(n_ms, 192), label="tape")
-    r = sched.run(scn, n_ms, tape, params=(cycles,))
+    # Spurious CAS failures and forced stack growth (stack.morestack.force).
+    faults = data.draw(fault_tape(32), label="faults")
+    r = sched.run(scn, n_ms, tape, faults=faults, params=(cycles,))
     assert not r.failed, r.story()
 
 

@@ -360,7 +360,7 @@ def copystack_vs_ready(mutant: bool, trials: int, stop_at_first: bool) -> int:
     with Runtime(nprocs=1, on_throw="record") as rt:
         r = rt.ptr()
         if mutant:
-            assert lib.gcrt_test_proc_mutant(r, b"copy_read_then_cas") == 0
+            assert lib.gcrt_test_set_mutant(r, b"copy_read_then_cas") == 0
         m = Model(rt)
         d = register(rt, 1500, frozenset([0, 1]))
         assert lib.gcrt_test_sched_mode(r, 2, seed, 1000) == 0

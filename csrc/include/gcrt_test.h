@@ -34,10 +34,13 @@ GCRT_API int gcrt_test_sched_site(int i, const char **name, const char **file, i
  * lists themselves (a bad node, a buffer on the wrong list, nproc out of
  * 1..nprocs) are throws (GCRT_EFAILED in record mode). */
 
-/* Mutants (csrc/mutants.h): "getfull_partial", "lf_aba", "lf_next_after_cas",
- * "lf_free_node", "getfull_order", "parfor_blind_steal"; "none" clears.
- * GCRT_EINVAL for an unknown name, GCRT_ESTATE in a release build. */
+/* Mutants of every piece, one registry (csrc/mutants.h, mutants.c): select
+ * one by name ("getfull_partial", "lf_aba", ..., "scan_miss", ...),
+ * replacing the previous one; "none" clears.  GCRT_EINVAL for an unknown
+ * name, GCRT_ESTATE in a release build.  gcrt_test_mutant_name(i) is the
+ * i-th name, NULL past the last. */
 GCRT_API int gcrt_test_set_mutant(gcrt_runtime *rt, const char *name);
+GCRT_API const char *gcrt_test_mutant_name(int i);
 
 /* lfstack.  Test nodes (32 bytes, 8-aligned) come from a pool of 4096 in
  * the runtime's persistent memory (GCRT_ENOMEM once used up).  head is an
@@ -298,10 +301,6 @@ GCRT_API int gcrt_test_g_op(gcrt_runtime *rt, gcrt_g *g, int op, uint32_t oldval
  * throw's message ("fatal error: ...", first line) in msg. */
 GCRT_API int gcrt_test_gstatus_try(int op, uint32_t from, uint32_t oldval, uint32_t newval,
 				   uint32_t *after, int *result, char *msg, size_t msglen);
-/* Mutants of proc.c/gstatus.c/stack.c (proc.h): "copy_read_then_cas",
- * "stopg_blind_store", "scan_miss", "copy_no_gcopystack"; "none" clears.
- * GCRT_EINVAL for an unknown name, GCRT_ESTATE in the release build. */
-GCRT_API int gcrt_test_proc_mutant(gcrt_runtime *rt, const char *name);
 /* A goroutine that runs iters iterations, each adding 1 to *counter while
  * it is running, polling gcrt_safepoint each iteration, and at random
  * (seeded) yielding, sleeping in a syscall or parking (flags). */
@@ -340,7 +339,11 @@ GCRT_API int gcrt_test_stack_shrink(gcrt_runtime *rt, gcrt_g *g);
  * tape's end, 0): 0 = keep running, k = switch to the k-th other runnable M
  * in cyclic order; when the current M cannot run (or for the first turn),
  * d = take the d-th runnable M after it (0 = the next one).  Faults: one
- * tape entry per occurrence of an armed fault site, nonzero = inject.
+ * tape entry per occurrence of an armed fault site, nonzero = inject: a
+ * CAS fails spuriously; stack.morestack.force fails a function entry's
+ * stack check (the G grows its stack there); mcentral.cachespan.empty
+ * makes a central's lists look empty (a fresh span); proc.park.spurious
+ * wakes a parked G with no ready (it must park again).
  * Every run records the decisions it took in tape form, so any run, of
  * any strategy, replays with GCRT_SCHED_STRAT_TAPE.  STRAT_FREE runs the
  * scenario on free threads (no control: a baseline, not deterministic).

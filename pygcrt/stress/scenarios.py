@@ -346,7 +346,7 @@ class Goroutines(Scenario):
             p = rt.ptr()
             check(lib.gcrt_gc_options(p, _gc_opts(self.o), ffi.NULL), p, "gc_options")
             if self.o.mutant in PROC_MUTANTS:
-                check(lib.gcrt_test_proc_mutant(p, self.o.mutant.encode()), p, "proc_mutant")
+                check(lib.gcrt_test_set_mutant(p, self.o.mutant.encode()), p, "set_mutant")
             self._chaos(p, seed)
             # Two WAKE groups (a goroutine never wakes itself): the slow one
             # sleeps in each syscall of its build loop.

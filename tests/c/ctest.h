@@ -3,6 +3,7 @@
  *   TEST(name) { CHECK(expr); CHECK_EQ(a, b); ... }
  *   int main(void) { RUN(name); ...; return ctest_end(); }
  *   ctest_newrt(nprocs, arena_size): a runtime that records throws
+ *   ctest_sched(scenario, n_ms, &opts, &outcome, msg, len): one controlled run
  *
  * A failed CHECK reports file:line and the expression, fails the test and
  * carries on with the next test.  ctest_end prints "N passed, N failed"
@@ -13,8 +14,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gcrt.h"
+#include "gcrt_test.h"
 
 static int ctest_passed, ctest_failed, ctest_cur_failed;
 
@@ -67,6 +70,25 @@ static inline gcrt_runtime *ctest_newrt(int nprocs, uint64_t arena_size)
 	cfg.on_throw = GCRT_THROW_RECORD;
 	gcrt_runtime *rt = NULL;
 	return gcrt_new(&cfg, &rt) == GCRT_OK ? rt : NULL;
+}
+
+/* Run a scenario under the controller with options o: *outcome is its
+ * GCRT_SCHED_OUT_*, and msg (if not NULL) the start of its message.
+ * Returns gcrt_test_sched_run's code (GCRT_ESTATE in a release build). */
+static inline int ctest_sched(const char *scn, int nms, const gcrt_sched_opts *o,
+			      int32_t *outcome, char *msg, size_t msglen)
+{
+	gcrt_schedrun *r;
+	int rc = gcrt_test_sched_run(scn, nms, o, &r);
+	if (rc != GCRT_OK)
+		return rc;
+	gcrt_sched_info info;
+	gcrt_test_schedrun_info(r, &info);
+	*outcome = info.outcome;
+	if (msg != NULL && msglen > 0)
+		snprintf(msg, msglen, "%s", gcrt_test_schedrun_message(r));
+	gcrt_test_schedrun_free(r);
+	return GCRT_OK;
 }
 
 static int ctest_end(void)

@@ -1,12 +1,13 @@
 /* test_schedgc.c: the collector's controlled scenarios (csrc/schedgc.c)
  * from a C host, so the sanitizer builds run them too.
  *
- * In the test build (SCHED=1): random schedules of sweep (2 and 3 Ms) and
- * wbscan (both mutator gates) pass their oracles, and each sweep mutant
- * is caught by some seeded random or PCT schedule (a throw).  wb_off is
- * left to the Python tests: checkmark leaks its buffers when it throws,
- * which LeakSanitizer would report here.  The
- * release build refuses controlled runs (GCRT_ESTATE).
+ * In the test build (SCHED=1): random schedules of sweep (2 and 3 Ms),
+ * sweepstop (small spans and large objects) and wbscan (both mutator
+ * gates) pass their oracles, and the sweep mutants, bgsweep_nostop and
+ * wb_off are each caught by some seeded random or PCT schedule (a throw;
+ * wb_off's is checkmark's, whose buffers the runtime's destroy frees, so
+ * LeakSanitizer stays quiet).  The release build refuses controlled runs
+ * (GCRT_ESTATE).
  */
 #include <string.h>
 
@@ -27,15 +28,7 @@ static int run(const char *scn, int nms, int strategy, uint64_t seed, const char
 	o.params = params;
 	o.nparams = 2;
 	o.trace_cap = 256;
-	gcrt_schedrun *r;
-	int rc = gcrt_test_sched_run(scn, nms, &o, &r);
-	if (rc != GCRT_OK)
-		return rc;
-	gcrt_sched_info info;
-	gcrt_test_schedrun_info(r, &info);
-	*outcome = info.outcome;
-	gcrt_test_schedrun_free(r);
-	return GCRT_OK;
+	return ctest_sched(scn, nms, &o, outcome, NULL, 0);
 }
 
 static int release_build(void)
@@ -55,6 +48,10 @@ TEST(clean_runs_pass)
 			 GCRT_OK);
 		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
 		CHECK_EQ(run("wbscan", 3, strat, seed, NULL, 2, (int64_t)(seed % 2), &out), GCRT_OK);
+		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
+		CHECK_EQ(run("sweepstop", 2, strat, seed, NULL, 1 + (int64_t)(seed % 3),
+			     (int64_t)(seed % 3), &out),
+			 GCRT_OK);
 		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
 	}
 }
@@ -78,6 +75,8 @@ TEST(mutants_are_caught)
 		return;
 	CHECK(caught("sweep", 2, "sweep_double"));
 	CHECK(caught("sweep", 2, "finishsweep_nowait"));
+	CHECK(caught("sweepstop", 2, "bgsweep_nostop"));
+	CHECK(caught("wbscan", 3, "wb_off"));
 }
 
 int main(void)
