@@ -255,18 +255,17 @@ static void gctrace(struct gcrt_runtime *rt, const gctimes *t, uint32_t nproc, u
 
 /* ---- the phase trace (Chrome trace event format, which Perfetto opens) ---- */
 
-void gctrace_event(struct gcrt_runtime *rt, const char *name, uint32_t tid, int64_t t0)
+void gctrace_event(struct gcrt_runtime *rt, const char *name, uint32_t tid, int64_t t0, int64_t t1)
 {
 	struct gcstate *gc = &rt->gc;
 	if (!(ATOMIC_LOAD(rt, "gc.trace.opts", &gc->opts) & GCOptTrace))
 		return;
-	int64_t now = nanotime();
 	LOCK(rt, &gc->tracelock, "gc.trace.lock");
 	if (gc->trace == NULL)
 		gc->trace = calloc(TraceEvents, sizeof *gc->trace);
 	if (gc->trace != NULL)
 		gc->trace[gc->ntrace++ % TraceEvents] =
-		    (traceev){name, t0, now - t0, tid, atomic_load(&gc->numgc_atomic)};
+		    (traceev){name, t0, t1 - t0, tid, atomic_load(&gc->numgc_atomic)};
 	UNLOCK(rt, &gc->tracelock, "gc.trace.unlock");
 }
 
@@ -393,11 +392,11 @@ static uint32_t gc_m(struct gcrt_runtime *rt, gctimes *t, uint64_t *heap0, uint6
 	t->t2 = nanotime();
 	gcmark(rt, nproc);
 	t->t3 = nanotime();
-	gctrace_event(rt, "mark", 0, t->t2);
+	gctrace_event(rt, "mark", 0, t->t2, nanotime());
 	if (ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptCheckmark) {
 		ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCmarktermination);
 		checkmark(rt);
-		gctrace_event(rt, "checkmark", 0, t->t3);
+		gctrace_event(rt, "checkmark", 0, t->t3, nanotime());
 	}
 	ATOMIC_STORE(rt, "gc.phase", &gc->phase, GCoff);
 	int32_t pct = atomic_load(&gc->gcpercent);
@@ -410,10 +409,35 @@ static uint32_t gc_m(struct gcrt_runtime *rt, gctimes *t, uint64_t *heap0, uint6
 	return nproc;
 }
 
+/* Counts a finished mark with its stopped-world time so far (pause_ns
+ * holds only time with the world stopped: the two STW windows, never the
+ * concurrent scan between them). */
+static void countgc(struct gcrt_runtime *rt, int64_t pause, uint32_t nproc)
+{
+	struct gcstate *gc = &rt->gc;
+	LOCK(rt, &rt->heap.lock, "mheap.lock");
+	gc->pause_ns[gc->numgc % 256] = (uint64_t)pause;
+	gc->pause_total_ns += (uint64_t)pause;
+	gc->last_gc = unixnanotime();
+	gc->lastnproc = nproc;
+	gc->numgc++;
+	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
+}
+
+/* Adds the pause's tail (gctrace line, the new sweep generation) to the
+ * last collection's entry. */
+static void addpause(struct gcrt_runtime *rt, int64_t tail)
+{
+	struct gcstate *gc = &rt->gc;
+	LOCK(rt, &rt->heap.lock, "mheap.lock");
+	gc->pause_ns[(gc->numgc - 1) % 256] += (uint64_t)tail;
+	gc->pause_total_ns += (uint64_t)tail;
+	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
+}
+
 static int gogc(struct gcrt_runtime *rt, int force, int eager)
 {
 	struct gcstate *gc = &rt->gc;
-	mheap *h = &rt->heap;
 	uint64_t self = (uint64_t)pthread_self();
 	if (ATOMIC_LOAD(rt, "gc.owner", &gc->owner) == self)
 		return GCRT_ESTATE;
@@ -436,16 +460,16 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 		return rc;
 	}
 	finishsweep_m(rt);
-	gctrace_event(rt, "stw: finish sweep", 0, t.t0);
-	int64_t pause = 0, tstw = t.t0;
+	int64_t tstw = nanotime();
+	gctrace_event(rt, "stw: finish sweep", 0, t.t0, tstw);
+	int64_t pause = tstw - t.t0;
 	if (!(ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptStw)) {
-		pause = nanotime() - t.t0;
 		rc = startworld(rt);
 		int64_t tscan = nanotime();
 		if (rc == GCRT_OK)
 			gcscan_m(rt);
-		gctrace_event(rt, "concurrent scan", 0, tscan);
 		tstw = nanotime();
+		gctrace_event(rt, "concurrent scan", 0, tscan, tstw);
 		if (rc == GCRT_OK)
 			rc = stopworld(rt, self);
 		if (rc != GCRT_OK) {
@@ -457,23 +481,18 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 	uint64_t heap0, heap1;
 	uint32_t nproc = gc_m(rt, &t, &heap0, &heap1);
 	t.t4 = nanotime();
-	pause += t.t4 - tstw;
-	LOCK(rt, &h->lock, "mheap.lock");
-	gc->pause_ns[gc->numgc % 256] = (uint64_t)pause;
-	gc->pause_total_ns += (uint64_t)pause;
-	gc->last_gc = unixnanotime();
-	gc->lastnproc = nproc;
-	gc->numgc++;
-	UNLOCK(rt, &h->lock, "mheap.unlock");
+	countgc(rt, pause + (t.t4 - tstw), nproc);
 	if (ATOMIC_LOAD(rt, "gc.opts", &gc->opts) & GCOptGctrace)
 		gctrace(rt, &t, nproc, heap0, heap1);
 	sweepstart(rt, eager);
-	gctrace_event(rt, "stw: mark termination", 0, tstw);
+	int64_t tend = nanotime();
+	addpause(rt, tend - t.t4);
+	gctrace_event(rt, "stw: mark termination", 0, tstw, tend);
 	rc = startworld(rt);
 	int64_t tsweep = nanotime();
 	if (eager && rc == GCRT_OK) {
 		finishsweep_m(rt);
-		gctrace_event(rt, "eager sweep", 0, tsweep);
+		gctrace_event(rt, "eager sweep", 0, tsweep, nanotime());
 	}
 	UNLOCK(rt, &gc->gclock, "gc.unlock");
 	return rc;

@@ -175,7 +175,8 @@ struct gcstate {
 
 void gcinit(struct gcrt_runtime *rt);
 /* Record a phase that ran on thread tid from t0 until now (if tracing). */
-void gctrace_event(struct gcrt_runtime *rt, const char *name, uint32_t tid, int64_t t0);
+void gctrace_event(struct gcrt_runtime *rt, const char *name, uint32_t tid, int64_t t0,
+		   int64_t t1);
 void gcfini(struct gcrt_runtime *rt);
 
 /* world (mgc.c) */

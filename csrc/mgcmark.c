@@ -605,7 +605,7 @@ void gchelper_run(struct gcrt_runtime *rt, uint32_t id)
 	parfordo(w->markfor);
 	uint32_t nproc = ATOMIC_LOAD(rt, "gchelper.nproc", &w->nproc);
 	drain(rt, nproc);
-	gctrace_event(rt, "mark (helper)", id, t0);
+	gctrace_event(rt, "mark (helper)", id, t0, nanotime());
 	if (ATOMIC_XADD(rt, "gchelper.ndone", &w->ndone, 1) == nproc - 1)
 		notewakeup(rt, &w->alldone);
 }

@@ -302,7 +302,7 @@ static void bgsweep(struct gcrt_runtime *rt, void *arg)
 			UNLOCK(rt, &gc->sweeplock, "bgsweep.unlock");
 			continue;
 		}
-		gctrace_event(rt, "background sweep", 100, t0);
+		gctrace_event(rt, "background sweep", 100, t0, nanotime());
 		noteclear(&gc->bgnote);
 		gc->bgparked = 1;
 		UNLOCK(rt, &gc->sweeplock, "bgsweep.unlock");

@@ -92,6 +92,8 @@ def test_phase_trace_is_chrome_trace_json_with_a_track_per_thread() -> None:
         stw = next(e for e in ev if e["name"] == "stw: mark termination" and e["args"]["gc"] == g)
         assert stw["ts"] <= mark["ts"] and mark["ts"] + mark["dur"] <= stw["ts"] + stw["dur"] + 1e-3
     # pause_ns is stopped-world time only: the two STW phases, not the scan
+    # (the events and the pause are cut from the same clock readings, so
+    # they agree to the trace's rounding whatever the machine's load)
     for g in range(1, 5):
         stw = sum(e["dur"] for e in ev if e["args"]["gc"] == g and e["name"].startswith("stw:"))
-        assert abs(pauses[g - 1] / 1000 - stw) < 50, (g, pauses[g - 1], stw)
+        assert abs(pauses[g - 1] / 1000 - stw) < 0.01, (g, pauses[g - 1], stw)
