@@ -142,8 +142,9 @@ void spanwithdraw(struct gcrt_runtime *rt, mspan *s)
 
 /* objectof under the heap lock (span fields stable): the lookup record
  * was seen changing. */
-static __attribute__((noinline)) int objectof_locked(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp,
-			   uintptr_t *slotp, uint16_t *idxp)
+static __attribute__((noinline)) int objectof_locked(struct gcrt_runtime *rt, const void *p,
+						     void **base, mspan **sp, uintptr_t *slotp,
+						     uint16_t *idxp)
 {
 	mheap *h = &rt->heap;
 	int rc = GCRT_EBADOBJ;
