@@ -12,9 +12,10 @@
  *
  * markspan writes boundary+Dead for every object of a fresh span (and a
  * boundary past the last object when there is leftover space); malloc
- * copies the type's nibble mask over the object (heapbits_settype, inline in mheap.h), ending
- * with Dead after the last pointer word.  objectstart finds an object's
- * first word from an interior pointer through boundaries and the span.
+ * copies the type's nibble mask over the object (heapbits_settype, inline
+ * in mheap.h), ending with Dead after the last pointer word.  objectstart
+ * finds an object's first word from an interior pointer through
+ * boundaries and the span.
  *
  * Concurrency: an object's nibbles are written by the cache that
  * allocates it, before the object is handed out.  Objects of 16 bytes or
