@@ -70,12 +70,24 @@
  *          "markbit_nonatomic" (M_MARKBIT_NONATOMIC: a marker's plain
  *          mark-bit store undoes the barrier's mark of the neighbour).
  *
+ *   markbits  Two markers grey neighbouring one-word noscan objects whose
+ *          mark bits share a bitmap byte (O[2j] and O[2j+1]): M0 shades
+ *          every O[2j], M1 every O[2j+1], with the write barrier's shade
+ *          (greyobject with nproc 2: the atomic OR when the neighbour is
+ *          an unmarked one-word object).  The last marker to finish checks
+ *          every object it and the other greyed: all must be marked.
+ *          Mutant "markbit_nonatomic" (M_MARKBIT_NONATOMIC): a marker's
+ *          plain store of the byte it read, after the other marker set
+ *          its bit in between, clears that bit (one preemption, at
+ *          "greyobject.plain", whose value is the byte read).
+ *
  * Parameters: sweep: p0 = spans S (default 3, at most MaxSpans), p1 = a
  * seed that shifts the marked pattern; sweepstop: p0 = S (default 1, at
  * most MaxSpans), p1 = L (0..MaxLarge); wbscan: p0 = K (default 2, at most
- * MaxWbPairs), p1 = the mutator's gate (storetime).  Values passed to points are span page indices and relative
- * sweepgens ("sweepgen." notes: page << 32 | h - sg) or pair indices,
- * never addresses.
+ * MaxWbPairs), p1 = the mutator's gate (storetime); markbits: p0 = pairs
+ * (default 2, at most MaxWbPairs).  Values passed to points are span page
+ * indices and relative sweepgens ("sweepgen." notes: page << 32 | h - sg)
+ * or pair and object indices, never addresses.
  */
 #include <stdio.h>
 #include <string.h>
@@ -566,4 +578,62 @@ SCHED_SCENARIO(wbscan) = {
     .setup = wbsetup,
     .body = wbbody,
     .check = wbcheck,
+};
+
+/* ---- markbits ---- */
+
+struct mbctx {
+	int k;
+	uintptr_t objs[2 * MaxWbPairs]; /* O[2j] and O[2j+1] share a bitmap byte */
+	_Atomic uint32_t done;
+};
+
+static int mbsetup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
+{
+	struct mbctx *x = vctx;
+	x->k = p->p[0] != 0 ? (int)p->p[0] : 2;
+	if (x->k < 1 || x->k > MaxWbPairs)
+		return GCRT_ERANGE;
+	gcrt_type to;
+	int rc = gcrt_type_new(rt, PtrSize, NULL, 0, &to);
+	if (rc != GCRT_OK)
+		return rc;
+	mcache *c = allocmcache(rt);
+	for (int i = 0; rc == GCRT_OK && i < 2 * x->k; i++) {
+		void *v;
+		rc = mallocgc(rt, c, to, &v);
+		x->objs[i] = (uintptr_t)v;
+		if (rc == GCRT_OK && i % 2 == 1 && x->objs[i] != x->objs[i - 1] + PtrSize)
+			rc = GCRT_ESTATE; /* a pair must share a bitmap byte */
+	}
+	freemcache(rt, c);
+	return rc;
+}
+
+/* Marker m greys O[2j+m] for every j (the write barrier's shade: the
+ * parallel form of greyobject), then the last one to finish checks every
+ * object against the list it greyed. */
+static void mbbody(struct gcrt_runtime *rt, void *vctx, int m)
+{
+	struct mbctx *x = vctx;
+	for (int j = 0; j < x->k; j++) {
+		SCHED_NOTE(rt, "mbscn.grey", (uint64_t)(2 * j + m));
+		shade(rt, (void *)x->objs[2 * j + m]);
+	}
+	if (atomic_fetch_add(&x->done, 1) == 0)
+		return;
+	for (int i = 0; i < 2 * x->k; i++)
+		if (!ismarked(rt, (void *)x->objs[i]))
+			throwf(rt, "markbits: O[%d] (greyed by M%d) is unmarked", i, i % 2);
+}
+
+SCHED_SCENARIO(markbits) = {
+    .name = "markbits",
+    .doc = "two markers grey neighbouring objects whose mark bits share a bitmap byte (params: pairs)",
+    .min_ms = 2,
+    .max_ms = 2,
+    .mutants = (const char *const[]){"markbit_nonatomic", NULL},
+    .ctxsize = sizeof(struct mbctx),
+    .setup = mbsetup,
+    .body = mbbody,
 };

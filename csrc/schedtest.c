@@ -262,6 +262,24 @@ static void keep(gcrt_schedrun *r, schedctl *c)
 	r->ntrace = (uint32_t)kept;
 }
 
+/* A controller failure (deadlock, livelock, budget, an uncontrolled
+ * thread) unwound the Ms wherever they stood, maybe holding runtime locks
+ * or mid-protocol: the runtime is as failed as after a throw, so its
+ * teardown takes the failed paths and waits for nothing an unwound M held
+ * (the scheduler's lock, for one). */
+static void abandon(struct gcrt_runtime *rt, const char *msg)
+{
+	int expect = 0;
+	if (!atomic_compare_exchange_strong(&rt->thr.failed, &expect, 1))
+		return;
+	size_t n = strlen(msg) + sizeof "fatal error: controlled run: ";
+	rt->thr.report = malloc(n);
+	if (rt->thr.report != NULL)
+		snprintf(rt->thr.report, n, "fatal error: controlled run: %s", msg);
+	atomic_store_explicit(&rt->thr.published, 1, memory_order_release);
+	atomic_store(&rt->schedmode, SCHED_FAILED);
+}
+
 /* A scenario's mutant may name a runtime mutant (mutants.h); the run
  * switches it on before setup.  A name the registry does not know is the
  * scenario's own (its setup reads p->mutant). */
@@ -326,6 +344,8 @@ static void runscn(struct gcrt_runtime *rt, const sched_scenario *s, int32_t n_m
 		uint32_t ctl = SCHED_CONTROL;
 		atomic_compare_exchange_strong(&rt->schedmode, &ctl, SCHED_OFF);
 		keep(r, c);
+		if (c->outcome != GCRT_SCHED_OUT_OK && c->outcome != GCRT_SCHED_OUT_THROW)
+			abandon(rt, c->msg);
 	}
 	if (started < n_ms && r->info.outcome == GCRT_SCHED_OUT_OK)
 		r->info.outcome = GCRT_ENOMEM;

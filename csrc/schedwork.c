@@ -44,7 +44,9 @@
  *            Mutant "parfor_blind_steal" (M_PARFOR_BLIND_STEAL): a thief
  *            stores the victim's shrunk range instead of CASing it, undoing
  *            a claim made in between: that iteration runs twice.
- * Values passed to points are node and item indices, never addresses.
+ * Every mutant here is a runtime mutant (mutants.h), switched on by the run
+ * harness before setup.  Values passed to points are node and item
+ * indices, never addresses.
  */
 #include <stdio.h>
 #include <string.h>
@@ -55,14 +57,6 @@ enum { MaxLfNodes = 64, MaxItems = 256 };
 
 static const char *const lfmutants[] = {"lf_aba", "lf_next_after_cas", NULL};
 static const char *const gfmutants[] = {"getfull_partial", "lf_free_node", "getfull_order", NULL};
-
-/* Switch on the run's mutant (p->mutant is 1 + its index in names). */
-static int setmutant(struct gcrt_runtime *rt, const char *const *names, const schedparams *p)
-{
-	if (p->mutant == 0)
-		return GCRT_OK;
-	return gcrt_test_set_mutant(rt, names[p->mutant - 1]) == GCRT_OK ? GCRT_OK : GCRT_ESTATE;
-}
 
 /* ---- lfstack ---- */
 
@@ -80,8 +74,6 @@ static int lf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	x->rounds = p->p[1] != 0 ? (int)p->p[1] : 2;
 	if (x->k < 2 || x->k > MaxLfNodes || x->rounds < 1 || x->rounds > 1000)
 		return GCRT_ERANGE;
-	if (setmutant(rt, lfmutants, p) != GCRT_OK)
-		return GCRT_ESTATE;
 	x->nodes = persistentalloc(rt, (size_t)x->k * sizeof(lfnode), 16, NULL);
 	for (int i = x->k - 1; i >= 0; i--)
 		lfstackpush(rt, &x->head, &x->nodes[i]);
@@ -180,8 +172,6 @@ static int gf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	x->roots = p->p[1] != 0 ? (int)p->p[1] : 1;
 	if (x->nitems < 1 || x->nitems > MaxItems || x->roots < 1 || x->roots > x->nitems)
 		return GCRT_ERANGE;
-	if (setmutant(rt, gfmutants, p) != GCRT_OK)
-		return GCRT_ESTATE;
 	x->n = p->n_ms;
 	atomic_store(&x->outstanding, (uint32_t)x->roots);
 	workbegin(rt, (uint32_t)p->n_ms);
@@ -264,8 +254,6 @@ static int rs_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	x->nitems = p->p[0] != 0 ? (int)p->p[0] : 2;
 	if (x->nitems < 1 || x->nitems > MaxItems)
 		return GCRT_ERANGE;
-	if (p->mutant == 1 && gcrt_test_set_mutant(rt, "getfull_partial") != GCRT_OK)
-		return GCRT_ESTATE;
 	note_init(&x->consumed);
 	noteclear(&x->consumed);
 	workbegin(rt, (uint32_t)p->n_ms);
@@ -362,8 +350,6 @@ static int pf_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	int64_t n = p->p[0] != 0 ? p->p[0] : 6;
 	if (n < 1 || n > MaxItems || p->p[1] < 0)
 		return GCRT_ERANGE;
-	if (p->mutant == 1 && gcrt_test_set_mutant(rt, "parfor_blind_steal") != GCRT_OK)
-		return GCRT_ESTATE;
 	x->n = (uint32_t)n;
 	x->desc = parforalloc(rt, (uint32_t)p->n_ms);
 	parforsetup(x->desc, (uint32_t)p->n_ms, x->n, x, true, pf_iter);

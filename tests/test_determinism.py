@@ -41,6 +41,9 @@ CASES = [
     ("park", 1, "park_no_recheck", (2,)),
     ("copystack", 2, None, (1,)),
     ("sweep", 2, None, (3,)),
+    ("collect", 3, None, ()),
+    ("collect", 2, "stopg_blind_store", (2, 1)),
+    ("markbits", 2, "markbit_nonatomic", (3,)),
 ]
 
 

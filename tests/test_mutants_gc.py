@@ -12,8 +12,12 @@ mark would start with that garbage span in use); the write barrier (csrc/mbarrie
 keeps wb_off (no shade while the collector greys: a pointer moved from a
 cleared root into an already scanned object is never marked; the wbscan
 mutator stores once a marker waits for work, so one preemption, letting
-it clear the roots before they are scanned, shows it).  Each must be killed by a
-derandomized Hypothesis search over dense tapes within 500 examples with a
+it clear the roots before they are scanned, shows it); greyobject keeps
+markbit_nonatomic (a plain read-modify-write of a bitmap byte two markers
+share: the markbits scenario's one preemption between a marker's read and
+its store loses the other marker's mark; wbscan reaches it only by PCT).
+Each must be killed by a derandomized Hypothesis search over dense tapes
+within 500 examples with a
 shrunk story naming the points where the bug lives and showing the span's
 sweepgen relative to h; the clean build passes the same budget; the shrunk
 failure replays exactly; and the bounded-exhaustive sweep over tapes with
@@ -52,6 +56,8 @@ MUTANTS = [
            "mark would start with span#", 1, ("sg=h-0",)),
     Mutant("wbscan", "wb_off", 3, ("wbscn.root.clear", "markwb.store", "wbscn.storing"),
            "checkmark found unmarked object", 1, tape=128, first_pick=True),
+    Mutant("markbits", "markbit_nonatomic", 2, ("greyobject.plain", "mbscn.grey"),
+           "(greyed by M1) is unmarked", 1),
 ]
 
 
@@ -70,7 +76,8 @@ def test_mutant_depth_by_bounded_exhaustive_sweep(m: mutation.Mutant) -> None:
 
 @pytest.mark.parametrize("scenario,n_ms,params", [("sweep", 2, ()), ("sweep", 3, ()),
                                                   ("sweepstop", 2, (1, 1)),
-                                                  ("wbscan", 3, (2, 0)), ("wbscan", 3, (2, 1))])
+                                                  ("wbscan", 3, (2, 0)), ("wbscan", 3, (2, 1)),
+                                                  ("markbits", 2, (4,))])
 def test_clean_build_survives_the_budget(scenario: str, n_ms: int,
                                          params: tuple[int, ...]) -> None:
     check_clean(Mutant(scenario, "", n_ms, (), "", 0, tape=128, params=params))

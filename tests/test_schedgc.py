@@ -27,7 +27,6 @@ and for drawn tapes.
 
 from __future__ import annotations
 
-import itertools
 import random
 
 import pytest
@@ -37,37 +36,18 @@ from hypothesis import strategies as st
 from pygcrt import errors, sched
 from pygcrt.strategies import dense_tape, fault_tape, search
 
+from schedsweep import exhaustive
+
 SEED = 20141106
 
 
-def exhaustive(scenario: str, n_ms: int, max_pre: int, mutant: str | None = None,
-               params: tuple[int, ...] = (), slack: int = 32) -> tuple[int, list[sched.Result]]:
-    """Every tape with at most max_pre nonzero decisions (values 1..n_ms-1)
-    over the whole run: the number of runs and the failures."""
-    n = max(len(sched.run(scenario, n_ms, [v] * 512, mutant=mutant, params=params).tape)
-            for v in range(n_ms)) + slack
-    runs, fails = 0, []
-    for k in range(max_pre + 1):
-        for pos in itertools.combinations(range(n), k):
-            for vals in itertools.product(range(1, n_ms), repeat=k):
-                tape = [0] * n
-                for p, v in zip(pos, vals):
-                    tape[p] = v
-                r = sched.run(scenario, n_ms, tape, mutant=mutant, params=params)
-                assert len(r.tape) <= n, "the sweep must cover every decision"
-                runs += 1
-                if r.failed:
-                    fails.append(r)
-    return runs, fails
-
-
 def test_sweep_bounded_exhaustive_two_preemptions() -> None:
-    runs, fails = exhaustive("sweep", 2, 2)
+    runs, fails = exhaustive("sweep", 2, 2, slack=32)
     assert runs > 1000 and fails == [], fails[0].story() if fails else ""
 
 
 def test_sweep_three_ms_bounded_exhaustive_one_preemption() -> None:
-    runs, fails = exhaustive("sweep", 3, 1)
+    runs, fails = exhaustive("sweep", 3, 1, slack=32)
     assert runs > 100 and fails == [], fails[0].story() if fails else ""
 
 
@@ -97,7 +77,7 @@ def test_sweepstop_stop_meets_the_sweeper() -> None:
 
 @pytest.mark.parametrize("gate", [0, 1])
 def test_wbscan_bounded_exhaustive_one_preemption(gate: int) -> None:
-    runs, fails = exhaustive("wbscan", 3, 1, params=(2, gate))
+    runs, fails = exhaustive("wbscan", 3, 1, params=(2, gate), slack=32)
     assert runs > 300 and fails == [], fails[0].story() if fails else ""
 
 

@@ -12,7 +12,6 @@ inputs (the same tape twice gives the identical trace).
 
 from __future__ import annotations
 
-import itertools
 import random
 
 import pytest
@@ -22,41 +21,22 @@ from hypothesis import strategies as st
 from pygcrt import errors, sched
 from pygcrt.strategies import dense_tape, fault_tape, search
 
+from schedsweep import exhaustive
+
 SEED = 20141105
 
 
-def sweep(scenario: str, n_ms: int, max_pre: int, mutant: str | None = None,
-          params: tuple[int, ...] = ()) -> tuple[int, list[sched.Result]]:
-    """Every tape with at most max_pre nonzero decisions (values 1..n_ms-1)
-    over the whole run: the number of runs and the failures."""
-    n = max(len(sched.run(scenario, n_ms, [v] * 512, mutant=mutant, params=params).tape)
-            for v in range(n_ms)) + 8
-    runs, fails = 0, []
-    for k in range(max_pre + 1):
-        for pos in itertools.combinations(range(n), k):
-            for vals in itertools.product(range(1, n_ms), repeat=k):
-                tape = [0] * n
-                for p, v in zip(pos, vals):
-                    tape[p] = v
-                r = sched.run(scenario, n_ms, tape, mutant=mutant, params=params)
-                assert len(r.tape) <= n, "the sweep must cover every decision"
-                runs += 1
-                if r.failed:
-                    fails.append(r)
-    return runs, fails
-
-
 def test_gstatus_bounded_exhaustive_two_preemptions() -> None:
-    runs, fails = sweep("gstatus", 2, 2)
+    runs, fails = exhaustive("gstatus", 2, 2)
     assert runs > 500 and fails == [], fails[0].story() if fails else ""
 
 
 def test_copystack_bounded_exhaustive() -> None:
     """Two preemptions over a whole one-cycle run (grow, scan, shrink, ready:
     about 18k runs), one over a two-cycle run."""
-    runs, fails = sweep("copystack", 2, 2, params=(1,))
+    runs, fails = exhaustive("copystack", 2, 2, params=(1,))
     assert runs > 10000 and fails == [], fails[0].story() if fails else ""
-    runs, fails = sweep("copystack", 2, 1)
+    runs, fails = exhaustive("copystack", 2, 1)
     assert runs > 150 and fails == [], fails[0].story() if fails else ""
 
 

@@ -2,12 +2,13 @@
  * from a C host, so the sanitizer builds run them too.
  *
  * In the test build (SCHED=1): random schedules of sweep (2 and 3 Ms),
- * sweepstop (small spans and large objects) and wbscan (both mutator
- * gates) pass their oracles, and the sweep mutants, bgsweep_nostop and
- * wb_off are each caught by some seeded random or PCT schedule (a throw;
- * wb_off's is checkmark's, whose buffers the runtime's destroy frees, so
- * LeakSanitizer stays quiet).  The release build refuses controlled runs
- * (GCRT_ESTATE).
+ * sweepstop (small spans and large objects), wbscan (both mutator gates),
+ * markbits and collect (2 and 3 Ms: a whole collection with scheduler Ms,
+ * gchelpers and VM goroutines) pass their oracles, and the sweep mutants,
+ * bgsweep_nostop, wb_off and markbit_nonatomic are each caught by some
+ * seeded random or PCT schedule (a throw; wb_off's is checkmark's, whose
+ * buffers the runtime's destroy frees, so LeakSanitizer stays quiet).  The
+ * release build refuses controlled runs (GCRT_ESTATE).
  */
 #include <string.h>
 
@@ -53,6 +54,12 @@ TEST(clean_runs_pass)
 			     (int64_t)(seed % 3), &out),
 			 GCRT_OK);
 		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
+		CHECK_EQ(run("markbits", 2, strat, seed, NULL, 3, 0, &out), GCRT_OK);
+		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
+		CHECK_EQ(run("collect", 2 + (int)(seed % 2), strat, seed, NULL, 2, (int64_t)(seed % 3),
+			     &out),
+			 GCRT_OK);
+		CHECK_EQ(out, GCRT_SCHED_OUT_OK);
 	}
 }
 
@@ -77,6 +84,7 @@ TEST(mutants_are_caught)
 	CHECK(caught("sweep", 2, "finishsweep_nowait"));
 	CHECK(caught("sweepstop", 2, "bgsweep_nostop"));
 	CHECK(caught("wbscan", 3, "wb_off"));
+	CHECK(caught("markbits", 2, "markbit_nonatomic"));
 }
 
 int main(void)
