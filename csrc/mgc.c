@@ -1,8 +1,7 @@
 /* mgc.c: the collection cycle (Go's gogc and gc(), dev.garbage 6184f46).
  *
- * A collection (gogc): take gclock (Go's worldsema), sweep what is left
- * of the last cycle with the world running (as Go 1.5 does), stop the
- * world, finishsweep_m (every span at the current sweepgen), then (the seed's
+ * A collection (gogc): take gclock (Go's worldsema), stop the world,
+ * finishsweep_m (every span at the current sweepgen), then (the seed's
  * cycle, unless GCRT_GC_STW selects the plain stop-the-world mode) start
  * the world, gcscan_m (phase GCscan, roots and stopped goroutines greyed
  * one level, with the write barrier shading), stop the world again; then
@@ -447,10 +446,6 @@ static int gogc(struct gcrt_runtime *rt, int force, int eager)
 		UNLOCK(rt, &gc->gclock, "gc.unlock");
 		return GCRT_OK;
 	}
-	/* What is left of the last cycle's sweep is swept with the world
-	 * running (Go 1.5's gcStart): finishsweep_m then only checks. */
-	while (sweepone(rt) != (uintptr_t)-1)
-		(void)ATOMIC_XADD(rt, "gc.presweep.nbgsweep", &gc->nbgsweep, 1);
 	gctimes t;
 	t.t0 = nanotime();
 	atomic_store(&gc->numgc_atomic, gc->numgc + 1);
