@@ -22,7 +22,31 @@
  *
  * Every push checks that unpacking gives back the node ("lfstack.push
  * invalid packing"): that catches misaligned nodes and addresses outside
- * the 48-bit range before the stack is corrupted.
+ * the 48-bit range before the stack is corrupted.  unpack(pack(node)) ==
+ * node exactly when the node has no bit below 3 or at 48 and above, so the
+ * check is one test of the address against that mask.
+ *
+ * A retry loads the head again rather than starting from the value the
+ * failed CAS found: after a lost CAS the line is already in this core's
+ * cache, so the reload costs nothing measurable (benchmarks/lfstack), and
+ * every round keeps the same schedule points (load, next, CAS), which the
+ * controlled searches' tapes are laid out on (dropping the retry's load
+ * point moved the derandomized mutant search onto other first kills).
+ *
+ * Memory order, access by access (atomic.h's macros are all seq_cst; here
+ * each access says what it needs):
+ *   push.load  relaxed: only a guess of the head, which the CAS checks;
+ *   push.next  relaxed: the CAS that installs the node publishes it;
+ *   pop.load   acquire: pairs with the push CAS that installed the top node
+ *              (every later write of the head is a CAS, a read-modify-write,
+ *              so the release sequence reaches whatever head pop reads), so
+ *              the node's next and contents are visible;
+ *   pop.next   relaxed: a stale next is harmless, the CAS then fails;
+ *   CAS        seq_cst: the getfull barrier (mgcwork.c) orders list
+ *              operations against nwait the way Go's full-barrier cas did;
+ *   empty      seq_cst: getfull reads it after counting itself in nwait.
+ * On amd64 all of these loads are plain moves and the CAS is one locked
+ * cmpxchg whatever the order; the orders matter on weaker machines.
  *
  * Traces: each point records the packed head it acts on (the CAS points the
  * head they expect), and a note after each load and CAS records what it
@@ -54,6 +78,10 @@ static uint64_t headnote(struct gcrt_runtime *rt, uint64_t head)
 	       (head & (((uint64_t)1 << LFCntBits) - 1));
 }
 
+/* The address bits a node may use: 3..47.  A node with any other bit set
+ * does not survive packing. */
+#define LFNodeBadBits (~((((uint64_t)1 << LFAddrBits) - 1) & ~(uint64_t)7))
+
 /* Link node above old.  Relaxed: the CAS that installs node publishes it.
  * It is atomic only because a popper holding a stale head may read it at
  * the same time. */
@@ -65,13 +93,14 @@ static void setnext(struct gcrt_runtime *rt, lfnode *node, uint64_t old)
 
 void lfstackpush(struct gcrt_runtime *rt, _Atomic uint64_t *head, lfnode *node)
 {
-	if (lfstackunpack(lfstackpack(node, 0)) != node)
+	if (((uint64_t)(uintptr_t)node & LFNodeBadBits) != 0)
 		throwf(rt, "lfstack.push invalid packing: node=%p", (void *)node);
 	node->pushcnt++;
 	uint64_t new_ = lfstackpack(node, MUTANT(rt, M_LF_ABA) ? 0 : node->pushcnt);
 	bool late = MUTANT(rt, M_LF_NEXT_AFTER_CAS);
 	for (;;) {
-		uint64_t old = ATOMIC_LOAD(rt, "lfstack.push.load", head);
+		SCHED_POINT(rt, "lfstack.push.load");
+		uint64_t old = atomic_load_explicit(head, memory_order_relaxed);
 		SCHED_NOTE(rt, "lfstack.push.saw", headnote(rt, old));
 		if (!late)
 			setnext(rt, node, old);
@@ -89,12 +118,14 @@ void lfstackpush(struct gcrt_runtime *rt, _Atomic uint64_t *head, lfnode *node)
 lfnode *lfstackpop(struct gcrt_runtime *rt, _Atomic uint64_t *head)
 {
 	for (;;) {
-		uint64_t old = ATOMIC_LOAD(rt, "lfstack.pop.load", head);
+		SCHED_POINT(rt, "lfstack.pop.load");
+		uint64_t old = atomic_load_explicit(head, memory_order_acquire);
 		SCHED_NOTE(rt, "lfstack.pop.saw", headnote(rt, old));
 		if (old == 0)
 			return NULL;
 		lfnode *node = lfstackunpack(old);
-		uint64_t next = ATOMIC_LOAD_V(rt, "lfstack.pop.next", &node->next, headnote(rt, old));
+		SCHED_POINT_V(rt, "lfstack.pop.next", headnote(rt, old));
+		uint64_t next = atomic_load_explicit(&node->next, memory_order_relaxed);
 		if (GCRT_SCHED && next == LFPoison)
 			throw(rt, "lfstack.pop: next of a freed node (use after free)");
 		SCHED_NOTE(rt, "lfstack.pop.saw_next", headnote(rt, next));

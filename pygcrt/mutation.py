@@ -20,7 +20,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from . import sched
-from .strategies import dense_tape, fault_tape, search
+from .strategies import bounded_preemptions, dense_tape, fault_tape, search
 
 BUDGET = 500
 
@@ -41,6 +41,13 @@ class Mutant:
     armed: tuple[str, ...] = ()  # fault sites the search injects at (none: no faults)
     livelock: int = 0  # spin steps without progress before a livelock (0: default)
     trace: int = 0  # trace events kept (0: default)
+    # (preemptions, gap): search sparse tapes, at most that many preemptions
+    # about gap decisions apart, instead of dense ones: for scenarios whose
+    # runs are thousands of decisions long, where shrinking a dense tape
+    # takes minutes and a sparse one a few dozen runs
+    sparse: tuple[int, ...] = ()
+    fault_one_in: int = 2  # chance of a fault at an armed site, 1 in this
+    search_trace: int = 0  # trace events kept while searching (0: as trace)
 
     @property
     def id(self) -> str:
@@ -71,14 +78,17 @@ class Search:
 def hunt(m: Mutant, budget: int = BUDGET) -> Search:
     """The derandomized search for m (m.name None or "" = clean build)."""
     s = Search()
-    faults = fault_tape(16, 2) if m.armed else st.just([])
+    tapes = bounded_preemptions(m.n_ms, *m.sparse) if m.sparse else dense_tape(m.n_ms, m.tape)
+    faults = fault_tape(16, m.fault_one_in) if m.armed else st.just([])
+    kw = m.run_kw()
+    if m.search_trace:
+        kw["trace_cap"] = m.search_trace
 
     @search(budget)
-    @given(tape=dense_tape(m.n_ms, m.tape), faults=faults)
+    @given(tape=tapes, faults=faults)
     def prop(tape: list[int], faults: list[int]) -> None:
         s.examples += 1
-        r = sched.run(m.scenario, m.n_ms, tape, faults=faults, mutant=m.name or None,
-                      **m.run_kw())
+        r = sched.run(m.scenario, m.n_ms, tape, faults=faults, mutant=m.name or None, **kw)
         if r.failed:
             s.first_kill = s.first_kill or s.examples
             s.shrunk = r

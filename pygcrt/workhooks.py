@@ -35,7 +35,6 @@ __all__ = [
     "lfstack_pop",
     "lfstack_pack",
     "lfstack_stress",
-    "lfstack_bench",
     "workbuf_layout",
     "workbuf_put",
     "workbuf_stress",
@@ -179,13 +178,6 @@ def lfstack_stress(
         list(s.pushes)[:k],
         list(s.emptypops)[:k],
     )
-
-
-def lfstack_bench(rt: HookRuntime, nthreads: int, iters: int, mutex: bool = False) -> float:
-    """Wall ns per pop+push pair per thread."""
-    out = ffi.new("uint64_t *")
-    check(lib.gcrt_test_lfstack_bench(rt.ptr, nthreads, iters, int(mutex), out), rt.ptr, "bench")
-    return int(out[0]) / iters
 
 
 # ---- work buffers ----

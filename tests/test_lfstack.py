@@ -107,7 +107,7 @@ def test_stress_conserves_nodes_and_data(rt: wh.HookRuntime, seed: int) -> None:
     assert r.sum_after == r.sum_before, msg
     assert r.owned_twice == 0, msg
     assert r.pops == r.pushes, msg
-    assert [p + e for p, e in zip(r.pops, r.emptypops)] == [rounds] * nthreads, msg
+    assert [p + e for p, e in zip(r.pops, r.emptypops, strict=True)] == [rounds] * nthreads, msg
 
 
 @pytest.mark.parametrize("seed", [5, 6])
@@ -145,11 +145,16 @@ def _assert_failed_with(rt: wh.HookRuntime, message: str) -> None:
         wh.lfnodes(rt, 1)
 
 
-def test_misaligned_node_fails_the_packing_check(rt: wh.HookRuntime) -> None:
+@pytest.mark.parametrize("offset", [1, 2, 4, 7])
+def test_misaligned_node_fails_the_packing_check(rt: wh.HookRuntime, offset: int) -> None:
+    # Each of the 3 low bits alone (and all of them) lies outside what the
+    # packing keeps, so the one-mask check in push must refuse it.
     (a,) = wh.lfnodes(rt, 1)
+    head = wh.new_head()
     with pytest.raises(errors.FatalError, match="lfstack.push invalid packing"):
-        wh.lfstack_push(rt, wh.new_head(), a + 4)
+        wh.lfstack_push(rt, head, a + offset)
     _assert_failed_with(rt, "lfstack.push invalid packing")
+    assert head[0] == 0
 
 
 @pytest.mark.parametrize("addr", [0x1000, 1 << 50, 0])
@@ -178,9 +183,10 @@ def test_address_inside_a_node_throws(rt: wh.HookRuntime) -> None:
         (4, 2, 100, 10**8),
     ],
 )
-def test_stress_arguments_out_of_range(rt: wh.HookRuntime, args: tuple[int, ...]) -> None:
+def test_stress_arguments_out_of_range(rt: wh.HookRuntime, args: tuple[int, int, int, int]) -> None:
+    nthreads, nstacks, nnodes, rounds = args
     with pytest.raises(errors.IndexOutOfRange):
-        wh.lfstack_stress(rt, *args, seed=1)
+        wh.lfstack_stress(rt, nthreads, nstacks, nnodes, rounds, seed=1)
     assert not rt.failed
     r = wh.lfstack_stress(rt, 2, 2, 10, 100, seed=1)
     assert r.seen == [1] * 10

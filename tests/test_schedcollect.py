@@ -18,14 +18,14 @@ naming their points; the shrunk failure replays identically.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from pygcrt import errors, mutation, sched
 from pygcrt.mutation import check_replay, check_story
-from pygcrt.strategies import CI, bounded_preemptions, dense_tape, fault_tape, search
+from pygcrt.strategies import CI, dense_tape, fault_tape, search
 
 SEED = 20141107
 TAPE = 640  # covers the concurrent scan
@@ -101,54 +101,51 @@ def test_the_collection_really_meets_the_goroutines() -> None:
             "claimed Grunnable", "stopg.scanrunning", "gchelper"} <= seen, seen
 
 
-def hunt(m: mutation.Mutant) -> mutation.Search:
-    """mutation.hunt's derandomized search, over sparse tapes (at most four
-    preemptions 150 decisions apart): the collect runs are thousands of
-    decisions long, too long for shrinking dense tapes in a test, and the
-    sparse ones shrink in a few dozen runs."""
-    s = mutation.Search()
-    kw = dict(m.run_kw(), trace_cap=1)
-
-    @search(mutation.BUDGET)
-    @given(tape=bounded_preemptions(m.n_ms, 4, 150),
-           faults=fault_tape(16, one_in=3) if m.armed else st.just([]))
-    def prop(tape: list[int], faults: list[int]) -> None:
-        s.examples += 1
-        r = sched.run(m.scenario, m.n_ms, tape, faults=faults, mutant=m.name, **kw)
-        if r.failed:
-            s.first_kill = s.first_kill or s.examples
-            s.shrunk = r
-        assert not r.failed, r.message
-
-    try:
-        prop()
-    except AssertionError:
-        pass
-    return s
-
+# The collect runs are thousands of decisions long, too long for shrinking
+# dense tapes in a test: the searches draw at most four preemptions 150
+# decisions apart, which shrink in a few dozen runs.
+SPARSE: dict[str, Any] = {"sparse": (4, 150), "fault_one_in": 3, "search_trace": 1}
 
 KILLS = [
-    # gcscan_m claims a runnable G by a read and a store; an M runs the G in
-    # between and its next status change spins under the stale scan bit.
-    mutation.Mutant("collect", "stopg_blind_store", 3,
-                    ("castogscanstatus.store", "casgstatus.spin"), ("livelock",), 2,
-                    "casgstatus.spin", trace=TRACE),
     # A spuriously failed claim in the stopped-world mark counts as a scan.
     mutation.Mutant("collect", "scan_miss", 2, ("castogscanstatus.cas", "stopg.miss"),
                     ("throw",), 0, "checkmark found unmarked object", armed=tuple(ARMED),
-                    trace=TRACE),
+                    trace=TRACE, **SPARSE),
 ]
 
 
 @pytest.mark.parametrize("m", KILLS, ids=lambda m: m.id)
 def test_mutant_is_killed(m: mutation.Mutant) -> None:
-    s = hunt(m)
+    s = mutation.hunt(m)
     assert s.shrunk is not None, f"{m.name} survived {mutation.BUDGET} examples"
     print(f"collect/{m.name}: killed after {s.first_kill} examples, shrunk to "
           f"{s.shrunk.preemptions} preemptions")
     check_replay(m, s.shrunk)
     check_story(m, sched.replay(s.shrunk.schedule_string,
                                 **{k: v for k, v in m.run_kw().items() if k != "params"}))
+
+
+def test_stopg_blind_store_is_reachable_by_sparse_random_tapes() -> None:
+    """gcscan_m claims a runnable G by a read and a store; an M runs the G
+    in between and its next status change spins under the stale scan bit.
+    The window is one point wide in a run of thousands, so a search of 500
+    shrinking examples meets it only by luck (the gstatus scenario kills
+    this mutant within the budget, test_mutants_proc.py); here 300 seeded
+    random tapes with four preemptions must meet it, and its story must
+    show the blind store and the spin it causes."""
+    m = mutation.Mutant("collect", "stopg_blind_store", 3,
+                        ("castogscanstatus.store", "casgstatus.spin"), ("livelock",), 2,
+                        "casgstatus.spin", trace=TRACE)
+    rng = random.Random(1)
+    for _ in range(300):
+        tape = [d for _ in range(4) for d in [0] * rng.randrange(300) + [rng.randrange(1, 3)]]
+        r = sched.run("collect", 3, tape, mutant=m.name, trace_cap=1)
+        if r.failed:
+            break
+    assert r.failed, "stopg_blind_store survived 300 random tapes"
+    r = sched.run("collect", 3, tape, mutant=m.name, trace_cap=TRACE)
+    check_replay(m, r)
+    check_story(m, r)
 
 
 def test_bad_input_raises_and_runs_go_on() -> None:

@@ -70,10 +70,6 @@ typedef struct gcrt_lfstress {
 	uint64_t pops[64], emptypops[64], pushes[64]; /* out: per thread */
 } gcrt_lfstress;
 GCRT_API int gcrt_test_lfstack_stress(gcrt_runtime *rt, gcrt_lfstress *s, uint32_t *seen);
-/* Benchmark: nthreads threads each do iters pop+push pairs on one shared
- * stack (mutex = 1: a pthread-mutex-protected list instead).  Wall time. */
-GCRT_API int gcrt_test_lfstack_bench(gcrt_runtime *rt, int nthreads, uint64_t iters, int mutex,
-			    uint64_t *elapsed_ns);
 
 /* Work buffers. */
 enum { GCRT_WB_NONE = -1, GCRT_WB_EMPTY = 0, GCRT_WB_PARTIAL = 1, GCRT_WB_FULL = 2 };

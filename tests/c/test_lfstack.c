@@ -76,11 +76,20 @@ TEST(lfstack_bad_node_throws)
 	CHECK_EQ(gcrt_test_lfstack_stress(rt, &(gcrt_lfstress){.nthreads = 0}, NULL), GCRT_EINVAL);
 	CHECK_EQ(gcrt_test_lfnodes(rt, 0, &n), GCRT_ERANGE);
 	CHECK_EQ(gcrt_failed(rt), 0);
-	CHECK_EQ(gcrt_test_lfstack_push(rt, &head, n + 4), GCRT_EFAILED);
-	CHECK(strstr(gcrt_last_throw(rt), "fatal error: lfstack.push invalid packing") != NULL);
-	CHECK_EQ(gcrt_failed(rt), 1);
-	CHECK_EQ(head, 0);
 	gcrt_destroy(rt);
+
+	/* Each low address bit alone, and all three: the packing drops them. */
+	static const uintptr_t offsets[] = {1, 2, 4, 7};
+	for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+		rt = ctest_newrt(2, 0);
+		CHECK(rt != NULL);
+		CHECK_EQ(gcrt_test_lfnodes(rt, 1, &n), GCRT_OK);
+		CHECK_EQ(gcrt_test_lfstack_push(rt, &head, n + offsets[i]), GCRT_EFAILED);
+		CHECK(strstr(gcrt_last_throw(rt), "fatal error: lfstack.push invalid packing") != NULL);
+		CHECK_EQ(gcrt_failed(rt), 1);
+		CHECK_EQ(head, 0);
+		gcrt_destroy(rt);
+	}
 
 	rt = ctest_newrt(2, 0);
 	CHECK(rt != NULL);
