@@ -19,7 +19,8 @@
  * then the span's lookup record (base, limit, elemsize, nelems, divmul,
  * types), which mheap publishes under its lock once an object span is set
  * up and withdraws before the span is freed, is read under its seqlock
- * (lkseq odd while it changes; reread after the reads).  Span records and
+ * (lkseq odd while it changes; reread after the reads, which are acquire
+ * loads pairing with the writer's release fence).  Span records and
  * types[] arrays are type-stable (persistentalloc, never unmapped while
  * the runtime lives), so a racy read of a stale record or array is memory
  * safe and is caught by the seqlock; a record seen changing sends the
@@ -55,7 +56,7 @@ static int largealloc(struct gcrt_runtime *rt, const typeinfo *ti, uint16_t idx,
 		memset(v, 0, s->elemsize);
 	markspan(rt, s);
 	if (!ti->noscan)
-		heapbits_settype(rt, v, ti, s->elemsize);
+		heapbits_settype(&rt->heap, v, ti, s->elemsize);
 	SCHED_POINT(rt, "malloc.large.settype");
 	atomic_store_explicit(&s->type1, idx, memory_order_release);
 	(void)ATOMIC_XADD(rt, "malloc.large.heap_live", &rt->gc.heap_live, s->elemsize);
@@ -97,7 +98,7 @@ int mallocgc(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
 	SCHED_POINT(rt, "malloc.settype");
 	atomic_store_explicit(&s->types[slot], idx, memory_order_release);
 	if (!ti->noscan)
-		heapbits_settype(rt, v, ti, s->elemsize);
+		heapbits_settype(&rt->heap, v, ti, s->elemsize);
 	SCHED_POINT(rt, "malloc.local.nsmallalloc");
 	atomic_store_explicit(&c->local_nsmallalloc[cl],
 			      atomic_load_explicit(&c->local_nsmallalloc[cl], memory_order_relaxed) + 1,
@@ -141,8 +142,9 @@ void spanwithdraw(struct gcrt_runtime *rt, mspan *s)
 
 /* objectof under the heap lock (span fields stable): the lookup record
  * was seen changing. */
-static int objectof_locked(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp,
-			   uintptr_t *slotp, uint16_t *idxp)
+static __attribute__((noinline)) int objectof_locked(struct gcrt_runtime *rt, const void *p,
+						     void **base, mspan **sp, uintptr_t *slotp,
+						     uint16_t *idxp)
 {
 	mheap *h = &rt->heap;
 	int rc = GCRT_EBADOBJ;
@@ -166,9 +168,12 @@ static int objectof_locked(struct gcrt_runtime *rt, const void *p, void **base, 
 	return rc;
 }
 
-/* objectof, also giving the object's type index. */
-static int lookup(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, uintptr_t *slotp,
-		  uint16_t *idxp)
+/* objectof, also giving the object's type index.  Inline: every checked
+ * access runs it, most twice (a store checks the object and the value),
+ * and the callers use only some of its results. */
+static inline __attribute__((always_inline)) int lookup(struct gcrt_runtime *rt, const void *p,
+							void **base, mspan **sp, uintptr_t *slotp,
+							uint16_t *idxp)
 {
 	mheap *h = &rt->heap;
 	uintptr_t a = (uintptr_t)p;
@@ -178,13 +183,15 @@ static int lookup(struct gcrt_runtime *rt, const void *p, void **base, mspan **s
 	if (s == NULL)
 		return GCRT_EBADOBJ;
 	uint32_t seq = ATOMIC_LOAD(rt, "mheap.objectof.seq", &s->lkseq);
-	uintptr_t sbase = atomic_load_explicit(&s->lkbase, memory_order_relaxed);
-	uintptr_t limit = atomic_load_explicit(&s->lklimit, memory_order_relaxed);
-	uintptr_t elemsize = atomic_load_explicit(&s->lkelemsize, memory_order_relaxed);
-	uintptr_t nelems = atomic_load_explicit(&s->lknelems, memory_order_relaxed);
-	uint32_t divmul = atomic_load_explicit(&s->lkdivmul, memory_order_relaxed);
-	_Atomic uint16_t *types = atomic_load_explicit(&s->lktypes, memory_order_relaxed);
-	atomic_thread_fence(memory_order_acquire);
+	/* acquire (plain loads on x86): the reread of the sequence cannot
+	 * move above them, and one that reads a store made after the
+	 * writer's release fence sees the odd sequence that preceded it */
+	uintptr_t sbase = atomic_load_explicit(&s->lkbase, memory_order_acquire);
+	uintptr_t limit = atomic_load_explicit(&s->lklimit, memory_order_acquire);
+	uintptr_t elemsize = atomic_load_explicit(&s->lkelemsize, memory_order_acquire);
+	uintptr_t nelems = atomic_load_explicit(&s->lknelems, memory_order_acquire);
+	uint32_t divmul = atomic_load_explicit(&s->lkdivmul, memory_order_acquire);
+	_Atomic uint16_t *types = atomic_load_explicit(&s->lktypes, memory_order_acquire);
 	if ((seq & 1) != 0 || ATOMIC_LOAD(rt, "mheap.objectof.reseq", &s->lkseq) != seq)
 		return objectof_locked(rt, p, base, sp, slotp, idxp);
 	if (limit == 0 || a < sbase || a >= limit)
@@ -210,15 +217,19 @@ int objectof(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, ui
 	return lookup(rt, p, base, sp, slotp, &idx);
 }
 
-/* obj must be the base of an allocated object of rt: its type. */
-static int objcheck(struct gcrt_runtime *rt, void *obj, const typeinfo **tip)
+static int isptrword(const typeinfo *ti, size_t i)
+{
+	return i < ti->nmaskwords && ((ti->ptrmask[i / 8] >> (i % 8)) & 1);
+}
+
+/* The type of obj, which must be the base of an allocated object of rt
+ * (a live runtime). */
+static inline __attribute__((always_inline)) int objtype(struct gcrt_runtime *rt, void *obj,
+							 const typeinfo **tip)
 {
 	void *base;
 	mspan *s;
 	uintptr_t slot;
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
 	uint16_t idx;
 	if (lookup(rt, obj, &base, &s, &slot, &idx) != GCRT_OK || base != obj)
 		return GCRT_EBADOBJ;
@@ -226,23 +237,24 @@ static int objcheck(struct gcrt_runtime *rt, void *obj, const typeinfo **tip)
 	return GCRT_OK;
 }
 
-static int isptrword(const typeinfo *ti, size_t i)
+/* Word i of an object of type ti, checked for range and kind. */
+static int wordcheck(const typeinfo *ti, size_t i, int wantptr, int strict)
 {
-	return i < ti->nmaskwords && ((ti->ptrmask[i / 8] >> (i % 8)) & 1);
-}
-
-/* The word i of an object of type ti, checked for range and kind. */
-static int fieldcheck(struct gcrt_runtime *rt, void *obj, size_t i, int wantptr, int strict)
-{
-	const typeinfo *ti;
-	int rc = objcheck(rt, obj, &ti);
-	if (rc != GCRT_OK)
-		return rc;
 	if (i >= ti->nwords)
 		return GCRT_ERANGE;
 	if (strict && isptrword(ti, i) != wantptr)
 		return GCRT_EKIND;
 	return GCRT_OK;
+}
+
+/* Word i of obj, on a runtime passed in by the host. */
+static int fieldcheck(struct gcrt_runtime *rt, void *obj, size_t i, int wantptr, int strict)
+{
+	const typeinfo *ti;
+	int rc = rt_check(rt);
+	if (rc == GCRT_OK)
+		rc = objtype(rt, obj, &ti);
+	return rc != GCRT_OK ? rc : wordcheck(ti, i, wantptr, strict);
 }
 
 /* gcrt_alloc's body: a host thread allocates from the shared mcache. */
@@ -325,15 +337,28 @@ static int wbwrite(struct gcrt_runtime *rt, void *_Atomic *slot, void *p, bool c
 	return GCRT_OK;
 }
 
-int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted)
+/* wbwrite under a catcher, out of line: a function that calls setjmp
+ * keeps nothing in registers, and writeptr's fast path must. */
+static __attribute__((noinline)) int wbwrite_caught(struct gcrt_runtime *rt, void *_Atomic *slot,
+						    void *p, bool counted)
 {
-	int rc = fieldcheck(rt, obj, i, 1, 1);
+	RETURN_CAUGHT(rt, wbwrite(rt, slot, p, counted));
+}
+
+int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted,
+	     const knownobjs *k)
+{
+	const typeinfo *ti = obj != NULL ? knowntype(k, obj) : NULL;
+	int rc = ti != NULL ? GCRT_OK : objtype(rt, obj, &ti);
+	if (rc == GCRT_OK)
+		rc = wordcheck(ti, i, 1, 1);
 	if (rc != GCRT_OK)
 		return rc;
 	void *b;
 	mspan *s;
 	uintptr_t slot;
-	if (p != NULL && objectof(rt, p, &b, &s, &slot) != GCRT_OK)
+	uint16_t idx;
+	if (p != NULL && knowntype(k, p) == NULL && lookup(rt, p, &b, &s, &slot, &idx) != GCRT_OK)
 		return GCRT_EBADOBJ;
 	if (!counted && !wbneeded(rt)) {
 		/* release: a reader that loads p sees p's object initialized */
@@ -341,10 +366,11 @@ int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted
 		atomic_store_explicit((void *_Atomic *)obj + i, p, memory_order_release);
 		return GCRT_OK;
 	}
-	RETURN_CAUGHT(rt, wbwrite(rt, (void *_Atomic *)obj + i, p, counted));
+	return wbwrite_caught(rt, (void *_Atomic *)obj + i, p, counted);
 }
 
 GCRT_API int gcrt_write_ptr(gcrt_runtime *rt, void *obj, size_t i, void *p)
 {
-	return writeptr(rt, obj, i, p, true);
+	int rc = rt_check(rt);
+	return rc != GCRT_OK ? rc : writeptr(rt, obj, i, p, true, NULL);
 }

@@ -12,9 +12,10 @@
  *
  * markspan writes boundary+Dead for every object of a fresh span (and a
  * boundary past the last object when there is leftover space); malloc
- * copies the type's nibble mask over the object (heapbits_settype), ending
- * with Dead after the last pointer word.  objectstart finds an object's
- * first word from an interior pointer through boundaries and the span.
+ * copies the type's nibble mask over the object (heapbits_settype, inline
+ * in mheap.h), ending with Dead after the last pointer word.  objectstart
+ * finds an object's first word from an interior pointer through
+ * boundaries and the span.
  *
  * Concurrency: an object's nibbles are written by the cache that
  * allocates it, before the object is handed out.  Objects of 16 bytes or
@@ -76,22 +77,6 @@ void markspan(struct gcrt_runtime *rt, const mspan *s)
 	if (s->nelems * s->elemsize < n)
 		*heapbits_byte(h, (void *)(base + s->nelems * s->elemsize), &shift) =
 		    bitBoundary | BitsDead << 2;
-}
-
-void heapbits_settype(struct gcrt_runtime *rt, void *v, const typeinfo *ti, uintptr_t elemsize)
-{
-	mheap *h = &rt->heap;
-	uint32_t shift;
-	uint8_t *b = heapbits_byte(h, v, &shift);
-	if (elemsize == PtrSize) {
-		uint8_t nib = (uint8_t)(ti->gcmask[0] & 0xF);
-		*b = (uint8_t)((*b & ~(0xF << shift)) | nib << shift);
-		return;
-	}
-	for (uintptr_t j = 0; j < ti->ngcmask; j++)
-		b[-(intptr_t)j] = ti->gcmask[j];
-	if (ti->nmaskwords % 2 == 0 && ti->nmaskwords < elemsize / PtrSize)
-		b[-(intptr_t)ti->ngcmask] = 0;
 }
 
 void *objectstart(struct gcrt_runtime *rt, const void *p)

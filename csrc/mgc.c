@@ -31,9 +31,13 @@
  * next_gc = heap_live * (100 + GOGC) / 100, and every swept free takes
  * bytes * (100 + GOGC) / 100 off it, so it converges to live * (1 +
  * GOGC/100).  An allocation that refills its cache or allocates a large
- * object sets pending when heap_live >= max(next_gc, 4 MB); the next
+ * object sets pending when heap_live >= max(next_gc, heap_minimum); the next
  * allocation through gcrt_alloc or gcrt_alloc_pinned collects first (its
- * own result is then never at risk).  A goroutine allocating on a P
+ * own result is then never at risk).  heap_minimum (gcrt_config) is 4 MiB
+ * by default, Go 1.4's heapminimum: a small heap is collected often but
+ * quickly.  A host that knows its working set (a VM with a large
+ * long-lived heap) raises it to trade memory for fewer collections; GOGC
+ * keeps its meaning above the floor.  A goroutine allocating on a P
  * (the mutator's alloc) polls too, but first leaves its P like a syscall
  * (mallocpoll in proc.c), or the stop would wait for its own P; Go's
  * mallocgc calls gogc from the allocating goroutine the same way.
@@ -50,8 +54,6 @@
 
 #include "runtime.h"
 #include "gcrt_test.h"
-
-enum { HeapMinimum = 4 << 20 };
 
 /* ---- the world ---- */
 
@@ -181,7 +183,7 @@ static uint32_t gcprocs(struct gcrt_runtime *rt)
 static uint64_t trigger(struct gcrt_runtime *rt)
 {
 	uint64_t n = ATOMIC_LOAD(rt, "gc.next_gc", &rt->gc.next_gc);
-	return n < HeapMinimum ? HeapMinimum : n;
+	return n < rt->cfg.heap_minimum ? rt->cfg.heap_minimum : n;
 }
 
 void gcpace_alloc(struct gcrt_runtime *rt)
@@ -597,7 +599,7 @@ void gcinit(struct gcrt_runtime *rt)
 		note_init(&gc->helpers[i].park);
 	atomic_store(&gc->sweepdone, 1);
 	atomic_store(&gc->gcpercent, rt->cfg.gogc);
-	atomic_store(&gc->next_gc, HeapMinimum);
+	atomic_store(&gc->next_gc, rt->cfg.heap_minimum);
 	atomic_store(&gc->opts, envgctrace() ? GCOptGctrace : 0);
 }
 

@@ -89,8 +89,16 @@ typedef struct gchelper {
 } gchelper;
 
 struct gcstate {
-	_Atomic uint32_t phase; /* GC*; written by the collector with the world stopped */
-	_Atomic uint32_t opts;  /* GCOpt* bits; any thread */
+	/* Read by every allocation and pointer store (gcdue, wbneeded), hardly
+	 * ever written: padded onto a line of their own, apart from what other
+	 * threads write (the scheduler's fields before, the world and the
+	 * sweepers' counters after). */
+	uint8_t pad_hot[CacheLineSize];
+	_Atomic uint32_t phase;     /* GC*; written by the collector with the world stopped */
+	_Atomic uint32_t opts;      /* GCOpt* bits; any thread */
+	_Atomic int32_t gcpercent;  /* GOGC; -1 = off */
+	_Atomic uint32_t pending;   /* heap_live reached next_gc */
+	uint8_t pad_hotend[CacheLineSize];
 
 	/* world: stands in for stoptheworld.  A mutator entry (API call or
 	 * allocation) counts itself in nmutators or sets its cache's busy
@@ -148,8 +156,6 @@ struct gcstate {
 	/* pacing and stats */
 	_Atomic uint64_t heap_live;  /* bytes in cached spans, large and swept-live objects */
 	_Atomic uint64_t next_gc;
-	_Atomic int32_t gcpercent;   /* GOGC; -1 = off */
-	_Atomic uint32_t pending;    /* heap_live reached next_gc */
 	_Atomic uint64_t nsmallfree[NumSizeClasses];
 	_Atomic uint64_t largefree, nlargefree;
 	uint32_t numgc;          /* under gclock (written), read under heap lock in stats */

@@ -382,7 +382,7 @@ static workbuf *scanblock(struct gcrt_runtime *rt, uintptr_t b, const uint8_t *m
 	return wbuf;
 }
 
-enum { PrefetchN = 8 };
+enum { PrefetchN = 16 };
 
 /* Drain grey objects until the getfull barrier says every marker is done.
  * A popped object is prefetched and scanned PrefetchN pops later (the

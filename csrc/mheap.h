@@ -176,7 +176,10 @@ typedef struct mheap {
 	_Atomic uint32_t ntypes;
 	uint32_t typetag; /* high half of this runtime's gcrt_type handles */
 
-	/* Recycled types[] arrays by power-of-two capacity (mcentral.c). */
+	/* Recycled types[] arrays by power-of-two capacity (mcentral.c),
+	 * written by sweepers: padded off the line of the type registry,
+	 * which every allocation and checked access reads. */
+	uint8_t pad_types[CacheLineSize];
 	void *freetypes[17];
 
 	/* Stats not kept per cache, under the lock. */
@@ -239,12 +242,30 @@ int objectof(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, ui
 /* mbitmap.c */
 void markspan(struct gcrt_runtime *rt, const mspan *s);
 void unmarkspan(struct gcrt_runtime *rt, const mspan *s);
-void heapbits_settype(struct gcrt_runtime *rt, void *v, const typeinfo *ti, uintptr_t elemsize);
 static inline uint8_t *heapbits_byte(const mheap *h, const void *p, uint32_t *shift)
 {
 	uintptr_t off = ((uintptr_t)p - h->arena_start) / PtrSize;
 	*shift = (uint32_t)(off % wordsPerBitmapByte) * gcBits;
 	return h->bitmap - off / wordsPerBitmapByte - 1;
+}
+
+/* Copy type ti's nibbles over the object at v (elemsize bytes), Dead
+ * after its last pointer word.  Inline: malloc's fast path runs it. */
+static inline void heapbits_settype(const mheap *h, void *v, const typeinfo *ti, uintptr_t elemsize)
+{
+	uint32_t shift;
+	uint8_t *b = heapbits_byte(h, v, &shift);
+	if (elemsize == PtrSize) {
+		uint8_t nib = (uint8_t)(ti->gcmask[0] & 0xF);
+		*b = (uint8_t)((*b & ~(0xF << shift)) | nib << shift);
+		return;
+	}
+	const uint8_t *mask = ti->gcmask; /* locals: the byte stores may alias ti */
+	uintptr_t n = ti->ngcmask;
+	for (uintptr_t j = 0; j < n; j++)
+		b[-(intptr_t)j] = mask[j];
+	if (ti->nmaskwords % 2 == 0 && ti->nmaskwords < elemsize / PtrSize)
+		b[-(intptr_t)n] = 0;
 }
 
 static inline uint32_t heapbits_get(const mheap *h, const void *p)
@@ -280,9 +301,42 @@ void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr);
 /* Whether stores must shade: a collection greys with the world running. */
 bool wbneeded(struct gcrt_runtime *rt);
 
+/* Objects known to be allocated, with their types: a running host G's
+ * last KnownObjs allocations, which no sweep can free before that G
+ * enters a syscall (see proc.c).  A NULL obj is no entry.  A tree built
+ * bottom-up stores its latest nodes into the newest one. */
+enum { KnownObjs = 4 };
+typedef struct knownobjs {
+	const void *obj[KnownObjs];
+	const typeinfo *ti[KnownObjs];
+	uint32_t next; /* the entry the next allocation replaces */
+} knownobjs;
+
+/* p's type if p is the base of one of k's objects, else NULL. */
+static inline const typeinfo *knowntype(const knownobjs *k, const void *p)
+{
+	if (k == NULL)
+		return NULL;
+	for (int j = 0; j < KnownObjs; j++)
+		if (k->obj[j] == p)
+			return k->ti[j];
+	return NULL;
+}
+
+/* Remember obj, of type ti, in place of k's oldest entry. */
+static inline void knownput(knownobjs *k, const void *obj, const typeinfo *ti)
+{
+	k->obj[k->next] = obj;
+	k->ti[k->next] = ti;
+	k->next = (k->next + 1) % KnownObjs;
+}
+
 /* malloc.c: gcrt_write_ptr's checked store; counted says whether the
- * caller holds no P and must count itself in the world (mutator_enter). */
-int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted);
+ * caller holds no P and must count itself in the world (mutator_enter).
+ * rt is a live runtime the caller checked; obj or p among k's objects (k
+ * may be NULL) is not looked up again. */
+int writeptr(struct gcrt_runtime *rt, void *obj, size_t i, void *p, bool counted,
+	     const knownobjs *k);
 
 /* mstats.c */
 void mheap_dump(struct gcrt_runtime *rt, struct dumpbuf *d);

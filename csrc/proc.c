@@ -41,7 +41,12 @@
  * gcrt_g_alloc is mallocgc on the P's mcache (no world entry, no busy
  * flag: the collector looks at mcaches only after every P is stopped) and
  * gcrt_g_write_ptr is a checked store through the write barrier (no
- * nmutators count, for the same reason).  The G polls preemption like a
+ * nmutators count, for the same reason).  The store looks its object and
+ * value up in the heap, except the G's last few allocations (known):
+ * they came from spans its cache swept this cycle, and nothing frees
+ * them before the sweep after the next mark, which needs this G's P, so
+ * not before the G enters a syscall (which forgets them).  The G
+ * polls preemption like a
  * goroutine: in every gcrt_g_alloc and in gcrt_safepoint, where a pending
  * stop or scan request is served (safepoint's host branch parks the P in
  * a syscall so the stopper takes it).  A collection that a running host
@@ -394,6 +399,7 @@ void entersyscall(struct gcrt_runtime *rt, G *gp)
 	M *m = ATOMIC_LOAD(rt, "proc.entersyscall.gm", &gp->m);
 	P *p = ATOMIC_LOAD(rt, "proc.entersyscall.mp", &m->p);
 	gp->syscallsp = gp->sched.sp != 0 ? gp->sched.sp : gp->stack.hi + 1;
+	memset(gp->known.obj, 0, sizeof gp->known.obj);
 	casgstatus(rt, gp, Grunning, Gsyscall);
 	m->mcache = NULL;
 	ATOMIC_STORE(rt, "proc.entersyscall.status", &p->status, Psyscall);
@@ -977,8 +983,9 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 }
 
 /* A host G of a live runtime: its status (Gsyscall between calls, or
- * Grunning after gcrt_g_enter), else 0 with *rc set. */
-static uint32_t hoststatus(G *g, int *rc)
+ * Grunning after gcrt_g_enter), else 0 with *rc set.  Inline: it opens
+ * every gcrt_g_alloc and gcrt_g_write_ptr. */
+static inline __attribute__((always_inline)) uint32_t hoststatus(G *g, int *rc)
 {
 	*rc = gcheck(g);
 	if (*rc == GCRT_OK && g->kind != Ghost)
@@ -1050,6 +1057,26 @@ GCRT_API int gcrt_g_leave(gcrt_g *g)
 	RETURN_CAUGHT(g->rt, (entersyscall(g->rt, g), GCRT_OK));
 }
 
+/* A running host G's poll: serve a pending stop or scan, and run a due
+ * collection from a syscall. */
+static int g_poll(struct gcrt_runtime *rt, G *g)
+{
+	safepoint(rt, g);
+	if (gcdue(rt)) {
+		entersyscall(rt, g);
+		gcpoll(rt);
+		exitsyscall(rt, g);
+	}
+	return GCRT_OK;
+}
+
+/* g_poll under a catcher, out of line: a function that calls setjmp
+ * keeps nothing in registers, and the allocation fast path must. */
+static __attribute__((noinline)) int g_poll_caught(struct gcrt_runtime *rt, G *g)
+{
+	RETURN_CAUGHT(rt, g_poll(rt, g));
+}
+
 /* gcrt_g_alloc on a host G that runs (holds its P): poll preemption,
  * collect from a syscall if a collection is due, then mallocgc on the P's
  * mcache (the busy flag is not needed: the collector reaches the mcache
@@ -1058,21 +1085,15 @@ static int g_alloc_running(struct gcrt_runtime *rt, G *g, gcrt_type t, void **ou
 {
 	/* gcdue, not the raw pending flag: with pacing off the flag stays set
 	 * and would send every allocation through a world exit and entry. */
-	if (ATOMIC_LOAD(rt, "proc.g_alloc.stackguard0", &g->stackguard0) == StackPreempt ||
-	    gcdue(rt)) {
-		throwcatch tc;
-		if (CATCH(rt, &tc))
-			return GCRT_EFAILED;
-		safepoint(rt, g);
-		if (gcdue(rt)) {
-			entersyscall(rt, g);
-			gcpoll(rt);
-			exitsyscall(rt, g);
-		}
-		uncatch(&tc);
-	}
+	if ((ATOMIC_LOAD(rt, "proc.g_alloc.stackguard0", &g->stackguard0) == StackPreempt ||
+	     gcdue(rt)) &&
+	    g_poll_caught(rt, g) != GCRT_OK)
+		return GCRT_EFAILED;
 	/* mallocgc's slow paths install their own catchers */
-	return mallocgc(rt, ATOMIC_LOAD(rt, "proc.g_alloc.gm", &g->m)->mcache, t, out);
+	int rc = mallocgc(rt, ATOMIC_LOAD(rt, "proc.g_alloc.gm", &g->m)->mcache, t, out);
+	if (rc == GCRT_OK)
+		knownput(&g->known, *out, &rt->heap.types[(uint32_t)t - 1]);
+	return rc;
 }
 
 GCRT_API int gcrt_g_write_ptr(gcrt_g *g, void *obj, size_t i, void *p)
@@ -1081,7 +1102,7 @@ GCRT_API int gcrt_g_write_ptr(gcrt_g *g, void *obj, size_t i, void *p)
 	uint32_t st = hoststatus(g, &rc);
 	if (rc != GCRT_OK)
 		return rc;
-	return writeptr(g->rt, obj, i, p, st != Grunning);
+	return writeptr(g->rt, obj, i, p, st != Grunning, st == Grunning ? &g->known : NULL);
 }
 
 /* gcrt_g_alloc on a host G between calls: take its P for the allocation. */

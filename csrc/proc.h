@@ -70,6 +70,8 @@ struct gcrt_g {
 	gstack stack;
 	gobuf sched;
 	uintptr_t syscallsp;            /* nonzero while in a syscall */
+	knownobjs known;                /* host G: its last allocations while it runs;
+					   cleared when it enters a syscall (proc.c) */
 
 	/* Scheduler fields, under sched.lock. */
 	G *schedlink;                   /* run queue link */

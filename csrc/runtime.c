@@ -31,6 +31,7 @@ GCRT_API void gcrt_config_init(gcrt_config *cfg)
 	cfg->arena_hint = 0;
 	cfg->on_throw = GCRT_THROW_ABORT;
 	cfg->max_types = 4096;
+	cfg->heap_minimum = 4 << 20; /* Go's heapminimum */
 }
 
 static int config_check(const gcrt_config *c)
@@ -47,15 +48,6 @@ static int config_check(const gcrt_config *c)
 		return GCRT_EINVAL;
 	if (c->max_types < 1 || c->max_types > 65535)
 		return GCRT_EINVAL;
-	return GCRT_OK;
-}
-
-int rt_check(struct gcrt_runtime *rt)
-{
-	if (rt == NULL || rt->magic != GCRT_MAGIC)
-		return GCRT_EBADRT;
-	if (atomic_load(&rt->thr.failed))
-		return GCRT_EFAILED;
 	return GCRT_OK;
 }
 

@@ -172,8 +172,13 @@ void work_dump(struct gcrt_runtime *rt, dumpbuf *d);
 void sched_dump(struct gcrt_runtime *rt, dumpbuf *d);
 
 /* Entry checks shared by the public API.  rt_check returns GCRT_OK,
- * GCRT_EBADRT or GCRT_EFAILED. */
-int rt_check(struct gcrt_runtime *rt);
+ * GCRT_EBADRT or GCRT_EFAILED (inline: every public call runs it). */
+static inline int rt_check(struct gcrt_runtime *rt)
+{
+	if (rt == NULL || rt->magic != GCRT_MAGIC)
+		return GCRT_EBADRT;
+	return atomic_load(&rt->thr.failed) ? GCRT_EFAILED : GCRT_OK;
+}
 
 /* Piece lifecycle, called in this order by gcrt_new and reversed by
  * gcrt_destroy. */

@@ -95,6 +95,7 @@ class Runtime:
         on_throw: Literal["abort", "record"] = "abort",
         max_types: Optional[int] = None,
         arena_hint: int = 0,
+        heap_minimum: Optional[int] = None,
     ) -> None:
         if on_throw not in _ON_THROW:
             raise errors.InvalidArgument(f"on_throw must be 'abort' or 'record', not {on_throw!r}")
@@ -108,6 +109,10 @@ class Runtime:
         cfg.on_throw = _ON_THROW[on_throw]
         if max_types is not None:
             cfg.max_types = max_types
+        if heap_minimum is not None:
+            if heap_minimum < 0:
+                raise errors.InvalidArgument(f"heap_minimum must be >= 0, not {heap_minimum}")
+            cfg.heap_minimum = heap_minimum
         out = ffi.new("gcrt_runtime **")
         check(lib.gcrt_new(cfg, out), None, "gcrt_new")
         self._rt: Any = out[0]

@@ -68,6 +68,7 @@ typedef struct gcrt_config {
 	uintptr_t arena_hint;   /* fixed arena address, 0 = anywhere */
 	int32_t on_throw;       /* GCRT_THROW_ABORT or GCRT_THROW_RECORD */
 	int32_t max_types;      /* most types one runtime may register (default 4096) */
+	uint64_t heap_minimum;  /* pacing never triggers below this heap (default 4 MiB) */
 } gcrt_config;
 
 #define GCRT_NUM_SIZE_CLASSES 67
@@ -144,7 +145,8 @@ GCRT_API int gcrt_stats_read(gcrt_runtime *rt, gcrt_stats *out);
 /* ---- host threads ----
  * gcrt_attach makes the calling thread an M that owns an idle P and runs
  * one G inline; gcrt_g_alloc then allocates from that P's mcache without
- * locks.  GCRT_ESTATE when no P is idle.  Detach from the same thread.
+ * locks.  GCRT_ESTATE when no P is idle.  Every call on a host G comes
+ * from the thread that attached it (the G is that thread's context).
  * Between calls the G is in a syscall (a stopper never waits for it) and
  * each call enters and leaves the world.  For a batch of work, call
  * gcrt_g_enter: the G then runs (holds its P) until gcrt_g_leave, and
@@ -287,7 +289,8 @@ GCRT_API int gcrt_vm_stats_read(gcrt_runtime *rt, gcrt_g *g, gcrt_vm_stats *out)
  * gcrt_alloc_pinned allocates an object already pinned, so no collection
  * can take it before the caller holds it).  A host must not store into a
  * registered region while a collection runs.
- * Collection by allocation pacing (next_gc = live * (1 + GOGC/100)) runs
+ * Collection by allocation pacing (next_gc = live * (1 + GOGC/100), but
+ * never below cfg.heap_minimum) runs
  * only with GCRT_GC_ENABLE set (as Go's enablegc): off by default in C,
  * where a host may hold unpinned pointers in its own memory; the Python
  * Runtime turns it on (its handles pin their objects).  GOGC -1 turns it
