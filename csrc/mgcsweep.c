@@ -246,16 +246,17 @@ void finishsweep_m(struct gcrt_runtime *rt)
 	if (MUTANT(rt, M_FINISHSWEEP_NOWAIT))
 		return;
 	uint32_t sg = atomic_load(&h->sweepgen);
+	LOCK(rt, &h->lock, "mheap.lock");
 	for (uint32_t i = 0; i < gc->nspan; i++) {
 		mspan *s = gc->spans[i];
-		LOCK(rt, &h->lock, "mheap.lock");
-		int pending = s->state == MSpanInUse && atomic_load(&s->sweepgen) != sg;
+		if (s->state != MSpanInUse || atomic_load(&s->sweepgen) == sg)
+			continue;
 		UNLOCK(rt, &h->lock, "mheap.unlock");
-		if (pending) {
-			SCHED_NOTE(rt, "sweepgen.finishsweep.wait", spannote(rt, s, sg));
-			mspan_ensureswept(rt, s);
-		}
+		SCHED_NOTE(rt, "sweepgen.finishsweep.wait", spannote(rt, s, sg));
+		mspan_ensureswept(rt, s);
+		LOCK(rt, &h->lock, "mheap.lock");
 	}
+	UNLOCK(rt, &h->lock, "mheap.unlock");
 }
 
 /* Sweep until npages pages went back to the heap or nothing is left. */
