@@ -273,79 +273,111 @@ int pinned_count(struct gcrt_runtime *rt, uintptr_t obj)
 
 /* ---- marking ---- */
 
-/* The object p points into, or 0: p must lie in an in-use span below
- * its limit (a stale or foreign word is ignored). */
-static inline uintptr_t findobject(struct gcrt_runtime *rt, uintptr_t p, mspan **sp)
+/* The span holding p if p lies in an in-use span below its limit, else
+ * NULL (a stale or foreign word is ignored).  Checkmark's lookup. */
+static mspan *spanofheap(mheap *h, uintptr_t p)
 {
-	mheap *h = &rt->heap;
 	if (p < h->arena_start || p >= atomic_load_explicit(&h->arena_used, memory_order_relaxed))
-		return 0;
+		return NULL;
 	mspan *s = atomic_load_explicit(&h->spans[(p >> PageShift) - (h->arena_start >> PageShift)],
 					memory_order_relaxed);
 	if (s == NULL || s->state != MSpanInUse || (p >> PageShift) < s->start || p >= s->limit)
-		return 0;
-	*sp = s;
-	if (heapbits_get(h, (void *)(p & ~(uintptr_t)(PtrSize - 1))) & bitBoundary)
-		return p & ~(uintptr_t)(PtrSize - 1);
-	return (uintptr_t)objectstart(rt, (void *)p);
+		return NULL;
+	return s;
 }
 
-/* Mark obj; push it if it has pointers.  Returns the (maybe new) wbuf. */
-static inline workbuf *greyobject(struct gcrt_runtime *rt, uintptr_t obj, workbuf *wbuf,
-				  uint32_t nproc)
+/* A marker: its buffer, the number of markers (with more than one, a
+ * bitmap byte shared by two objects' mark bits is set atomically), and
+ * the heap's layout copied out of rt.  The layout is fixed once
+ * mheap_init has run; held in a local, it stays in registers across the
+ * bitmap's byte stores, which may alias anything reached through rt.
+ * The inline functions below take the marker by pointer and are always
+ * inlined into a caller that owns it. */
+typedef struct marker {
+	struct gcrt_runtime *rt;
+	workbuf *wbuf;
+	uint32_t nproc;
+	uintptr_t arena_start;
+	uintptr_t arena_page;             /* arena_start >> PageShift */
+	const _Atomic uintptr_t *arena_used; /* grows while the world runs */
+	mspan *_Atomic *spans;
+	uint8_t *bitmap;
+} marker;
+
+#define MARK_INLINE static inline __attribute__((always_inline))
+
+static marker marker_new(struct gcrt_runtime *rt, workbuf *wbuf, uint32_t nproc)
 {
 	mheap *h = &rt->heap;
-	if (obj % PtrSize != 0)
-		throw(rt, "greyobject: obj not pointer-aligned");
-	uint32_t shift;
-	_Atomic uint8_t *bp = (_Atomic uint8_t *)heapbits_byte(h, (void *)obj, &shift);
-	uint8_t byte = atomic_load_explicit(bp, memory_order_relaxed);
+	return (marker){rt, wbuf, nproc, h->arena_start, h->arena_start >> PageShift,
+			&h->arena_used, h->spans, h->bitmap};
+}
+
+/* Mark the object at obj, whose bitmap byte bp (its nibble at shift)
+ * read byte, and queue it if it has pointers. */
+MARK_INLINE void greyobject(marker *m, uintptr_t obj, _Atomic uint8_t *bp, uint32_t shift,
+			    uint8_t byte)
+{
 	uint32_t bits = (byte >> shift) & 0xF;
 	if (bits & bitMarked)
-		return wbuf;
+		return;
 	uint32_t other = (byte >> (shift ^ gcBits)) & 0xF;
-	if (MUTANT(rt, M_MARKBIT_NONATOMIC)) {
+	if (MUTANT(m->rt, M_MARKBIT_NONATOMIC)) {
 		/* The plain read-modify-write even when another marker may
 		 * set the other nibble's mark bit in between. */
-		SCHED_POINT_V(rt, "greyobject.plain", byte);
+		SCHED_POINT_V(m->rt, "greyobject.plain", byte);
 		atomic_store_explicit(bp, (uint8_t)(byte | bitMarked << shift), memory_order_relaxed);
-	} else if (nproc > 1 && (other & bitMask) == bitBoundary)
-		ATOMIC_OR8(rt, "greyobject.or8", bp, (uint8_t)(bitMarked << shift));
+	} else if (m->nproc > 1 && (other & bitMask) == bitBoundary)
+		ATOMIC_OR8(m->rt, "greyobject.or8", bp, (uint8_t)(bitMarked << shift));
 	else
 		atomic_store_explicit(bp, (uint8_t)(byte | bitMarked << shift), memory_order_relaxed);
 	if (((bits >> 2) & BitsMask) == BitsDead)
-		return wbuf;
-	if (wbuf->nobj == WorkbufObjs)
-		wbuf = getempty(rt, wbuf);
-	wbuf->obj[wbuf->nobj++] = obj;
-	return wbuf;
+		return;
+	if (m->wbuf->nobj == WorkbufObjs)
+		m->wbuf = getempty(m->rt, m->wbuf);
+	m->wbuf->obj[m->wbuf->nobj++] = obj;
 }
 
-static inline workbuf *markptr(struct gcrt_runtime *rt, uintptr_t p, workbuf *wbuf, uint32_t nproc)
+/* Grey the object p points into, if p lies in an in-use span below its
+ * limit.  A pointer to an object's first word (the common case) costs
+ * one bitmap load; an interior one walks back to its object's boundary
+ * (objectstart). */
+MARK_INLINE void markptr(marker *m, uintptr_t p)
 {
-	mspan *s;
-	uintptr_t obj = findobject(rt, p, &s);
-	return obj == 0 ? wbuf : greyobject(rt, obj, wbuf, nproc);
-}
-
-/* The bytes of the object at b that can hold pointers. */
-static inline uintptr_t objectsize(struct gcrt_runtime *rt, uintptr_t b)
-{
-	mheap *h = &rt->heap;
-	mspan *s = atomic_load_explicit(&h->spans[(b >> PageShift) - (h->arena_start >> PageShift)],
-					memory_order_relaxed);
-	return s->sizeclass == 0 ? s->limit - b : s->elemsize;
-}
-
-/* Grey the pointers of the object at b, read from the heap bitmap. */
-static workbuf *scanobject(struct gcrt_runtime *rt, uintptr_t b, workbuf *wbuf, uint32_t nproc)
-{
-	mheap *h = &rt->heap;
-	uintptr_t nw = objectsize(rt, b) / PtrSize;
+	if (p < m->arena_start || p >= atomic_load_explicit(m->arena_used, memory_order_relaxed))
+		return;
+	const mspan *s =
+		atomic_load_explicit(&m->spans[(p >> PageShift) - m->arena_page], memory_order_relaxed);
+	if (s == NULL || s->state != MSpanInUse || (p >> PageShift) < s->start || p >= s->limit)
+		return;
+	uintptr_t obj = p & ~(uintptr_t)(PtrSize - 1);
 	uint32_t shift;
-	const _Atomic uint8_t *bp = (const _Atomic uint8_t *)heapbits_byte(h, (void *)b, &shift);
-	uint8_t byte = atomic_load_explicit(bp, memory_order_relaxed) >> shift;
+	_Atomic uint8_t *bp = (_Atomic uint8_t *)bitmap_byte(m->bitmap, m->arena_start, obj, &shift);
+	uint8_t byte = atomic_load_explicit(bp, memory_order_relaxed);
+	if (!((byte >> shift) & bitBoundary)) {
+		obj = (uintptr_t)objectstart(m->rt, (void *)p);
+		if (obj == 0)
+			return;
+		bp = (_Atomic uint8_t *)bitmap_byte(m->bitmap, m->arena_start, obj, &shift);
+		byte = atomic_load_explicit(bp, memory_order_relaxed);
+	}
+	greyobject(m, obj, bp, shift, byte);
+}
+
+/* Grey the pointers of the object at b, read from the heap bitmap: its
+ * words' nibbles until the next boundary, a BitsDead code or the end of
+ * its span's element. */
+MARK_INLINE void scanobject(marker *m, uintptr_t b)
+{
+	const mspan *s =
+		atomic_load_explicit(&m->spans[(b >> PageShift) - m->arena_page], memory_order_relaxed);
+	uintptr_t nw = (s->sizeclass == 0 ? s->limit - b : s->elemsize) / PtrSize;
+	uint32_t shift;
+	const _Atomic uint8_t *bp =
+		(const _Atomic uint8_t *)bitmap_byte(m->bitmap, m->arena_start, b, &shift);
+	uint32_t byte = (uint32_t)atomic_load_explicit(bp, memory_order_relaxed) >> shift;
 	uint32_t left = shift == 0 ? 2 : 1;
+	const uintptr_t *w = (const uintptr_t *)b;
 	for (uintptr_t i = 0; i < nw; i++) {
 		if (left == 0) {
 			bp--;
@@ -358,28 +390,22 @@ static workbuf *scanobject(struct gcrt_runtime *rt, uintptr_t b, workbuf *wbuf, 
 		if (i > 0 && (nib & bitBoundary))
 			break;
 		uint32_t code = (nib >> 2) & BitsMask;
-		if (code == BitsDead)
+		if (code == BitsPointer)
+			markptr(m, w[i]);
+		else if (code == BitsDead)
 			break;
-		if (code == BitsScalar)
-			continue;
-		if (code != BitsPointer)
-			throw(rt, "unexpected garbage collection bits");
-		wbuf = markptr(rt, ((uintptr_t *)b)[i], wbuf, nproc);
+		else if (code != BitsScalar)
+			throw(m->rt, "unexpected garbage collection bits");
 	}
-	return wbuf;
 }
 
 /* Grey the pointer words of [b, b+nbits words) named by a one-bit mask.
  * Root words may change under a concurrent scan: relaxed loads. */
-static workbuf *scanblock(struct gcrt_runtime *rt, uintptr_t b, const uint8_t *mask, uint32_t nbits,
-			  workbuf *wbuf, uint32_t nproc)
+static void scanblock(marker *m, uintptr_t b, const uint8_t *mask, uint32_t nbits)
 {
 	for (uint32_t i = 0; i < nbits; i++)
 		if ((mask[i / 8] >> (i % 8)) & 1)
-			wbuf = markptr(rt,
-				       atomic_load_explicit((_Atomic uintptr_t *)b + i, memory_order_relaxed),
-				       wbuf, nproc);
-	return wbuf;
+			markptr(m, atomic_load_explicit((_Atomic uintptr_t *)b + i, memory_order_relaxed));
 }
 
 enum { PrefetchN = 16 };
@@ -393,13 +419,13 @@ static void drain(struct gcrt_runtime *rt, uint32_t nproc)
 	struct workdata *w = &rt->work;
 	uintptr_t ring[PrefetchN];
 	uint32_t head = 0, n = 0;
-	workbuf *wbuf = getfull(rt, NULL);
-	while (wbuf != NULL) {
+	marker m = marker_new(rt, getfull(rt, NULL), nproc);
+	while (m.wbuf != NULL) {
 		uintptr_t obj;
-		if (wbuf->nobj == 0) {
+		if (m.wbuf->nobj == 0) {
 			if (n == 0) {
-				wbuf = getfull(rt, wbuf);
-				if (wbuf != NULL && wbuf->nobj == 0)
+				m.wbuf = getfull(rt, m.wbuf);
+				if (m.wbuf != NULL && m.wbuf->nobj == 0)
 					throw(rt, "runtime:scanblock getfull returns empty buffer");
 				continue;
 			}
@@ -407,10 +433,10 @@ static void drain(struct gcrt_runtime *rt, uint32_t nproc)
 			head = (head + 1) % PrefetchN;
 			n--;
 		} else {
-			if (nproc > 1 && wbuf->nobj > 4 &&
+			if (nproc > 1 && m.wbuf->nobj > 4 &&
 			    ATOMIC_LOAD(rt, "drain.nwait", &w->nwait) > 0 && lfstackempty(rt, &w->full))
-				wbuf = handoff(rt, wbuf);
-			uintptr_t next = wbuf->obj[--wbuf->nobj];
+				m.wbuf = handoff(rt, m.wbuf);
+			uintptr_t next = m.wbuf->obj[--m.wbuf->nobj];
 			__builtin_prefetch((void *)next);
 			if (n < PrefetchN) {
 				ring[(head + n++) % PrefetchN] = next;
@@ -420,7 +446,7 @@ static void drain(struct gcrt_runtime *rt, uint32_t nproc)
 			ring[head] = next;
 			head = (head + 1) % PrefetchN;
 		}
-		wbuf = scanobject(rt, obj, wbuf, nproc);
+		scanobject(&m, obj);
 	}
 }
 
@@ -459,27 +485,23 @@ static void specials_each(struct gcrt_runtime *rt, void (*fn)(struct gcrt_runtim
 	}
 }
 
-typedef struct markctx {
-	workbuf *wbuf;
-	uint32_t nproc;
-} markctx;
-
 static void markfinobj(struct gcrt_runtime *rt, void *obj, void *ctx)
 {
-	markctx *mc = ctx;
-	mc->wbuf = markptr(rt, (uintptr_t)obj, mc->wbuf, mc->nproc);
+	(void)rt;
+	markptr(ctx, (uintptr_t)obj);
 }
 
 static void scanspecialobj(struct gcrt_runtime *rt, uintptr_t obj, void *ctx)
 {
-	markctx *mc = ctx;
-	mc->wbuf = scanobject(rt, obj, mc->wbuf, mc->nproc);
+	(void)rt;
+	scanobject(ctx, obj);
 }
 
 /* Grey what gp's frames and saved context point to; gp is claimed
  * (Gscan bit held by us) and stopped. */
-static workbuf *scanframes(struct gcrt_runtime *rt, G *gp, workbuf *wbuf, uint32_t nproc)
+static void scanframes(marker *m, G *gp)
 {
+	struct gcrt_runtime *rt = m->rt;
 	uint32_t st = readgstatus(rt, gp);
 	if (!(st & Gscan))
 		throw(rt, "scanstack - bad status: no scan bit");
@@ -495,11 +517,11 @@ static workbuf *scanframes(struct gcrt_runtime *rt, G *gp, workbuf *wbuf, uint32
 		const framedesc *d = framedesc_get(rt, hdr->desc);
 		if (d == NULL)
 			throw(rt, "missing stackmap");
-		wbuf = scanblock(rt, fp + sizeof *hdr, d->bitmap, d->nslots, wbuf, nproc);
+		scanblock(m, fp + sizeof *hdr, d->bitmap, d->nslots);
 		fp = hdr->callerfp;
 	}
-	wbuf = markptr(rt, gp->sched.ctxt, wbuf, nproc);
-	return markptr(rt, gp->sched.param, wbuf, nproc);
+	markptr(m, gp->sched.ctxt);
+	markptr(m, gp->sched.param);
 }
 
 /* The phase's stack work for gp, called by gcphasework with gp claimed
@@ -513,9 +535,9 @@ void scanstack(struct gcrt_runtime *rt, G *gp)
 {
 	uint32_t phase = ATOMIC_LOAD(rt, "scanstack.phase", &rt->gc.phase);
 	uint32_t nproc = phase == GCscan ? 2 : ATOMIC_LOAD(rt, "scanstack.nproc", &rt->work.nproc);
-	workbuf *wbuf = getpartialorempty(rt);
-	wbuf = scanframes(rt, gp, wbuf, nproc);
-	putpartial(rt, wbuf);
+	marker m = marker_new(rt, getpartialorempty(rt), nproc);
+	scanframes(&m, gp);
+	putpartial(rt, m.wbuf);
 }
 
 static bool stoppedstatus(uint32_t st)
@@ -560,31 +582,30 @@ void markroot(parfor *desc, uint32_t i)
 	struct gcrt_runtime *rt = desc->rt;
 	struct gcstate *gc = &rt->gc;
 	int scanphase = ATOMIC_LOAD(rt, "markroot.phase", &gc->phase) == GCscan;
-	markctx mc = {getpartialorempty(rt),
-		      scanphase ? 2 : ATOMIC_LOAD(rt, "markroot.nproc", &rt->work.nproc)};
+	marker m = marker_new(rt, getpartialorempty(rt),
+			      scanphase ? 2 : ATOMIC_LOAD(rt, "markroot.nproc", &rt->work.nproc));
 	switch (i) {
 	case RootData:
 		LOCK(rt, &gc->rootlock, "gc.rootlock");
 		for (uint32_t k = 0; k < gc->nroots; k++)
-			mc.wbuf = scanblock(rt, gc->roots[k].base, gc->roots[k].mask, gc->roots[k].nbits,
-					    mc.wbuf, mc.nproc);
+			scanblock(&m, gc->roots[k].base, gc->roots[k].mask, gc->roots[k].nbits);
 		UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
 		break;
 	case RootPins:
 		LOCK(rt, &gc->rootlock, "gc.rootlock");
 		for (uint32_t k = 0; k < gc->pinscap; k++)
 			if (gc->pins[k].obj != 0)
-				mc.wbuf = markptr(rt, gc->pins[k].obj, mc.wbuf, mc.nproc);
+				markptr(&m, gc->pins[k].obj);
 		UNLOCK(rt, &gc->rootlock, "gc.rootunlock");
 		break;
 	case RootFinalizers:
-		finq_scan(rt, markfinobj, &mc);
+		finq_scan(rt, markfinobj, &m);
 		break;
 	case RootSpans:
 		/* Spans change state while the world runs: only the stopped
 		 * world's mark checks them and scans finalizer referents. */
 		if (!scanphase)
-			specials_each(rt, scanspecialobj, &mc, 1);
+			specials_each(rt, scanspecialobj, &m, 1);
 		break;
 	case RootFlushCaches:
 		if (!scanphase)
@@ -595,7 +616,7 @@ void markroot(parfor *desc, uint32_t i)
 			throw(rt, "markroot: bad index");
 		markrootg(rt, gc->allgs[i - RootCount], scanphase);
 	}
-	putpartial(rt, mc.wbuf);
+	putpartial(rt, m.wbuf);
 }
 
 void gchelper_run(struct gcrt_runtime *rt, uint32_t id)
@@ -638,9 +659,9 @@ void gcmark(struct gcrt_runtime *rt, uint32_t nproc)
 /* The write barrier's shade: grey p's object (the world may be running). */
 void shade(struct gcrt_runtime *rt, void *p)
 {
-	workbuf *wbuf = getpartialorempty(rt);
-	wbuf = markptr(rt, (uintptr_t)p, wbuf, 2);
-	putpartial(rt, wbuf);
+	marker m = marker_new(rt, getpartialorempty(rt), 2);
+	markptr(&m, (uintptr_t)p);
+	putpartial(rt, m.wbuf);
 }
 
 /* ---- checkmark ---- */
@@ -654,8 +675,9 @@ typedef struct checkctx {
 static void checkpush(struct gcrt_runtime *rt, uintptr_t p, void *ctxp)
 {
 	checkctx *cc = ctxp;
-	mspan *s;
-	uintptr_t obj = findobject(rt, p, &s);
+	if (spanofheap(&rt->heap, p) == NULL)
+		return;
+	uintptr_t obj = (uintptr_t)objectstart(rt, (void *)p);
 	if (obj == 0)
 		return;
 	uintptr_t w = (obj - rt->heap.arena_start) / PtrSize;
@@ -681,7 +703,8 @@ static void checkpush(struct gcrt_runtime *rt, uintptr_t p, void *ctxp)
 static void checkscan(struct gcrt_runtime *rt, uintptr_t b, void *ctx)
 {
 	mheap *h = &rt->heap;
-	uintptr_t nw = objectsize(rt, b) / PtrSize;
+	const mspan *s = spanof(rt, (void *)b);
+	uintptr_t nw = (s->sizeclass == 0 ? s->limit - b : s->elemsize) / PtrSize;
 	for (uintptr_t i = 0; i < nw; i++) {
 		uint32_t nib = heapbits_get(h, (void *)(b + i * PtrSize));
 		if ((i > 0 && (nib & bitBoundary)) || ((nib >> 2) & BitsMask) == BitsDead)

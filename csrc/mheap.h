@@ -67,10 +67,13 @@ typedef struct special {
  * (links in central lists, incache), or by the mcache that caches the span
  * (freelist, ref) while incache.  types[] is read by any thread. */
 typedef struct mspan {
+	/* The first cache line holds what a marker reads for every pointer
+	 * (start, limit, state, sizeclass, elemsize). */
 	struct mspan *next, *prev; /* in a heap free list or a central list */
 	uintptr_t start;           /* first page number (address >> PageShift) */
+	uintptr_t limit;           /* end of object data */
 	uintptr_t npages;
-	mlink *freelist;           /* free objects (small spans) */
+	uintptr_t elemsize;        /* class size, or npages<<PageShift for large */
 	_Atomic uint32_t sweepgen; /* see mheap.sweepgen */
 	uint16_t ref;              /* allocated objects */
 	uint8_t sizeclass;         /* 0 = one large object */
@@ -78,12 +81,11 @@ typedef struct mspan {
 	_Atomic uint8_t state;     /* MSpan*; written under the heap lock, read by parallel markers (RootSpans) while helpers allocate stack spans */
 	uint8_t needzero;          /* memory must be zeroed before use */
 	uint32_t sweptgen;         /* heap sweepgen of its last sweep (at most once a cycle) */
-	uintptr_t elemsize;        /* class size, or npages<<PageShift for large */
+	mlink *freelist;           /* free objects (small spans) */
 	uintptr_t nelems;          /* object slots */
 	uint32_t divmul;           /* slot = (off * divmul) >> 32 for off < span size */
 	int64_t unusedsince;
 	uintptr_t npreleased;
-	uintptr_t limit;           /* end of object data */
 	rtlock speciallock;
 	special *specials;
 	/* Type index (1-based, this runtime's table) of each slot, 0 = free.
@@ -242,11 +244,18 @@ int objectof(struct gcrt_runtime *rt, const void *p, void **base, mspan **sp, ui
 /* mbitmap.c */
 void markspan(struct gcrt_runtime *rt, const mspan *s);
 void unmarkspan(struct gcrt_runtime *rt, const mspan *s);
+/* The bitmap byte of the word at p, for a bitmap ending at arena_start
+ * (it grows down from there), and the shift of p's nibble in it. */
+static inline uint8_t *bitmap_byte(uint8_t *bitmap, uintptr_t arena_start, uintptr_t p,
+				   uint32_t *shift)
+{
+	uintptr_t off = (p - arena_start) / PtrSize;
+	*shift = (uint32_t)(off % wordsPerBitmapByte) * gcBits;
+	return bitmap - off / wordsPerBitmapByte - 1;
+}
 static inline uint8_t *heapbits_byte(const mheap *h, const void *p, uint32_t *shift)
 {
-	uintptr_t off = ((uintptr_t)p - h->arena_start) / PtrSize;
-	*shift = (uint32_t)(off % wordsPerBitmapByte) * gcBits;
-	return h->bitmap - off / wordsPerBitmapByte - 1;
+	return bitmap_byte(h->bitmap, h->arena_start, (uintptr_t)p, shift);
 }
 
 /* Copy type ti's nibbles over the object at v (elemsize bytes), Dead
