@@ -66,6 +66,28 @@ static int largealloc(struct gcrt_runtime *rt, const typeinfo *ti, uint16_t idx,
 	return GCRT_OK;
 }
 
+/* memset(v, 0, n), with the small classes as constant-size stores (a
+ * call to memset costs more than zeroing 32 bytes). */
+static inline void zeroobject(void *v, uintptr_t n)
+{
+	switch (n) {
+	case 16:
+		memset(v, 0, 16);
+		break;
+	case 32:
+		memset(v, 0, 32);
+		break;
+	case 48:
+		memset(v, 0, 48);
+		break;
+	case 64:
+		memset(v, 0, 64);
+		break;
+	default:
+		memset(v, 0, n);
+	}
+}
+
 int mallocgc(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
 {
 	if (out == NULL)
@@ -91,7 +113,7 @@ int mallocgc(struct gcrt_runtime *rt, mcache *c, gcrt_type t, void **out)
 	s->freelist = v->next;
 	s->ref++;
 	if (s->needzero)
-		memset(v, 0, s->elemsize);
+		zeroobject(v, s->elemsize);
 	else
 		v->next = NULL;
 	uintptr_t slot = (((uintptr_t)v - (s->start << PageShift)) * s->divmul) >> 32;

@@ -16,20 +16,10 @@
 #include "runtime.h"
 #include "mutants.h"
 
-static bool greying(uint32_t phase)
-{
-	return phase == GCscan || phase == GCmark || phase == GCmarktermination;
-}
-
-bool wbneeded(struct gcrt_runtime *rt)
-{
-	return greying(ATOMIC_LOAD(rt, "markwb.needed.phase", &rt->gc.phase));
-}
-
 void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr)
 {
 	uint32_t phase = ATOMIC_LOAD(rt, "markwb.phase", &rt->gc.phase);
-	if (ptr != NULL && greying(phase) && !MUTANT(rt, M_WB_OFF))
+	if (ptr != NULL && gcphase_greying(phase) && !MUTANT(rt, M_WB_OFF))
 		shade(rt, ptr);
 	ATOMIC_STORE(rt, "markwb.store", slot, ptr);
 }

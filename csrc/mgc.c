@@ -207,14 +207,6 @@ void gcpace_free(struct gcrt_runtime *rt, uint64_t bytes)
 
 static int gogc(struct gcrt_runtime *rt, int force, int eager);
 
-bool gcdue(struct gcrt_runtime *rt)
-{
-	struct gcstate *gc = &rt->gc;
-	return ATOMIC_LOAD(rt, "gc.poll.pending", &gc->pending) &&
-	       (ATOMIC_LOAD(rt, "gc.poll.opts", &gc->opts) & GCOptEnable) &&
-	       ATOMIC_LOAD(rt, "gc.poll.percent", &gc->gcpercent) >= 0;
-}
-
 void gcpoll(struct gcrt_runtime *rt)
 {
 	if (gcdue(rt))

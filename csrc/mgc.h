@@ -9,6 +9,7 @@
 #define GCRT_MGC_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Phases (the dev.garbage order). */
@@ -21,6 +22,13 @@ enum {
 	GCmarktermination = 5,
 	GCsweep = 6,
 };
+
+/* Whether a collection in phase greys with the world running, so that
+ * pointer stores must shade (the write barrier's test). */
+static inline bool gcphase_greying(uint32_t phase)
+{
+	return phase == GCscan || phase == GCmark || phase == GCmarktermination;
+}
 
 /* Root indices of markroot. */
 enum {
@@ -192,9 +200,8 @@ void world_start(struct gcrt_runtime *rt);
  * holds no P. */
 int gcollect(struct gcrt_runtime *rt);
 /* A collection if pacing asks for one (called before allocating, holding
- * no P); gcdue says whether gcpoll would collect. */
+ * no P; gcdue in runtime.h says whether it would collect). */
 void gcpoll(struct gcrt_runtime *rt);
-bool gcdue(struct gcrt_runtime *rt);
 /* Pacing: an allocation slow path (may set pending), a swept free. */
 void gcpace_alloc(struct gcrt_runtime *rt);
 void gcpace_free(struct gcrt_runtime *rt, uint64_t bytes);

@@ -307,8 +307,6 @@ gcrt_type type_handle(const mheap *h, uint32_t index);
 
 /* mbarrier.c */
 void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr);
-/* Whether stores must shade: a collection greys with the world running. */
-bool wbneeded(struct gcrt_runtime *rt);
 
 /* Objects known to be allocated, with their types: a running host G's
  * last KnownObjs allocations, which no sweep can free before that G

@@ -1115,6 +1115,14 @@ static int g_alloc_syscall(struct gcrt_runtime *rt, G *g, gcrt_type t, void **ou
 	return rc;
 }
 
+/* Out of line, as g_poll_caught: gcrt_g_alloc's running path must keep
+ * its arguments in registers. */
+static __attribute__((noinline)) int g_alloc_syscall_caught(struct gcrt_runtime *rt, G *g,
+							    gcrt_type t, void **out)
+{
+	RETURN_CAUGHT(rt, g_alloc_syscall(rt, g, t, out));
+}
+
 GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out)
 {
 	int rc;
@@ -1123,5 +1131,5 @@ GCRT_API int gcrt_g_alloc(gcrt_g *g, gcrt_type t, void **out)
 		return rc;
 	if (st == Grunning)
 		return g_alloc_running(g->rt, g, t, out);
-	RETURN_CAUGHT(g->rt, g_alloc_syscall(g->rt, g, t, out));
+	return g_alloc_syscall_caught(g->rt, g, t, out);
 }

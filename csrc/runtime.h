@@ -180,6 +180,23 @@ static inline int rt_check(struct gcrt_runtime *rt)
 	return atomic_load(&rt->thr.failed) ? GCRT_EFAILED : GCRT_OK;
 }
 
+/* The polls of the allocation and store fast paths (inline: every
+ * allocation and pointer store runs them).  gcdue: whether gcpoll would
+ * collect.  wbneeded: whether stores must shade (mbarrier.c says when a
+ * caller may trust the answer). */
+static inline bool gcdue(struct gcrt_runtime *rt)
+{
+	struct gcstate *gc = &rt->gc;
+	return ATOMIC_LOAD(rt, "gc.poll.pending", &gc->pending) &&
+	       (ATOMIC_LOAD(rt, "gc.poll.opts", &gc->opts) & GCOptEnable) &&
+	       ATOMIC_LOAD(rt, "gc.poll.percent", &gc->gcpercent) >= 0;
+}
+
+static inline bool wbneeded(struct gcrt_runtime *rt)
+{
+	return gcphase_greying(ATOMIC_LOAD(rt, "markwb.needed.phase", &rt->gc.phase));
+}
+
 /* Piece lifecycle, called in this order by gcrt_new and reversed by
  * gcrt_destroy. */
 int mallocinit(struct gcrt_runtime *rt);
