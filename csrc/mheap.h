@@ -309,33 +309,38 @@ gcrt_type type_handle(const mheap *h, uint32_t index);
 void writebarrierptr(struct gcrt_runtime *rt, void *_Atomic *slot, void *ptr);
 
 /* Objects known to be allocated, with their types: a running host G's
- * last KnownObjs allocations, which no sweep can free before that G
- * enters a syscall (see proc.c).  A NULL obj is no entry.  A tree built
- * bottom-up stores its latest nodes into the newest one. */
-enum { KnownObjs = 4 };
+ * recent allocations, which no sweep can free before that G enters a
+ * syscall (see proc.c).  A direct-mapped cache indexed by address bits
+ * above the smallest object size, so a run of allocations up a span fills
+ * distinct entries: a tree built bottom-up or top-down stores into nodes
+ * a few dozen allocations old, which a ring of the last few would miss.
+ * A NULL obj is no entry. */
+enum { KnownObjs = 32 };
 typedef struct knownobjs {
 	const void *obj[KnownObjs];
 	const typeinfo *ti[KnownObjs];
-	uint32_t next; /* the entry the next allocation replaces */
 } knownobjs;
+
+static inline uint32_t knownslot(const void *p)
+{
+	return (uint32_t)((uintptr_t)p >> 4) % KnownObjs;
+}
 
 /* p's type if p is the base of one of k's objects, else NULL. */
 static inline const typeinfo *knowntype(const knownobjs *k, const void *p)
 {
 	if (k == NULL)
 		return NULL;
-	for (int j = 0; j < KnownObjs; j++)
-		if (k->obj[j] == p)
-			return k->ti[j];
-	return NULL;
+	uint32_t j = knownslot(p);
+	return k->obj[j] == p ? k->ti[j] : NULL;
 }
 
-/* Remember obj, of type ti, in place of k's oldest entry. */
+/* Remember obj, of type ti, in place of the entry it maps to. */
 static inline void knownput(knownobjs *k, const void *obj, const typeinfo *ti)
 {
-	k->obj[k->next] = obj;
-	k->ti[k->next] = ti;
-	k->next = (k->next + 1) % KnownObjs;
+	uint32_t j = knownslot(obj);
+	k->obj[j] = obj;
+	k->ti[j] = ti;
 }
 
 /* malloc.c: gcrt_write_ptr's checked store; counted says whether the

@@ -42,7 +42,7 @@
  * flag: the collector looks at mcaches only after every P is stopped) and
  * gcrt_g_write_ptr is a checked store through the write barrier (no
  * nmutators count, for the same reason).  The store looks its object and
- * value up in the heap, except the G's last few allocations (known):
+ * value up in the heap, except the G's recent allocations (known):
  * they came from spans its cache swept this cycle, and nothing frees
  * them before the sweep after the next mark, which needs this G's P, so
  * not before the G enters a syscall (which forgets them).  The G

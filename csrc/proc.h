@@ -70,7 +70,7 @@ struct gcrt_g {
 	gstack stack;
 	gobuf sched;
 	uintptr_t syscallsp;            /* nonzero while in a syscall */
-	knownobjs known;                /* host G: its last allocations while it runs;
+	knownobjs known;                /* host G: its recent allocations while it runs;
 					   cleared when it enters a syscall (proc.c) */
 
 	/* Scheduler fields, under sched.lock. */

@@ -1,6 +1,6 @@
 """The running host G's fast paths and the pacing floor (issue 7).
 
-A running host G's checked store trusts its last few allocations without
+A running host G's checked store trusts its recent allocations without
 a heap lookup: they must still be checked for range and kind, older
 objects must still be looked up, and all must be forgotten once the G
 has let a collection run (gcrt_g_leave), so a handle freed meanwhile is
