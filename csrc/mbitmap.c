@@ -55,11 +55,34 @@ void unmarkspan(struct gcrt_runtime *rt, const mspan *s)
 	clearbits(&rt->heap, s->start << PageShift, s->npages << PageShift);
 }
 
+/* markspan for a class whose objects each take k = elemsize/16 bitmap
+ * bytes, k dividing 8, and fill the span exactly: the span's bitmap is a
+ * repeat of 8 bytes, written a word at a time over the old contents.  In
+ * ascending addresses an object's bytes run from its last word pair to
+ * its first, so the boundary byte ends each group of k. */
+static bool markspan_repeat(mheap *h, const mspan *s, uintptr_t base, uintptr_t n)
+{
+	uintptr_t k = s->elemsize / (PtrSize * wordsPerBitmapByte);
+	if (s->elemsize % (PtrSize * wordsPerBitmapByte) != 0 || k == 0 || 8 % k != 0 ||
+	    s->nelems * s->elemsize != n)
+		return false;
+	uint8_t pat[8] = {0};
+	for (uintptr_t j = k - 1; j < 8; j += k)
+		pat[j] = bitBoundary | BitsDead << 2;
+	uint32_t shift;
+	uint8_t *lo = heapbits_byte(h, (void *)(base + n - 2 * PtrSize), &shift);
+	for (uintptr_t i = 0; i < n / (PtrSize * wordsPerBitmapByte); i += 8)
+		memcpy(lo + i, pat, 8);
+	return true;
+}
+
 void markspan(struct gcrt_runtime *rt, const mspan *s)
 {
 	mheap *h = &rt->heap;
 	uintptr_t base = s->start << PageShift, n = s->npages << PageShift;
 	uint32_t shift;
+	if (s->sizeclass != 0 && markspan_repeat(h, s, base, n))
+		return;
 	unmarkspan(rt, s);
 	if (s->sizeclass == 0) {
 		*heapbits_byte(h, (void *)base, &shift) = bitBoundary | BitsDead << 2;
