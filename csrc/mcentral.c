@@ -161,6 +161,19 @@ void mcentral_uncachespan(struct gcrt_runtime *rt, mcentral *c, mspan *s)
 
 /* Give n freed objects [head..end] back to s (MCentral_FreeSpan) and
  * publish s as swept; an empty span goes back to the heap (returns 1). */
+/* Give s, swept and now empty, back to the heap; called holding c's lock,
+ * which it releases. */
+static int releasespan(struct gcrt_runtime *rt, mcentral *c, mspan *s)
+{
+	clist_remove(s);
+	s->freelist = NULL;
+	UNLOCK(rt, &c->lock, "mcentral.unlock");
+	s->needzero = 1;
+	unmarkspan(rt, s);
+	mheap_free(rt, s);
+	return 1;
+}
+
 int mcentral_freespan(struct gcrt_runtime *rt, mcentral *c, mspan *s, uintptr_t n, mlink *head,
 		      mlink *end, int preserve)
 {
@@ -192,13 +205,19 @@ int mcentral_freespan(struct gcrt_runtime *rt, mcentral *c, mspan *s, uintptr_t 
 		UNLOCK(rt, &c->lock, "mcentral.unlock");
 		return 0;
 	}
-	clist_remove(s);
-	s->freelist = NULL;
-	UNLOCK(rt, &c->lock, "mcentral.unlock");
-	s->needzero = 1;
-	unmarkspan(rt, s);
-	mheap_free(rt, s);
-	return 1;
+	return releasespan(rt, c, s);
+}
+
+int mcentral_freeall(struct gcrt_runtime *rt, mcentral *c, mspan *s, uintptr_t n)
+{
+	if (s->incache)
+		throw(rt, "freespan into cached span");
+	if (n != s->ref)
+		throw(rt, "MCentral_FreeSpan: freed more objects than allocated");
+	s->ref = 0;
+	LOCK(rt, &c->lock, "mcentral.lock");
+	ATOMIC_STORE(rt, "sweep.store_sweepgen", &s->sweepgen, atomic_load(&rt->heap.sweepgen));
+	return releasespan(rt, c, s);
 }
 
 static int capclass(uintptr_t n, uintptr_t *cap)

@@ -508,7 +508,7 @@ GCRT_API int gcrt_gc_options(gcrt_runtime *rt, uint32_t opts, uint32_t *old)
 	if (rc != GCRT_OK)
 		return rc;
 	if (opts & ~(uint32_t)(GCRT_GC_ENABLE | GCRT_GC_GCTRACE | GCRT_GC_CHECKMARK | GCRT_GC_STW |
-			       GCRT_GC_TRACE))
+			       GCRT_GC_TRACE | GCRT_GC_CLOBBERFREE))
 		return GCRT_EINVAL;
 	uint32_t prev = ATOMIC_XCHG(rt, "gc.opts.set", &rt->gc.opts, opts);
 	if (old != NULL)
@@ -570,11 +570,16 @@ GCRT_API int gcrt_test_gc_markhook(gcrt_runtime *rt, void (*fn)(gcrt_runtime *, 
 
 /* ---- lifecycle ---- */
 
-static int envgctrace(void)
+/* Whether PYGCRT_DEBUG (a comma-separated list, Go's GODEBUG form)
+ * sets name=N with N > 0. */
+static int envdebug(const char *name)
 {
 	const char *d = getenv("PYGCRT_DEBUG");
-	const char *p = d != NULL ? strstr(d, "gctrace=") : NULL;
-	return p != NULL && atoi(p + strlen("gctrace=")) > 0;
+	size_t n = strlen(name);
+	for (const char *p = d; p != NULL && *p != '\0'; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && p[n] == '=')
+			return atoi(p + n + 1) > 0;
+	return 0;
 }
 
 void gcinit(struct gcrt_runtime *rt)
@@ -592,7 +597,8 @@ void gcinit(struct gcrt_runtime *rt)
 	atomic_store(&gc->sweepdone, 1);
 	atomic_store(&gc->gcpercent, rt->cfg.gogc);
 	atomic_store(&gc->next_gc, rt->cfg.heap_minimum);
-	atomic_store(&gc->opts, envgctrace() ? GCOptGctrace : 0);
+	atomic_store(&gc->opts, (envdebug("gctrace") ? GCOptGctrace : 0) |
+					(envdebug("clobberfree") ? GCOptClobberfree : 0));
 }
 
 void gcfini(struct gcrt_runtime *rt)

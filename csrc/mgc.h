@@ -47,6 +47,7 @@ enum {
 	GCOptCheckmark = GCRT_GC_CHECKMARK, /* verify every mark from the roots */
 	GCOptStw = GCRT_GC_STW,             /* plain stop-the-world cycle (no gcscan_m) */
 	GCOptTrace = GCRT_GC_TRACE,         /* record phase events (Chrome trace) */
+	GCOptClobberfree = GCRT_GC_CLOBBERFREE, /* poison freed memory whole */
 };
 
 /* A registered global region: nbits words from base, mask 2 bits a word

@@ -13,12 +13,17 @@
  * allocated, unmarked objects are freed.  An unmarked object with a
  * finalizer special has its finalizer queued and is marked instead: it
  * survives this cycle.  Freed small objects get type index 0, their
- * nibble reset to boundary+BitsDead, their memory poisoned
- * (0xdeaddeaddeaddead in every word but the free-list link; malloc zeroes
- * the slot because the span now needs zeroing) and go to the span's free
- * list through mcentral_freespan, which returns an empty span to the
- * heap.  A dead large object's span is poisoned, its bits cleared, and
- * freed.  Each span is swept at most once per cycle (checked: sweptgen).
+ * nibble reset to boundary+BitsDead, Go 1.4's 0xdeaddeaddeaddead marker
+ * in their second word (with GCRT_GC_CLOBBERFREE: in every word but the
+ * free-list link; malloc zeroes the slot because the span now needs
+ * zeroing) and go to the span's free list through mcentral_freespan,
+ * which returns an empty span to the heap.  A span that no cache waits
+ * for and whose allocated objects all died is not chained at all
+ * (sweepdead): a bitmap pass finds it, and it goes back to the heap
+ * without a store into its objects (poisoned whole with clobberfree).  A
+ * dead large object's span has its bits cleared and is freed (poisoned
+ * with clobberfree).  Each span is swept at most once per cycle
+ * (checked: sweptgen).
  *
  * Sweepers: the background sweeper thread (parks on a note when all is
  * swept), mcentral_cachespan (lazy, before caching a span), mheap_reclaim
@@ -98,10 +103,27 @@ uintptr_t sweepone(struct gcrt_runtime *rt)
 	}
 }
 
+static bool clobberfree(struct gcrt_runtime *rt)
+{
+	return atomic_load_explicit(&rt->gc.opts, memory_order_relaxed) & GCOptClobberfree;
+}
+
+/* Fill words [from, n/8) of [v, v+n) with POISON. */
 static void poison(uintptr_t v, uintptr_t n, uintptr_t from)
 {
 	for (uintptr_t i = from; i < n / PtrSize; i++)
 		((uint64_t *)v)[i] = POISON;
+}
+
+/* A freed small object of size bytes at p, whose first word will be its
+ * free-list link: poisoned whole with clobberfree, else Go 1.4's marker
+ * in its second word when it has more than two. */
+static void poisonobject(uintptr_t p, uintptr_t size, bool clobber)
+{
+	if (clobber)
+		poison(p, size, 1);
+	else if (size > 2 * PtrSize)
+		((uint64_t *)p)[1] = POISON;
 }
 
 static void freespecials(struct gcrt_runtime *rt, mspan *s)
@@ -132,7 +154,8 @@ static int sweeplarge(struct gcrt_runtime *rt, mspan *s, uint32_t sg)
 		return 0;
 	}
 	atomic_store_explicit(&s->type1, 0, memory_order_release);
-	poison(base, s->limit - base, 0);
+	if (clobberfree(rt))
+		poison(base, s->limit - base, 0);
 	unmarkspan(rt, s);
 	s->needzero = 1;
 	(void)ATOMIC_XADD(rt, "sweep.largefree", &gc->largefree, s->elemsize);
@@ -142,6 +165,46 @@ static int sweeplarge(struct gcrt_runtime *rt, mspan *s, uint32_t sg)
 	ATOMIC_STORE(rt, "sweep.store_sweepgen", &s->sweepgen, sg);
 	mheap_free(rt, s);
 	return 1;
+}
+
+/* The allocated objects of small span s that the mark left unmarked (its
+ * free slots are marked by now). */
+static uintptr_t countdead(const mheap *h, const mspan *s)
+{
+	uintptr_t base = s->start << PageShift, n = 0;
+	for (uintptr_t i = 0; i < s->nelems; i++) {
+		uint32_t shift;
+		const _Atomic uint8_t *bp =
+			(const _Atomic uint8_t *)heapbits_byte(h, (void *)(base + i * s->elemsize), &shift);
+		n += !((atomic_load_explicit(bp, memory_order_relaxed) >> shift) & bitMarked);
+	}
+	return n;
+}
+
+/* nfree small objects of s freed: the accounting of both sweeps below. */
+static void countfreed(struct gcrt_runtime *rt, mspan *s, uintptr_t nfree)
+{
+	struct gcstate *gc = &rt->gc;
+	s->needzero = 1;
+	(void)ATOMIC_XADD(rt, "sweep.nsmallfree", &gc->nsmallfree[s->sizeclass], nfree);
+	(void)ATOMIC_XADD(rt, "sweep.heap_live", &gc->heap_live, -(uint64_t)(nfree * s->elemsize));
+	gcpace_free(rt, nfree * s->elemsize);
+}
+
+/* A small span none of whose nfree allocated objects survived, and which
+ * no cache waits for: its slots cleared (its memory poisoned whole with
+ * clobberfree) and given back to the heap, which is what chaining every
+ * object on a free list and mcentral_freespan would come to, without a
+ * store into each object. */
+static int sweepdead(struct gcrt_runtime *rt, mspan *s, uintptr_t nfree)
+{
+	uintptr_t base = s->start << PageShift;
+	for (uintptr_t i = 0; i < s->nelems; i++)
+		atomic_store_explicit(&s->types[i], 0, memory_order_release);
+	if (clobberfree(rt))
+		poison(base, s->limit - base, 0);
+	countfreed(rt, s, nfree);
+	return mcentral_freeall(rt, &rt->heap.central[s->sizeclass], s, nfree);
 }
 
 int mspan_sweep(struct gcrt_runtime *rt, mspan *s, int preserve)
@@ -165,9 +228,15 @@ int mspan_sweep(struct gcrt_runtime *rt, mspan *s, int preserve)
 			throw(rt, "can't preserve large span");
 		return sweeplarge(rt, s, sg);
 	}
+	if (!preserve) {
+		uintptr_t ndead = countdead(h, s);
+		if (ndead != 0 && ndead == s->ref)
+			return sweepdead(rt, s, ndead);
+	}
 	uintptr_t base = s->start << PageShift, size = s->elemsize;
 	mlink *head = NULL, *end = NULL;
 	uintptr_t nfree = 0;
+	bool clobber = clobberfree(rt);
 	for (uintptr_t i = 0; i < s->nelems; i++) {
 		uintptr_t p = base + i * size;
 		uint32_t shift;
@@ -182,7 +251,7 @@ int mspan_sweep(struct gcrt_runtime *rt, mspan *s, int preserve)
 		uint8_t nib = bitBoundary | BitsDead << 2;
 		atomic_store_explicit(bp, (uint8_t)((byte & ~(0xF << shift)) | nib << shift),
 				      memory_order_relaxed);
-		poison(p, size, 1);
+		poisonobject(p, size, clobber);
 		((mlink *)p)->next = NULL;
 		if (end == NULL)
 			head = (mlink *)p;
@@ -197,10 +266,7 @@ int mspan_sweep(struct gcrt_runtime *rt, mspan *s, int preserve)
 		ATOMIC_STORE(rt, "sweep.store_sweepgen", &s->sweepgen, sg);
 		return 0;
 	}
-	s->needzero = 1;
-	(void)ATOMIC_XADD(rt, "sweep.nsmallfree", &gc->nsmallfree[s->sizeclass], nfree);
-	(void)ATOMIC_XADD(rt, "sweep.heap_live", &gc->heap_live, -(uint64_t)(nfree * size));
-	gcpace_free(rt, nfree * size);
+	countfreed(rt, s, nfree);
 	return mcentral_freespan(rt, &h->central[s->sizeclass], s, nfree, head, end, preserve);
 }
 

@@ -224,6 +224,8 @@ mspan *mcentral_cachespan(struct gcrt_runtime *rt, mcentral *c);
 void mcentral_uncachespan(struct gcrt_runtime *rt, mcentral *c, mspan *s);
 int mcentral_freespan(struct gcrt_runtime *rt, mcentral *c, mspan *s, uintptr_t n, mlink *head,
 		      mlink *end, int preserve);
+/* Swept s lost all of its n allocated objects: back to the heap. */
+int mcentral_freeall(struct gcrt_runtime *rt, mcentral *c, mspan *s, uintptr_t n);
 /* Zeroed types[] arrays, recycled by capacity; under mheap.lock. */
 _Atomic uint16_t *typesalloc(struct gcrt_runtime *rt, uintptr_t n, uintptr_t *cap);
 void typesfree(struct gcrt_runtime *rt, _Atomic uint16_t *p, uintptr_t cap);

@@ -168,7 +168,7 @@ static int collsetup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	if (rc == GCRT_OK)
 		rc = program(rt, x, false, node, desc, &work);
 	if (rc == GCRT_OK)
-		rc = gcrt_gc_options(rt, GCRT_GC_CHECKMARK, NULL);
+		rc = gcrt_gc_options(rt, GCRT_GC_CHECKMARK | GCRT_GC_CLOBBERFREE, NULL);
 	if (rc == GCRT_OK)
 		rc = gcrt_vm_go(rt, coll, 1, &x->gs[0]);
 	if (rc == GCRT_OK && x->ngs > 1)

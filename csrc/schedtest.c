@@ -396,6 +396,8 @@ GCRT_API int gcrt_test_sched_run(const char *scenario, int32_t n_ms, const gcrt_
 	}
 	if (rc != GCRT_OK)
 		return rc;
+	/* freed memory poisoned: a scenario's canaries see a freed object */
+	(void)gcrt_gc_options(rt, GCRT_GC_CLOBBERFREE, NULL);
 	gcrt_schedrun *r = calloc(1, sizeof *r);
 	schedctl *c = NULL;
 	if (r != NULL && o->strategy != GCRT_SCHED_STRAT_FREE) {

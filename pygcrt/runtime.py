@@ -116,11 +116,13 @@ class Runtime:
         out = ffi.new("gcrt_runtime **")
         check(lib.gcrt_new(cfg, out), None, "gcrt_new")
         self._rt: Any = out[0]
-        # Collection by pacing is on for Python (handles pin their objects);
-        # the options already set (PYGCRT_DEBUG=gctrace=1) are kept.
+        # Collection by pacing is on for Python (handles pin their objects),
+        # and freed memory is poisoned (a stale read sees 0xdead...); the
+        # options already set (PYGCRT_DEBUG=gctrace=1) are kept.
         old = ffi.new("uint32_t *")
-        check(lib.gcrt_gc_options(self._rt, lib.GCRT_GC_ENABLE, old), self._rt, "gcrt_gc_options")
-        check(lib.gcrt_gc_options(self._rt, old[0] | lib.GCRT_GC_ENABLE, ffi.NULL), self._rt, "gcrt_gc_options")
+        on = lib.GCRT_GC_ENABLE | lib.GCRT_GC_CLOBBERFREE
+        check(lib.gcrt_gc_options(self._rt, on, old), self._rt, "gcrt_gc_options")
+        check(lib.gcrt_gc_options(self._rt, old[0] | on, ffi.NULL), self._rt, "gcrt_gc_options")
         self._types: dict[int, Type] = {}
         self._finalizers: dict[int, Callable[["Obj"], None]] = {}
         self._finids = itertools.count(1)
@@ -216,16 +218,19 @@ class Runtime:
         checkmark: bool = False,
         stw: bool = False,
         trace: bool = False,
+        clobberfree: bool = True,
     ) -> None:
         """Collection by pacing (enable, the default), gctrace lines on stderr, checkmark,
-        the plain stop-the-world cycle instead of the seed's (stw), and the
-        phase event trace (trace, read with :meth:`gc_trace`)."""
+        the plain stop-the-world cycle instead of the seed's (stw), the
+        phase event trace (trace, read with :meth:`gc_trace`), and freed
+        memory poisoned whole (clobberfree, the default in Python)."""
         opts = (
             (lib.GCRT_GC_ENABLE if enable else 0)
             | (lib.GCRT_GC_GCTRACE if gctrace else 0)
             | (lib.GCRT_GC_CHECKMARK if checkmark else 0)
             | (lib.GCRT_GC_STW if stw else 0)
             | (lib.GCRT_GC_TRACE if trace else 0)
+            | (lib.GCRT_GC_CLOBBERFREE if clobberfree else 0)
         )
         self._check(lib.gcrt_gc_options(self.ptr(), opts, ffi.NULL), "gcrt_gc_options")
 

@@ -44,6 +44,65 @@ def test_freed_objects_are_poisoned_and_reused_zeroed() -> None:
         assert rt.stats().nfree == 50
 
 
+def test_without_clobberfree_a_freed_object_gets_only_link_and_marker() -> None:
+    """Go 1.4's sweep: the free-list link in word 0, 0xdead... in word 1,
+    the rest of the object as it was; the survivors are not touched."""
+    with Runtime(on_throw="record") as rt:
+        rt.gc_options(clobberfree=False)
+        t = rt.type(64, [1])
+        objs = [rt.alloc(t) for _ in range(20)]
+        for k, o in enumerate(objs):
+            o.write(3, 100 + k)
+        keep = objs[::2]  # survivors in the same span: it is chained, not dropped
+        dead = {o.addr: 100 + k for k, o in enumerate(objs) if k % 2}
+        del objs, o
+        rt.gc()
+        for a, v in dead.items():
+            words = ffi.cast("uint64_t *", a)
+            assert int(words[1]) == POISON and int(words[3]) == v
+        assert [o.read(3) for o in keep] == [100 + 2 * k for k in range(10)]
+        assert rt.stats().nfree == 10
+
+
+def test_without_clobberfree_an_all_dead_span_is_not_written() -> None:
+    """A span whose objects all died goes back to the heap untouched."""
+    with Runtime(on_throw="record") as rt:
+        rt.gc_options(clobberfree=False)
+        t = rt.type(64, [1])
+        objs = [rt.alloc(t) for _ in range(20)]
+        for o in objs:
+            o.write(1, 11)
+            o.write(3, 33)
+        addrs = [o.addr for o in objs]
+        inuse = rt.stats().heap_inuse
+        del objs, o
+        rt.gc()
+        for a in addrs:
+            words = ffi.cast("uint64_t *", a)
+            assert (int(words[1]), int(words[3])) == (11, 33)
+        st = rt.stats()
+        assert st.nfree == 20 and st.heap_inuse < inuse
+        again = [rt.alloc(t) for _ in range(20)]
+        assert all(o.read(i) == 0 for o in again for i in range(8))
+
+
+def test_clobberfree_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """C's default is off; PYGCRT_DEBUG=clobberfree=1 turns it on, as Go's
+    GODEBUG does, and any other value or name leaves it off."""
+    for env, on in [(None, False), ("clobberfree=1", True), ("gctrace=0,clobberfree=1", True),
+                    ("clobberfree=0", False), ("xclobberfree=1", False)]:
+        if env is None:
+            monkeypatch.delenv("PYGCRT_DEBUG", raising=False)
+        else:
+            monkeypatch.setenv("PYGCRT_DEBUG", env)
+        out = ffi.new("gcrt_runtime **")
+        assert lib.gcrt_new(ffi.NULL, out) == 0
+        old = ffi.new("uint32_t *")
+        assert lib.gcrt_gc_options(out[0], 0, old) == 0
+        lib.gcrt_destroy(out[0])
+        assert bool(old[0] & lib.GCRT_GC_CLOBBERFREE) == on, env
+
+
 def test_large_objects_free_their_spans() -> None:
     with Runtime(on_throw="record") as rt:
         big = rt.type(100_000, [1])

@@ -311,6 +311,14 @@ GCRT_API int gcrt_vm_stats_read(gcrt_runtime *rt, gcrt_g *g, gcrt_vm_stats *out)
 #define GCRT_GC_CHECKMARK 4
 #define GCRT_GC_STW 8
 #define GCRT_GC_TRACE 16
+/* GCRT_GC_CLOBBERFREE (Go's GODEBUG=clobberfree): the sweep fills every
+ * word of a freed object but its free-list link with 0xdeaddeaddeaddead,
+ * and a freed span whole, so a stale pointer reads poison.  Without it a
+ * freed small object gets Go 1.4's marker in its second word (objects over
+ * two words) and a span whose objects all died is not written at all.  Off
+ * by default in C (also on with PYGCRT_DEBUG=clobberfree=1); the Python
+ * Runtime turns it on. */
+#define GCRT_GC_CLOBBERFREE 32
 typedef void (*gcrt_finalizer_fn)(gcrt_runtime *rt, void *obj, void *arg);
 GCRT_API int gcrt_gc(gcrt_runtime *rt);
 GCRT_API int gcrt_gc_options(gcrt_runtime *rt, uint32_t opts, uint32_t *old);

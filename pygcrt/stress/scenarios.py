@@ -113,8 +113,10 @@ def _sample_heap(rt: Any, c: Cycle, stop: threading.Event, numgc: int) -> None:
 
 
 def _gc_opts(o: Options) -> int:
-    """gcrt_gc_options bits: pacing on, the cycle --mode names, checkmark."""
-    return (lib.GCRT_GC_ENABLE | (lib.GCRT_GC_STW if o.mode == "stw" else 0)
+    """gcrt_gc_options bits: pacing on, freed memory poisoned, the cycle
+    --mode names, checkmark."""
+    return (lib.GCRT_GC_ENABLE | lib.GCRT_GC_CLOBBERFREE
+            | (lib.GCRT_GC_STW if o.mode == "stw" else 0)
             | (lib.GCRT_GC_CHECKMARK if o.checkmark else 0))
 
 

@@ -69,7 +69,12 @@ static inline gcrt_runtime *ctest_newrt(int nprocs, uint64_t arena_size)
 		cfg.arena_size = arena_size;
 	cfg.on_throw = GCRT_THROW_RECORD;
 	gcrt_runtime *rt = NULL;
-	return gcrt_new(&cfg, &rt) == GCRT_OK ? rt : NULL;
+	if (gcrt_new(&cfg, &rt) != GCRT_OK)
+		return NULL;
+	uint32_t opts; /* freed memory poisoned, PYGCRT_DEBUG's options kept */
+	(void)gcrt_gc_options(rt, 0, &opts);
+	(void)gcrt_gc_options(rt, opts | GCRT_GC_CLOBBERFREE, NULL);
+	return rt;
 }
 
 /* Run a scenario under the controller with options o: *outcome is its

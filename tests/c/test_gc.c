@@ -82,7 +82,7 @@ static void *collector(void *p)
 {
 	struct shared *sh = p;
 	for (int i = 0; atomic_load(&sh->running); i++) {
-		gcrt_gc_options(sh->rt, GCRT_GC_CHECKMARK | (i % 2 ? GCRT_GC_STW : 0), NULL);
+		gcrt_gc_options(sh->rt, GCRT_GC_CHECKMARK | GCRT_GC_CLOBBERFREE | (i % 2 ? GCRT_GC_STW : 0), NULL);
 		if (gcrt_gc(sh->rt) != GCRT_OK)
 			return NULL;
 		/* back-to-back collections would starve the mutators, which
@@ -191,7 +191,7 @@ TEST(pacing_collects_and_bounds_the_heap)
 	CHECK(rt != NULL);
 	gcrt_type t;
 	CHECK_EQ(gcrt_type_new(rt, 1024, NULL, 0, &t), GCRT_OK);
-	CHECK_EQ(gcrt_gc_options(rt, GCRT_GC_ENABLE, NULL), GCRT_OK);
+	CHECK_EQ(gcrt_gc_options(rt, GCRT_GC_ENABLE | GCRT_GC_CLOBBERFREE, NULL), GCRT_OK);
 	for (int i = 0; i < 50000; i++) {
 		void *o;
 		CHECK_EQ(gcrt_alloc(rt, t, &o), GCRT_OK);

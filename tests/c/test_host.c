@@ -308,7 +308,7 @@ TEST(running_host_batch)
 	static void *root[1];
 	uint8_t rootmask = 1;
 	CHECK_EQ(gcrt_root_add(rt, root, sizeof root, &rootmask, 1), GCRT_OK);
-	CHECK_EQ(gcrt_gc_options(rt, GCRT_GC_ENABLE, NULL), GCRT_OK);
+	CHECK_EQ(gcrt_gc_options(rt, GCRT_GC_ENABLE | GCRT_GC_CLOBBERFREE, NULL), GCRT_OK);
 	gcrt_g *g;
 	CHECK_EQ(gcrt_attach(rt, &g), GCRT_OK);
 	CHECK_EQ(gcrt_g_leave(g), GCRT_ESTATE);

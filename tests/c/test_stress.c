@@ -87,7 +87,7 @@ TEST(churn_with_collections_and_finalizers)
 {
 	gcrt_runtime *rt = ctest_newrt(2, (uint64_t)256 << 20);
 	CHECK(rt != NULL);
-	CHECK_EQ(gcrt_gc_options(rt, GCRT_GC_ENABLE | GCRT_GC_CHECKMARK, NULL), GCRT_OK);
+	CHECK_EQ(gcrt_gc_options(rt, GCRT_GC_ENABLE | GCRT_GC_CHECKMARK | GCRT_GC_CLOBBERFREE, NULL), GCRT_OK);
 	CHECK_EQ(gcrt_gc_percent(rt, 10, NULL), GCRT_OK); /* collect often */
 	static gcrt_stress_churn s;
 	static gcrt_stats st;
@@ -177,7 +177,8 @@ TEST(goroutines_grow_stacks_park_and_survive_collections)
 	for (int stw = 0; stw <= 1; stw++) {
 		gcrt_runtime *rt = ctest_newrt(2, (uint64_t)256 << 20);
 		CHECK(rt != NULL);
-		uint32_t opts = GCRT_GC_ENABLE | GCRT_GC_CHECKMARK | (stw ? GCRT_GC_STW : 0);
+		uint32_t opts = GCRT_GC_ENABLE | GCRT_GC_CHECKMARK | GCRT_GC_CLOBBERFREE |
+				(stw ? GCRT_GC_STW : 0);
 		CHECK_EQ(gcrt_gc_options(rt, opts, NULL), GCRT_OK);
 		if (gcrt_test_sched_nsites() > 0)
 			CHECK_EQ(gcrt_test_sched_mode(rt, 2, 5 + (uint64_t)stw, 10), GCRT_OK);
