@@ -454,13 +454,9 @@ static void preemptall(struct gcrt_runtime *rt)
 	}
 }
 
-/* The preemption branch of Go's newstack, at a safepoint of the running
- * G.  A scan request is served in place under the scan bit (the Dec 2014
- * fix of the seed's unlocked self-scan); any other request yields. */
-bool safepoint(struct gcrt_runtime *rt, G *gp)
+/* safepoint once the G has seen StackPreempt. */
+static bool preempted(struct gcrt_runtime *rt, G *gp)
 {
-	if (ATOMIC_LOAD(rt, "proc.safepoint.stackguard0", &gp->stackguard0) != StackPreempt)
-		return false;
 	if (ATOMIC_LOAD(rt, "proc.safepoint.preemptscan", &gp->preemptscan)) {
 		casgstatus(rt, gp, Grunning, Gwaiting);
 		while (!castogscanstatus(rt, gp, Gwaiting, Gscanwaiting))
@@ -480,6 +476,16 @@ bool safepoint(struct gcrt_runtime *rt, G *gp)
 		return false;
 	}
 	return true;
+}
+
+/* The preemption branch of Go's newstack, at a safepoint of the running
+ * G.  A scan request is served in place under the scan bit (the Dec 2014
+ * fix of the seed's unlocked self-scan); any other request yields. */
+bool safepoint(struct gcrt_runtime *rt, G *gp)
+{
+	if (ATOMIC_LOAD(rt, "proc.safepoint.stackguard0", &gp->stackguard0) != StackPreempt)
+		return false;
+	return preempted(rt, gp);
 }
 
 P *gp_p(struct gcrt_runtime *rt, G *gp)
@@ -860,12 +866,21 @@ static int runningcheck(G *g, bool host)
 	return GCRT_OK;
 }
 
+/* gcrt_safepoint's preemption, under a catcher, out of line: the poll
+ * that finds nothing pending must not pay for a setjmp. */
+static __attribute__((noinline)) int preempted_caught(struct gcrt_runtime *rt, G *g)
+{
+	RETURN_CAUGHT(rt, preempted(rt, g) ? 1 : 0);
+}
+
 GCRT_API int gcrt_safepoint(gcrt_g *g)
 {
 	int rc = runningcheck(g, true);
 	if (rc != GCRT_OK)
 		return rc;
-	RETURN_CAUGHT(g->rt, safepoint(g->rt, g) ? 1 : 0);
+	if (ATOMIC_LOAD(g->rt, "proc.safepoint.stackguard0", &g->stackguard0) != StackPreempt)
+		return 0;
+	return preempted_caught(g->rt, g);
 }
 
 GCRT_API int gcrt_entersyscall(gcrt_g *g)

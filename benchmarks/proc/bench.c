@@ -3,6 +3,8 @@
  *   syscall   ns per gcrt_entersyscall+gcrt_exitsyscall pair on the fast
  *             path (our P still Psyscall), vs a pthread mutex lock+unlock
  *             pair (the cost a locked hand-off would start from);
+ *   poll      ns per gcrt_safepoint with nothing pending, vs the same
+ *             indirect call as yield's baseline;
  *   yield     ns per goroutine step that yields (run queue round trip on
  *             one M), vs an indirect call of the same step function;
  *   stw       us per stop of the world (then a start and 200 us of
@@ -61,6 +63,16 @@ static int syscallstep(gcrt_g *g, void *arg)
 	return GCRT_STEP_EXIT;
 }
 
+static int pollstep(gcrt_g *g, void *arg)
+{
+	job *j = arg;
+	int64_t t0 = now();
+	for (long i = 0; i < j->iters; i++)
+		j->left += gcrt_safepoint(g); /* 0: nothing stops this runtime */
+	j->ns = now() - t0;
+	return GCRT_STEP_EXIT;
+}
+
 static int yieldstep(gcrt_g *g, void *arg)
 {
 	job *j = arg;
@@ -77,15 +89,30 @@ static int busystep(gcrt_g *g, void *arg)
 	return GCRT_STEP_EXIT;
 }
 
-static double syscall_ns(long iters)
+/* ns per iteration of a step that times its own loop on one M. */
+static double timedstep_ns(gcrt_stepfn step, long iters)
 {
 	gcrt_runtime *rt = newrt();
 	job j = {iters, 0, 0, NULL};
-	gcrt_go(rt, syscallstep, &j, NULL);
+	gcrt_go(rt, step, &j, NULL);
 	gcrt_start(rt, 1);
 	gcrt_wait(rt, 0);
 	gcrt_destroy(rt);
+	if (j.left != 0) {
+		fprintf(stderr, "a safepoint reported a stop nobody asked for\n");
+		exit(1);
+	}
 	return (double)j.ns / (double)iters;
+}
+
+static double syscall_ns(long iters)
+{
+	return timedstep_ns(syscallstep, iters);
+}
+
+static double poll_ns(long iters)
+{
+	return timedstep_ns(pollstep, iters);
 }
 
 static double mutex_ns(long iters)
@@ -169,6 +196,9 @@ int main(int argc, char **argv)
 	printf("syscall  enter+exit fast path %8.1f ns   mutex lock+unlock %8.1f ns   ratio %.2f\n",
 	       sc, mu, sc / mu);
 	double y = best(yield_ns, iters, reps), c = best(call_ns, iters, reps);
+	double pl = best(poll_ns, iters, reps);
+	printf("poll     gcrt_safepoint       %8.1f ns   indirect call     %8.1f ns   ratio %.1f\n", pl,
+	       c, pl / c);
 	printf("yield    step via run queue   %8.1f ns   indirect call     %8.1f ns   ratio %.1f\n", y,
 	       c, y / c);
 	double busy = 0, idle = 0;
