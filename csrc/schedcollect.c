@@ -331,16 +331,8 @@ static void collteardown(struct gcrt_runtime *rt, void *vctx)
 	note_destroy(&((struct collctx *)vctx)->tick);
 }
 
-SCHED_SCENARIO(collect) = {
-    .name = "collect",
-    .doc = "goroutines allocate, link and move pointers while one runs a whole collection "
-	   "(params: rounds, G0's rounds before its GC, goroutines)",
-    .min_ms = 2,
-    .max_ms = 3,
-    .mutants = (const char *const[]){"stopg_blind_store", "scan_miss", NULL},
-    .ctxsize = sizeof(struct collctx),
-    .setup = collsetup,
-    .body = collbody,
-    .check = collcheck,
-    .teardown = collteardown,
-};
+SCHED_SCENARIO_DEF(collect, 2, 3, struct collctx,
+		   SCENARIO_MUTANTS("stopg_blind_store", "scan_miss"),
+		   collsetup, collbody, collcheck, collteardown,
+		   "goroutines allocate, link and move pointers while one runs a whole collection "
+		   "(params: rounds, G0's rounds before its GC, goroutines)");

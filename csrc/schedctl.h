@@ -8,14 +8,11 @@
  *     static int mysetup(struct gcrt_runtime *rt, void *ctx, const schedparams *p);
  *     static void mybody(struct gcrt_runtime *rt, void *ctx, int m);
  *     static const char *mycheck(struct gcrt_runtime *rt, void *ctx, char *buf, size_t n);
- *     SCHED_SCENARIO(lfstack) = {
- *         .name = "lfstack", .doc = "...", .min_ms = 2, .max_ms = 3,
- *         .mutants = (const char *const[]){"lf_aba", NULL},
- *         .ctxsize = sizeof(struct lfctx),
- *         .setup = mysetup, .body = mybody, .check = mycheck,
- *     };
+ *     SCHED_SCENARIO_DEF(lfstack, 2, 3, struct lfctx, SCENARIO_MUTANTS("lf_aba"),
+ *                        mysetup, mybody, mycheck, NULL, "...");
  *
- * The descriptor lands in ELF section gcrt_scn, so no central table is
+ * (the descriptor is named after its identifier; check and teardown may be
+ * NULL).  The descriptor lands in ELF section gcrt_scn, so no central table is
  * edited.  setup runs on the calling thread before the Ms start (its points
  * are not scheduled), body(m) is the program of M m (0..n_ms-1), check runs
  * after every M is done and returns NULL or a message (the oracle).
@@ -58,6 +55,23 @@ typedef struct sched_scenario {
 #define SCHED_SCENARIO(ident)                                                                    \
 	const sched_scenario scn_##ident                                                         \
 	    __attribute__((section("gcrt_scn"), used, aligned(8)))
+
+/* A NULL-terminated mutant list for a descriptor. */
+#define SCENARIO_MUTANTS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* Defines scenario ident (its name is #ident) with every descriptor field. */
+#define SCHED_SCENARIO_DEF(ident, msmin, msmax, ctxtype, muts, fsetup, fbody, fcheck, fteardown,  \
+			   docstr)                                                               \
+	SCHED_SCENARIO(ident) = {.name = #ident,                                                  \
+				 .doc = docstr,                                                   \
+				 .min_ms = msmin,                                                 \
+				 .max_ms = msmax,                                                 \
+				 .mutants = muts,                                                 \
+				 .ctxsize = sizeof(ctxtype),                                      \
+				 .setup = fsetup,                                                 \
+				 .body = fbody,                                                   \
+				 .check = fcheck,                                                 \
+				 .teardown = fteardown}
 
 /* M states in controlled mode. */
 enum { MsRunnable, MsYielded, MsBlocked, MsDone };

@@ -298,17 +298,10 @@ static const char *sweepcheck(struct gcrt_runtime *rt, void *vctx, char *buf, si
 	return NULL;
 }
 
-SCHED_SCENARIO(sweep) = {
-    .name = "sweep",
-    .doc = "background, lazy and EnsureSwept sweepers race over spans at h-2 (params: spans, seed)",
-    .min_ms = 2,
-    .max_ms = 3,
-    .mutants = (const char *const[]){"sweep_double", "finishsweep_nowait", NULL},
-    .ctxsize = sizeof(struct sweepctx),
-    .setup = sweepsetup,
-    .body = sweepbody,
-    .check = sweepcheck,
-};
+SCHED_SCENARIO_DEF(sweep, 2, 3, struct sweepctx,
+		   SCENARIO_MUTANTS("sweep_double", "finishsweep_nowait"),
+		   sweepsetup, sweepbody, sweepcheck, NULL,
+		   "background, lazy and EnsureSwept sweepers race over spans at h-2 (params: spans, seed)");
 
 /* ---- sweepstop ---- */
 
@@ -427,17 +420,9 @@ static const char *stopcheck(struct gcrt_runtime *rt, void *vctx, char *buf, siz
 	return NULL;
 }
 
-SCHED_SCENARIO(sweepstop) = {
-    .name = "sweepstop",
-    .doc = "the background sweeper frees spans while a collection stops the world and sweeps the next generation (params: small spans, large objects)",
-    .min_ms = 2,
-    .max_ms = 2,
-    .mutants = (const char *const[]){"bgsweep_nostop", NULL},
-    .ctxsize = sizeof(struct stopctx),
-    .setup = stopsetup,
-    .body = stopbody,
-    .check = stopcheck,
-};
+SCHED_SCENARIO_DEF(sweepstop, 2, 2, struct stopctx, SCENARIO_MUTANTS("bgsweep_nostop"),
+		   stopsetup, stopbody, stopcheck, NULL,
+		   "the background sweeper frees spans while a collection stops the world and sweeps the next generation (params: small spans, large objects)");
 
 /* ---- wbscan ---- */
 
@@ -568,17 +553,9 @@ static const char *wbcheck(struct gcrt_runtime *rt, void *vctx, char *buf, size_
 	return NULL;
 }
 
-SCHED_SCENARIO(wbscan) = {
-    .name = "wbscan",
-    .doc = "two markers mark concurrently while a mutator moves pointers through the write barrier (params: K, gate)",
-    .min_ms = 3,
-    .max_ms = 3,
-    .mutants = (const char *const[]){"wb_off", "markbit_nonatomic", NULL},
-    .ctxsize = sizeof(struct wbctx),
-    .setup = wbsetup,
-    .body = wbbody,
-    .check = wbcheck,
-};
+SCHED_SCENARIO_DEF(wbscan, 3, 3, struct wbctx, SCENARIO_MUTANTS("wb_off", "markbit_nonatomic"),
+		   wbsetup, wbbody, wbcheck, NULL,
+		   "two markers mark concurrently while a mutator moves pointers through the write barrier (params: K, gate)");
 
 /* ---- markbits ---- */
 
@@ -627,13 +604,6 @@ static void mbbody(struct gcrt_runtime *rt, void *vctx, int m)
 			throwf(rt, "markbits: O[%d] (greyed by M%d) is unmarked", i, i % 2);
 }
 
-SCHED_SCENARIO(markbits) = {
-    .name = "markbits",
-    .doc = "two markers grey neighbouring objects whose mark bits share a bitmap byte (params: pairs)",
-    .min_ms = 2,
-    .max_ms = 2,
-    .mutants = (const char *const[]){"markbit_nonatomic", NULL},
-    .ctxsize = sizeof(struct mbctx),
-    .setup = mbsetup,
-    .body = mbbody,
-};
+SCHED_SCENARIO_DEF(markbits, 2, 2, struct mbctx, SCENARIO_MUTANTS("markbit_nonatomic"),
+		   mbsetup, mbbody, NULL, NULL,
+		   "two markers grey neighbouring objects whose mark bits share a bitmap byte (params: pairs)");

@@ -89,14 +89,6 @@ static const char *parkcheck(struct gcrt_runtime *rt, void *vctx, char *buf, siz
 	return NULL;
 }
 
-SCHED_SCENARIO(park) = {
-    .name = "park",
-    .doc = "a goroutine parks and is readied on a scheduler M (params: parks)",
-    .min_ms = 1,
-    .max_ms = 1,
-    .mutants = (const char *const[]){"park_no_recheck", NULL},
-    .ctxsize = sizeof(struct parkctx),
-    .setup = parksetup,
-    .body = parkbody,
-    .check = parkcheck,
-};
+SCHED_SCENARIO_DEF(park, 1, 1, struct parkctx, SCENARIO_MUTANTS("park_no_recheck"),
+		   parksetup, parkbody, parkcheck, NULL,
+		   "a goroutine parks and is readied on a scheduler M (params: parks)");

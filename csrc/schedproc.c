@@ -410,26 +410,11 @@ static int cs_setup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	return psetup(rt, vctx, p, true);
 }
 
-SCHED_SCENARIO(gstatus) = {
-    .name = "gstatus",
-    .doc = "a G runs, parks and is readied while a scanner claims it each round (params: cycles)",
-    .min_ms = 2,
-    .max_ms = 3,
-    .mutants = (const char *const[]){"stopg_blind_store", "scan_miss", NULL},
-    .ctxsize = sizeof(struct pctx),
-    .setup = gs_setup,
-    .body = pbody,
-    .check = pcheck,
-};
+SCHED_SCENARIO_DEF(gstatus, 2, 3, struct pctx, SCENARIO_MUTANTS("stopg_blind_store", "scan_miss"),
+		   gs_setup, pbody, pcheck, NULL,
+		   "a G runs, parks and is readied while a scanner claims it each round (params: cycles)");
 
-SCHED_SCENARIO(copystack) = {
-    .name = "copystack",
-    .doc = "a G grows and shrinks its stack while a scanner claims it (params: cycles)",
-    .min_ms = 2,
-    .max_ms = 3,
-    .mutants = (const char *const[]){"copy_no_gcopystack", "copy_read_then_cas", NULL},
-    .ctxsize = sizeof(struct pctx),
-    .setup = cs_setup,
-    .body = pbody,
-    .check = pcheck,
-};
+SCHED_SCENARIO_DEF(copystack, 2, 3, struct pctx,
+		   SCENARIO_MUTANTS("copy_no_gcopystack", "copy_read_then_cas"),
+		   cs_setup, pbody, pcheck, NULL,
+		   "a G grows and shrinks its stack while a scanner claims it (params: cycles)");

@@ -570,17 +570,9 @@ static const char *counter_check(struct gcrt_runtime *rt, void *vctx, char *buf,
 	return buf;
 }
 
-SCHED_SCENARIO(counter) = {
-    .name = "counter",
-    .doc = "Ms increment a shared counter (params: iterations, spawn helpers 0/1)",
-    .min_ms = 1,
-    .max_ms = 8,
-    .mutants = (const char *const[]){"racy", "leak", NULL},
-    .ctxsize = sizeof(struct counterctx),
-    .setup = counter_setup,
-    .body = counter_body,
-    .check = counter_check,
-};
+SCHED_SCENARIO_DEF(counter, 1, 8, struct counterctx, SCENARIO_MUTANTS("racy", "leak"),
+		   counter_setup, counter_body, counter_check, NULL,
+		   "Ms increment a shared counter (params: iterations, spawn helpers 0/1)");
 
 /* locks */
 
@@ -638,18 +630,9 @@ static void locks_teardown(struct gcrt_runtime *rt, void *vctx)
 	lock_destroy(&x->b);
 }
 
-SCHED_SCENARIO(locks) = {
-    .name = "locks",
-    .doc = "Ms take two locks around a shared sum (params: iterations)",
-    .min_ms = 1,
-    .max_ms = 8,
-    .mutants = (const char *const[]){"abba", NULL},
-    .ctxsize = sizeof(struct lockctx),
-    .setup = locks_setup,
-    .body = locks_body,
-    .check = locks_check,
-    .teardown = locks_teardown,
-};
+SCHED_SCENARIO_DEF(locks, 1, 8, struct lockctx, SCENARIO_MUTANTS("abba"),
+		   locks_setup, locks_body, locks_check, locks_teardown,
+		   "Ms take two locks around a shared sum (params: iterations)");
 
 /* spinwait */
 
@@ -697,17 +680,9 @@ static const char *spin_check(struct gcrt_runtime *rt, void *vctx, char *buf, si
 	return buf;
 }
 
-SCHED_SCENARIO(spinwait) = {
-    .name = "spinwait",
-    .doc = "M0 sets a flag the other Ms spin on",
-    .min_ms = 2,
-    .max_ms = 8,
-    .mutants = (const char *const[]){"nopartner", "nopoint", NULL},
-    .ctxsize = sizeof(struct spinctx),
-    .setup = spin_setup,
-    .body = spin_body,
-    .check = spin_check,
-};
+SCHED_SCENARIO_DEF(spinwait, 2, 8, struct spinctx, SCENARIO_MUTANTS("nopartner", "nopoint"),
+		   spin_setup, spin_body, spin_check, NULL,
+		   "M0 sets a flag the other Ms spin on");
 
 /* pingpong */
 
@@ -778,18 +753,9 @@ static void ping_teardown(struct gcrt_runtime *rt, void *vctx)
 	note_destroy(&x->pong);
 }
 
-SCHED_SCENARIO(pingpong) = {
-    .name = "pingpong",
-    .doc = "M0 and M1 trade a ball through notes (params: rounds, sleep timeout ns)",
-    .min_ms = 2,
-    .max_ms = 2,
-    .mutants = (const char *const[]){"lostwake", NULL},
-    .ctxsize = sizeof(struct pingctx),
-    .setup = ping_setup,
-    .body = ping_body,
-    .check = ping_check,
-    .teardown = ping_teardown,
-};
+SCHED_SCENARIO_DEF(pingpong, 2, 2, struct pingctx, SCENARIO_MUTANTS("lostwake"),
+		   ping_setup, ping_body, ping_check, ping_teardown,
+		   "M0 and M1 trade a ball through notes (params: rounds, sleep timeout ns)");
 
 /* owned */
 
@@ -831,13 +797,6 @@ static void own_body(struct gcrt_runtime *rt, void *vctx, int m)
 	}
 }
 
-SCHED_SCENARIO(owned) = {
-    .name = "owned",
-    .doc = "Ms claim a critical section; an M that finds another inside throws",
-    .min_ms = 1,
-    .max_ms = 8,
-    .mutants = (const char *const[]){"racy", NULL},
-    .ctxsize = sizeof(struct ownctx),
-    .setup = own_setup,
-    .body = own_body,
-};
+SCHED_SCENARIO_DEF(owned, 1, 8, struct ownctx, SCENARIO_MUTANTS("racy"),
+		   own_setup, own_body, NULL, NULL,
+		   "Ms claim a critical section; an M that finds another inside throws");

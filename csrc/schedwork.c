@@ -143,17 +143,9 @@ static const char *lf_check(struct gcrt_runtime *rt, void *vctx, char *buf, size
 	return NULL;
 }
 
-SCHED_SCENARIO(lfstack) = {
-    .name = "lfstack",
-    .doc = "Ms pop two nodes and push them back; nodes are conserved (params: nodes, rounds)",
-    .min_ms = 1,
-    .max_ms = 4,
-    .mutants = lfmutants,
-    .ctxsize = sizeof(struct lfctx),
-    .setup = lf_setup,
-    .body = lf_body,
-    .check = lf_check,
-};
+SCHED_SCENARIO_DEF(lfstack, 1, 4, struct lfctx, lfmutants,
+		   lf_setup, lf_body, lf_check, NULL,
+		   "Ms pop two nodes and push them back; nodes are conserved (params: nodes, rounds)");
 
 /* ---- getfull ---- */
 
@@ -228,17 +220,9 @@ static const char *gf_check(struct gcrt_runtime *rt, void *vctx, char *buf, size
 	return NULL;
 }
 
-SCHED_SCENARIO(getfull) = {
-    .name = "getfull",
-    .doc = "markers drain a tree of items through the work lists (params: items, roots)",
-    .min_ms = 2,
-    .max_ms = 4,
-    .mutants = gfmutants,
-    .ctxsize = sizeof(struct gfctx),
-    .setup = gf_setup,
-    .body = gf_body,
-    .check = gf_check,
-};
+SCHED_SCENARIO_DEF(getfull, 2, 4, struct gfctx, gfmutants,
+		   gf_setup, gf_body, gf_check, NULL,
+		   "markers drain a tree of items through the work lists (params: items, roots)");
 
 /* ---- rootscan ---- */
 
@@ -315,19 +299,10 @@ static void rs_teardown(struct gcrt_runtime *rt, void *vctx)
 	note_destroy(&((struct rsctx *)vctx)->consumed);
 }
 
-SCHED_SCENARIO(rootscan) = {
-    .name = "rootscan",
-    .doc = "M0 leaves the only work on partial and waits until it is taken; the others "
-	   "wait in getfull (params: items)",
-    .min_ms = 2,
-    .max_ms = 4,
-    .mutants = (const char *const[]){"getfull_partial", NULL},
-    .ctxsize = sizeof(struct rsctx),
-    .setup = rs_setup,
-    .body = rs_body,
-    .check = rs_check,
-    .teardown = rs_teardown,
-};
+SCHED_SCENARIO_DEF(rootscan, 2, 4, struct rsctx, SCENARIO_MUTANTS("getfull_partial"),
+		   rs_setup, rs_body, rs_check, rs_teardown,
+		   "M0 leaves the only work on partial and waits until it is taken; the others "
+		   "wait in getfull (params: items)");
 
 /* ---- parfor ---- */
 
@@ -378,14 +353,6 @@ static const char *pf_check(struct gcrt_runtime *rt, void *vctx, char *buf, size
 	return NULL;
 }
 
-SCHED_SCENARIO(parfor) = {
-    .name = "parfor",
-    .doc = "threads claim and steal the iterations of one parfor (params: iterations, seed)",
-    .min_ms = 2,
-    .max_ms = 4,
-    .mutants = (const char *const[]){"parfor_blind_steal", NULL},
-    .ctxsize = sizeof(struct pfctx),
-    .setup = pf_setup,
-    .body = pf_body,
-    .check = pf_check,
-};
+SCHED_SCENARIO_DEF(parfor, 2, 4, struct pfctx, SCENARIO_MUTANTS("parfor_blind_steal"),
+		   pf_setup, pf_body, pf_check, NULL,
+		   "threads claim and steal the iterations of one parfor (params: iterations, seed)");
