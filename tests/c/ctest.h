@@ -3,6 +3,7 @@
  *   TEST(name) { CHECK(expr); CHECK_EQ(a, b); ... }
  *   int main(void) { RUN(name); ...; return ctest_end(); }
  *   ctest_newrt(nprocs, arena_size): a runtime that records throws
+ *   ctest_newrt_type(nprocs, arena_size, size, mask, nbits, &t): and one type
  *   ctest_sched(scenario, n_ms, &opts, &outcome, msg, len): one controlled run
  *
  * A failed CHECK reports file:line and the expression, fails the test and
@@ -74,6 +75,19 @@ static inline gcrt_runtime *ctest_newrt(int nprocs, uint64_t arena_size)
 	uint32_t opts; /* freed memory poisoned, PYGCRT_DEBUG's options kept */
 	(void)gcrt_gc_options(rt, 0, &opts);
 	(void)gcrt_gc_options(rt, opts | GCRT_GC_CLOBBERFREE, NULL);
+	return rt;
+}
+
+/* ctest_newrt plus the type t of size bytes whose pointer mask is the
+ * nbits low bits of mask.  NULL (nothing left behind) on failure. */
+static inline gcrt_runtime *ctest_newrt_type(int nprocs, uint64_t arena_size, size_t size,
+					     uint8_t mask, size_t nbits, gcrt_type *t)
+{
+	gcrt_runtime *rt = ctest_newrt(nprocs, arena_size);
+	if (rt != NULL && gcrt_type_new(rt, size, &mask, nbits, t) != GCRT_OK) {
+		(void)gcrt_destroy(rt);
+		return NULL;
+	}
 	return rt;
 }
 

@@ -157,17 +157,15 @@ static void fin(gcrt_runtime *rt, void *obj, void *arg)
 
 TEST(finalizer_from_c)
 {
-	gcrt_runtime *rt = ctest_newrt(1, 64 << 20);
-	CHECK(rt != NULL);
-	uint8_t mask = 1;
 	gcrt_type t;
-	CHECK_EQ(gcrt_type_new(rt, 16, &mask, 1, &t), GCRT_OK);
+	gcrt_runtime *rt = ctest_newrt_type(1, 64 << 20, 16, 1, 1, &t);
+	CHECK(rt != NULL);
 	CHECK_EQ(gcrt_alloc_pinned(rt, t, &finobj), GCRT_OK);
 	CHECK_EQ(gcrt_write_word(rt, finobj, 1, 42), GCRT_OK);
 	CHECK_EQ(gcrt_set_finalizer(rt, finobj, fin, &finran), GCRT_OK);
 	CHECK_EQ(gcrt_set_finalizer(rt, finobj, fin, &finran), GCRT_ESTATE);
 	CHECK_EQ(gcrt_set_finalizer(rt, (char *)finobj + 8, fin, NULL), GCRT_EINVAL);
-	CHECK_EQ(gcrt_set_finalizer(rt, &mask, fin, NULL), GCRT_EBADOBJ);
+	CHECK_EQ(gcrt_set_finalizer(rt, &t, fin, NULL), GCRT_EBADOBJ);
 	CHECK_EQ(gcrt_gc(rt), GCRT_OK);
 	uint64_t n;
 	CHECK_EQ(gcrt_finalizers_wait(rt, &n), GCRT_OK);

@@ -254,11 +254,9 @@ TEST(arena_exhaustion)
 
 TEST(attached_alloc)
 {
-	gcrt_runtime *rt = ctest_newrt(0, 16 << 20);
-	CHECK(rt != NULL);
 	gcrt_type t;
-	uint8_t mask = 2;
-	CHECK_EQ(gcrt_type_new(rt, 32, &mask, 2, &t), GCRT_OK);
+	gcrt_runtime *rt = ctest_newrt_type(0, 16 << 20, 32, 2, 2, &t);
+	CHECK(rt != NULL);
 	gcrt_g *g;
 	CHECK_EQ(gcrt_attach(rt, &g), GCRT_OK);
 	void *prev = NULL;
@@ -300,11 +298,9 @@ static void *gcloop(void *arg)
  * word) must survive whole. */
 TEST(running_host_batch)
 {
-	gcrt_runtime *rt = ctest_newrt(0, 64 << 20);
-	CHECK(rt != NULL);
 	gcrt_type t;
-	uint8_t mask = 1;
-	CHECK_EQ(gcrt_type_new(rt, 16, &mask, 1, &t), GCRT_OK);
+	gcrt_runtime *rt = ctest_newrt_type(0, 64 << 20, 16, 1, 1, &t);
+	CHECK(rt != NULL);
 	static void *root[1];
 	uint8_t rootmask = 1;
 	CHECK_EQ(gcrt_root_add(rt, root, sizeof root, &rootmask, 1), GCRT_OK);

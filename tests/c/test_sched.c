@@ -93,11 +93,9 @@ TEST(c_step_functions_park_and_ready)
 
 TEST(attach_detach)
 {
-	gcrt_runtime *rt = ctest_newrt(2, 64 << 20);
-	CHECK(rt != NULL);
 	gcrt_type t;
-	uint8_t mask = 1;
-	CHECK_EQ(gcrt_type_new(rt, 16, &mask, 1, &t), GCRT_OK);
+	gcrt_runtime *rt = ctest_newrt_type(2, 64 << 20, 16, 1, 1, &t);
+	CHECK(rt != NULL);
 	gcrt_g *g1, *g2, *g3;
 	CHECK_EQ(gcrt_attach(rt, &g1), GCRT_OK);
 	CHECK_EQ(gcrt_attach(rt, &g2), GCRT_OK);
