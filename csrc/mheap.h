@@ -104,6 +104,11 @@ typedef struct mspan {
 	_Atomic uintptr_t lkbase, lklimit, lkelemsize, lknelems;
 	_Atomic uint16_t *_Atomic lktypes;
 } mspan;
+_Static_assert(offsetof(mspan, start) < CacheLineSize && offsetof(mspan, limit) < CacheLineSize &&
+		       offsetof(mspan, state) < CacheLineSize &&
+		       offsetof(mspan, sizeclass) < CacheLineSize &&
+		       offsetof(mspan, elemsize) < CacheLineSize,
+	       "mspan: a field the marker reads left the first cache line");
 
 /* One central free list per size class. */
 typedef struct mcentral {
