@@ -209,7 +209,7 @@ void allgadd(struct gcrt_runtime *rt, G *gp)
 	UNLOCK(rt, &s->allglock, "sched.allgunlock");
 }
 
-static G *malg(struct gcrt_runtime *rt, int kind)
+G *malg(struct gcrt_runtime *rt, int kind)
 {
 	G *gp = calloc(1, sizeof *gp);
 	if (gp == NULL)

@@ -160,6 +160,9 @@ void ready(struct gcrt_runtime *rt, G *gp);
 /* Shut the scheduler down: Ms exit when idle (the first half of
  * gcrt_destroy's stop; a controlled scenario ends its run with it). */
 void schedshutdown(struct gcrt_runtime *rt);
+/* A zeroed G of the given kind in status Gidle, no stack yet; NULL when
+ * out of memory. */
+G *malg(struct gcrt_runtime *rt, int kind);
 /* Link gp into allg (under allglock). */
 void allgadd(struct gcrt_runtime *rt, G *gp);
 void stoptheworld(struct gcrt_runtime *rt);

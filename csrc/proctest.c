@@ -29,7 +29,7 @@ static int bareg(gcrt_runtime *rt, G *g)
 	return rc;
 }
 
-/* gcrt_test_g_new's body: gp, zeroed, gets a stack and joins allg. */
+/* gcrt_test_g_new's body: gp, fresh from malg, gets a stack and joins allg. */
 static int newbareg(struct gcrt_runtime *rt, G *gp, G **out)
 {
 	gp->stack = stackalloc(rt, NULL, FixedStack);
@@ -37,12 +37,8 @@ static int newbareg(struct gcrt_runtime *rt, G *gp, G **out)
 		free(gp);
 		return GCRT_ENOMEM;
 	}
-	gp->magic = GCRT_G_MAGIC;
-	gp->rt = rt;
-	gp->kind = Gtest;
 	gp->sched.sp = gp->stack.hi;
 	atomic_store(&gp->stackguard0, gp->stack.lo + StackGuard);
-	atomic_store(&gp->atomicstatus, Gidle);
 	casgstatus(rt, gp, Gidle, Gdead);
 	struct schedt *s = &rt->sched;
 	LOCK(rt, &s->lock, "sched.lock");
@@ -60,7 +56,7 @@ GCRT_API int gcrt_test_g_new(gcrt_runtime *rt, gcrt_g **out)
 		return rc;
 	if (out == NULL)
 		return GCRT_EINVAL;
-	G *gp = calloc(1, sizeof *gp);
+	G *gp = malg(rt, Gtest);
 	if (gp == NULL)
 		return GCRT_ENOMEM;
 	RETURN_CAUGHT(rt, newbareg(rt, gp, out));
