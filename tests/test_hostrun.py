@@ -16,6 +16,8 @@ import time
 from pygcrt._binding import ffi, lib
 from pygcrt.runtime import Runtime
 
+from hostloop import alloc_until_stopped
+
 
 def test_stop_the_world_stops_a_running_host_g() -> None:
     with Runtime(nprocs=2, on_throw="record") as rt:
@@ -35,16 +37,7 @@ def test_stop_the_world_stops_a_running_host_g() -> None:
             if lib.gcrt_g_enter(g) != 0:
                 errors.append("enter")
             entered.set()
-            obj = ffi.new("void **")
-            while not stop.is_set():
-                rc = lib.gcrt_g_alloc(g, t.handle, obj)
-                if rc != 0:
-                    errors.append(f"g_alloc {rc}")
-                    break
-                allocs[0] += 1
-                if lib.gcrt_g_write_ptr(g, obj[0], 0, obj[0]) != 0:
-                    errors.append("g_write_ptr")
-                    break
+            alloc_until_stopped(g, t.handle, stop, allocs, errors, self_link=True)
             if lib.gcrt_detach(g) != 0:
                 errors.append("detach")
 

@@ -19,6 +19,8 @@ from pygcrt import proc as P
 from pygcrt._binding import ffi, lib
 from pygcrt.runtime import Runtime
 
+from hostloop import alloc_until_stopped
+
 pytestmark = pytest.mark.timeout(90)
 
 W_YIELD, W_SYSCALL, W_PARK = lib.GCRT_TEST_W_YIELD, lib.GCRT_TEST_W_SYSCALL, lib.GCRT_TEST_W_PARK
@@ -140,15 +142,10 @@ def test_attach_detach_with_running_gs() -> None:
                 errors.append(f"attach {rc}")
                 return
             g = out[0]
-            obj = ffi.new("void **")
-            while not stop.is_set():
-                rc = lib.gcrt_g_alloc(g, t.handle, obj)
-                if rc != 0:
-                    errors.append(f"g_alloc {rc}")
-                    break
-                allocs[0] += 1
+            alloc_until_stopped(g, t.handle, stop, allocs, errors)
             if lib.gcrt_detach(g) != 0:
                 errors.append("detach")
+            obj = ffi.new("void **")
             if lib.gcrt_g_alloc(g, t.handle, obj) != lib.GCRT_ESTATE:
                 errors.append("alloc after detach")
 

@@ -79,12 +79,13 @@ static inline gcrt_runtime *ctest_newrt(int nprocs, uint64_t arena_size)
 }
 
 /* ctest_newrt plus the type t of size bytes whose pointer mask is the
- * nbits low bits of mask.  NULL (nothing left behind) on failure. */
+ * nbits low bits of mask (nbits 0: no pointers, the mask passed as NULL).
+ * NULL (nothing left behind) on failure. */
 static inline gcrt_runtime *ctest_newrt_type(int nprocs, uint64_t arena_size, size_t size,
 					     uint8_t mask, size_t nbits, gcrt_type *t)
 {
 	gcrt_runtime *rt = ctest_newrt(nprocs, arena_size);
-	if (rt != NULL && gcrt_type_new(rt, size, &mask, nbits, t) != GCRT_OK) {
+	if (rt != NULL && gcrt_type_new(rt, size, nbits > 0 ? &mask : NULL, nbits, t) != GCRT_OK) {
 		(void)gcrt_destroy(rt);
 		return NULL;
 	}

@@ -185,10 +185,9 @@ TEST(finalizer_from_c)
 
 TEST(pacing_collects_and_bounds_the_heap)
 {
-	gcrt_runtime *rt = ctest_newrt(1, 64 << 20);
-	CHECK(rt != NULL);
 	gcrt_type t;
-	CHECK_EQ(gcrt_type_new(rt, 1024, NULL, 0, &t), GCRT_OK);
+	gcrt_runtime *rt = ctest_newrt_type(1, 64 << 20, 1024, 0, 0, &t);
+	CHECK(rt != NULL);
 	CHECK_EQ(gcrt_gc_options(rt, GCRT_GC_ENABLE | GCRT_GC_CLOBBERFREE, NULL), GCRT_OK);
 	for (int i = 0; i < 50000; i++) {
 		void *o;

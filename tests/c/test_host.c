@@ -122,10 +122,9 @@ TEST(large_objects_and_interior_pointers)
 
 TEST(small_interior_pointers)
 {
-	gcrt_runtime *rt = ctest_newrt(0, 16 << 20);
-	CHECK(rt != NULL);
 	gcrt_type t;
-	CHECK_EQ(gcrt_type_new(rt, 40, NULL, 0, &t), GCRT_OK);
+	gcrt_runtime *rt = ctest_newrt_type(0, 16 << 20, 40, 0, 0, &t);
+	CHECK(rt != NULL);
 	void *objs[50];
 	for (int i = 0; i < 50; i++)
 		CHECK_EQ(gcrt_alloc(rt, t, &objs[i]), GCRT_OK);
