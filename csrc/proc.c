@@ -209,7 +209,7 @@ void allgadd(struct gcrt_runtime *rt, G *gp)
 	UNLOCK(rt, &s->allglock, "sched.allgunlock");
 }
 
-G *malg(struct gcrt_runtime *rt, int kind)
+static G *malg(struct gcrt_runtime *rt, int kind)
 {
 	G *gp = calloc(1, sizeof *gp);
 	if (gp == NULL)
@@ -983,7 +983,8 @@ static int attach(struct gcrt_runtime *rt, G *gp, G **out)
 	return GCRT_OK;
 }
 
-GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
+int newgentry(struct gcrt_runtime *rt, int kind, int (*setup)(struct gcrt_runtime *, G *, G **),
+	      G **out)
 {
 	int rc = rt_check(rt);
 	if (rc != GCRT_OK)
@@ -991,10 +992,15 @@ GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
 	if (out == NULL)
 		return GCRT_EINVAL;
 	*out = NULL;
-	G *gp = malg(rt, Ghost);
+	G *gp = malg(rt, kind);
 	if (gp == NULL)
 		return GCRT_ENOMEM;
-	RETURN_CAUGHT(rt, attach(rt, gp, out));
+	RETURN_CAUGHT(rt, setup(rt, gp, out));
+}
+
+GCRT_API int gcrt_attach(gcrt_runtime *rt, gcrt_g **out)
+{
+	return newgentry(rt, Ghost, attach, out);
 }
 
 /* A host G of a live runtime: its status (Gsyscall between calls, or

@@ -160,9 +160,11 @@ void ready(struct gcrt_runtime *rt, G *gp);
 /* Shut the scheduler down: Ms exit when idle (the first half of
  * gcrt_destroy's stop; a controlled scenario ends its run with it). */
 void schedshutdown(struct gcrt_runtime *rt);
-/* A zeroed G of the given kind in status Gidle, no stack yet; NULL when
- * out of memory. */
-G *malg(struct gcrt_runtime *rt, int kind);
+/* The body of a public entry point that makes a G: checks rt and out,
+ * takes a fresh G of the kind (status Gidle, no stack) and hands it to
+ * setup under a catcher; setup frees the G when it fails. */
+int newgentry(struct gcrt_runtime *rt, int kind, int (*setup)(struct gcrt_runtime *, G *, G **),
+	      G **out);
 /* Link gp into allg (under allglock). */
 void allgadd(struct gcrt_runtime *rt, G *gp);
 void stoptheworld(struct gcrt_runtime *rt);

@@ -29,7 +29,7 @@ static int bareg(gcrt_runtime *rt, G *g)
 	return rc;
 }
 
-/* gcrt_test_g_new's body: gp, fresh from malg, gets a stack and joins allg. */
+/* gcrt_test_g_new's set-up: gp, fresh from newgentry, gets a stack and joins allg. */
 static int newbareg(struct gcrt_runtime *rt, G *gp, G **out)
 {
 	gp->stack = stackalloc(rt, NULL, FixedStack);
@@ -51,15 +51,7 @@ static int newbareg(struct gcrt_runtime *rt, G *gp, G **out)
 
 GCRT_API int gcrt_test_g_new(gcrt_runtime *rt, gcrt_g **out)
 {
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (out == NULL)
-		return GCRT_EINVAL;
-	G *gp = malg(rt, Gtest);
-	if (gp == NULL)
-		return GCRT_ENOMEM;
-	RETURN_CAUGHT(rt, newbareg(rt, gp, out));
+	return newgentry(rt, Gtest, newbareg, out);
 }
 
 GCRT_API int gcrt_test_g_status(gcrt_runtime *rt, gcrt_g *g, uint32_t *out)
