@@ -712,8 +712,7 @@ static int gcheck(G *g)
 	return rt_check(g->rt);
 }
 
-/* A G of rt. */
-static int gcheckrt(gcrt_runtime *rt, G *g)
+int gcheckrt(gcrt_runtime *rt, G *g)
 {
 	int rc = rt_check(rt);
 	if (rc != GCRT_OK)

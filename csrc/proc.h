@@ -160,6 +160,8 @@ void ready(struct gcrt_runtime *rt, G *gp);
 /* Shut the scheduler down: Ms exit when idle (the first half of
  * gcrt_destroy's stop; a controlled scenario ends its run with it). */
 void schedshutdown(struct gcrt_runtime *rt);
+/* A G handle passed in with its runtime: rt live and g a G of rt. */
+int gcheckrt(struct gcrt_runtime *rt, G *g);
 /* The body of a public entry point that makes a G: checks rt and out,
  * takes a fresh G of the kind (status Gidle, no stack) and hands it to
  * setup under a catcher; setup frees the G when it fails. */

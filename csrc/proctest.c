@@ -11,19 +11,9 @@
 #include "gcrt_test.h"
 #include "runtime.h"
 
-static int anyg(gcrt_runtime *rt, G *g)
-{
-	int rc = rt_check(rt);
-	if (rc != GCRT_OK)
-		return rc;
-	if (g == NULL || g->magic != GCRT_G_MAGIC || g->rt != rt)
-		return GCRT_EINVAL;
-	return GCRT_OK;
-}
-
 static int bareg(gcrt_runtime *rt, G *g)
 {
-	int rc = anyg(rt, g);
+	int rc = gcheckrt(rt, g);
 	if (rc == GCRT_OK && g->kind != Gtest)
 		rc = GCRT_EINVAL;
 	return rc;
@@ -56,7 +46,7 @@ GCRT_API int gcrt_test_g_new(gcrt_runtime *rt, gcrt_g **out)
 
 GCRT_API int gcrt_test_g_status(gcrt_runtime *rt, gcrt_g *g, uint32_t *out)
 {
-	int rc = anyg(rt, g);
+	int rc = gcheckrt(rt, g);
 	if (rc != GCRT_OK)
 		return rc;
 	if (out == NULL)
@@ -77,7 +67,7 @@ GCRT_API int gcrt_test_g_setstatus(gcrt_runtime *rt, gcrt_g *g, uint32_t status)
 GCRT_API int gcrt_test_g_flags(gcrt_runtime *rt, gcrt_g *g, uint32_t *gcworkdone,
 			       uint32_t *preemptscan, uint32_t *preempt, uint64_t *stackguard0)
 {
-	int rc = anyg(rt, g);
+	int rc = gcheckrt(rt, g);
 	if (rc != GCRT_OK)
 		return rc;
 	if (gcworkdone == NULL || preemptscan == NULL || preempt == NULL || stackguard0 == NULL)
@@ -116,7 +106,7 @@ GCRT_API int gcrt_test_g_op(gcrt_runtime *rt, gcrt_g *g, int op, uint32_t oldval
 			    uint32_t newval, int *result)
 {
 	bool claim = op == GCRT_TEST_OP_STOPG || op == GCRT_TEST_OP_RESTARTG;
-	int rc = claim ? anyg(rt, g) : bareg(rt, g);
+	int rc = claim ? gcheckrt(rt, g) : bareg(rt, g);
 	if (rc != GCRT_OK)
 		return rc;
 	if (op < GCRT_TEST_OP_CASGSTATUS || op > GCRT_TEST_OP_CASGCOPYSTACK || result == NULL ||
@@ -249,7 +239,7 @@ GCRT_API int gcrt_test_sched_snapshot(gcrt_runtime *rt, int *nrunning, int *nnot
 
 GCRT_API int gcrt_test_stack_info(gcrt_runtime *rt, gcrt_g *g, gcrt_test_stackinfo *out)
 {
-	int rc = anyg(rt, g);
+	int rc = gcheckrt(rt, g);
 	if (rc != GCRT_OK)
 		return rc;
 	if (out == NULL)
@@ -297,7 +287,7 @@ GCRT_API int gcrt_test_stack_pop(gcrt_runtime *rt, gcrt_g *g)
 GCRT_API int gcrt_test_stack_frame(gcrt_runtime *rt, gcrt_g *g, int64_t depth, uint64_t *slots,
 				   uint32_t *desc)
 {
-	int rc = anyg(rt, g);
+	int rc = gcheckrt(rt, g);
 	if (rc != GCRT_OK)
 		return rc;
 	if (slots == NULL || desc == NULL || depth < 0)
