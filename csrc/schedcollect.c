@@ -313,15 +313,12 @@ static void collbody(struct gcrt_runtime *rt, void *vctx, int m)
 static const char *collcheck(struct gcrt_runtime *rt, void *vctx, char *buf, size_t n)
 {
 	struct collctx *x = vctx;
-	if (x->live != x->reach) {
-		snprintf(buf, n, "collect: %llu live nodes after the final collection, %llu reachable",
-			 (unsigned long long)x->live, (unsigned long long)x->reach);
-		return buf;
-	}
-	if (rt->gc.numgc != 2) {
-		snprintf(buf, n, "collect: %u collections, want 2", rt->gc.numgc);
-		return buf;
-	}
+	if (x->live != x->reach)
+		return checkfail(buf, n,
+				 "collect: %llu live nodes after the final collection, %llu reachable",
+				 (unsigned long long)x->live, (unsigned long long)x->reach);
+	if (rt->gc.numgc != 2)
+		return checkfail(buf, n, "collect: %u collections, want 2", rt->gc.numgc);
 	return NULL;
 }
 

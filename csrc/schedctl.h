@@ -56,6 +56,10 @@ typedef struct sched_scenario {
 	const sched_scenario scn_##ident                                                         \
 	    __attribute__((section("gcrt_scn"), used, aligned(8)))
 
+/* A check's failure: formats the message into buf (n bytes) and returns buf. */
+const char *checkfail(char *buf, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* A NULL-terminated mutant list for a descriptor. */
 #define SCENARIO_MUTANTS(...) ((const char *const[]){__VA_ARGS__, NULL})
 

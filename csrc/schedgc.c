@@ -249,24 +249,16 @@ static const char *checkspan(struct sweepctx *x, int j, char *buf, size_t n)
 	for (mlink *l = s->freelist; l != NULL && len <= x->perspan; l = l->next, len++) {
 		uintptr_t off = (uintptr_t)l - base;
 		int i = (int)(off / SweepObjSize);
-		if ((uintptr_t)l < base || i >= x->perspan || off % SweepObjSize != 0) {
-			snprintf(buf, n, "span#%d: a foreign object on its free list", j);
-			return buf;
-		}
-		if (seen[i]++) {
-			snprintf(buf, n, "span#%d: object %d twice on the free list", j, i);
-			return buf;
-		}
-		if (x->marked[j * x->perspan + i]) {
-			snprintf(buf, n, "span#%d: marked object %d was freed", j, i);
-			return buf;
-		}
+		if ((uintptr_t)l < base || i >= x->perspan || off % SweepObjSize != 0)
+			return checkfail(buf, n, "span#%d: a foreign object on its free list", j);
+		if (seen[i]++)
+			return checkfail(buf, n, "span#%d: object %d twice on the free list", j, i);
+		if (x->marked[j * x->perspan + i])
+			return checkfail(buf, n, "span#%d: marked object %d was freed", j, i);
 	}
 	for (int i = 0; i < x->perspan; i++)
-		if (!x->marked[j * x->perspan + i] && !seen[i]) {
-			snprintf(buf, n, "span#%d: unmarked object %d was not freed", j, i);
-			return buf;
-		}
+		if (!x->marked[j * x->perspan + i] && !seen[i])
+			return checkfail(buf, n, "span#%d: unmarked object %d was not freed", j, i);
 	return NULL;
 }
 
@@ -274,27 +266,23 @@ static const char *sweepcheck(struct gcrt_runtime *rt, void *vctx, char *buf, si
 {
 	struct sweepctx *x = vctx;
 	uint64_t swept = atomic_load(&rt->gc.nsweeps) - x->nsweeps0;
-	if (swept != x->ninuse) {
-		snprintf(buf, n, "%llu sweeps for %u in-use spans (each must be swept once)",
-			 (unsigned long long)swept, x->ninuse);
-		return buf;
-	}
+	if (swept != x->ninuse)
+		return checkfail(buf, n,
+				 "%llu sweeps for %u in-use spans (each must be swept once)",
+				 (unsigned long long)swept, x->ninuse);
 	for (int j = 0; j < x->nspan; j++) {
 		mspan *s = x->spans[j];
-		if (s->state != MSpanInUse || atomic_load(&s->sweepgen) != x->h) {
-			snprintf(buf, n, "span#%d: state %u sweepgen h-%u after the sweep", j, s->state,
-				 x->h - atomic_load(&s->sweepgen));
-			return buf;
-		}
+		if (s->state != MSpanInUse || atomic_load(&s->sweepgen) != x->h)
+			return checkfail(buf, n,
+					 "span#%d: state %u sweepgen h-%u after the sweep", j, s->state,
+					 x->h - atomic_load(&s->sweepgen));
 		const char *bad = checkspan(x, j, buf, n);
 		if (bad != NULL)
 			return bad;
 	}
 	for (int k = 0; k < x->nobj; k++)
-		if (x->marked[k] && ismarked(rt, (void *)x->objs[k])) {
-			snprintf(buf, n, "object %d kept its mark after the sweep", k);
-			return buf;
-		}
+		if (x->marked[k] && ismarked(rt, (void *)x->objs[k]))
+			return checkfail(buf, n, "object %d kept its mark after the sweep", k);
 	return NULL;
 }
 
@@ -398,25 +386,21 @@ static const char *stopcheck(struct gcrt_runtime *rt, void *vctx, char *buf, siz
 {
 	struct stopctx *x = vctx;
 	uint64_t swept = atomic_load(&rt->gc.nsweeps) - x->nsweeps0;
-	if (swept != x->ninuse) {
-		snprintf(buf, n, "%llu sweeps for %u in-use spans (each must be swept once)",
-			 (unsigned long long)swept, x->ninuse);
-		return buf;
-	}
+	if (swept != x->ninuse)
+		return checkfail(buf, n,
+				 "%llu sweeps for %u in-use spans (each must be swept once)",
+				 (unsigned long long)swept, x->ninuse);
 	for (int j = 0; j < x->nsmall + x->nlarge; j++)
-		if (x->spans[j]->state == MSpanInUse) {
-			snprintf(buf, n, "span#%d (garbage) is still in use after two sweeps", j);
-			return buf;
-		}
+		if (x->spans[j]->state == MSpanInUse)
+			return checkfail(buf, n,
+					 "span#%d (garbage) is still in use after two sweeps", j);
 	LOCK(rt, &rt->heap.lock, "mheap.lock");
 	mheap_checklocked(rt);
 	uint64_t inuse = rt->heap.pages_inuse;
 	UNLOCK(rt, &rt->heap.lock, "mheap.unlock");
-	if (inuse != 0) {
-		snprintf(buf, n, "%llu pages in use after every span was freed",
-			 (unsigned long long)inuse);
-		return buf;
-	}
+	if (inuse != 0)
+		return checkfail(buf, n, "%llu pages in use after every span was freed",
+				 (unsigned long long)inuse);
 	return NULL;
 }
 
@@ -541,15 +525,12 @@ static void wbbody(struct gcrt_runtime *rt, void *vctx, int m)
 static const char *wbcheck(struct gcrt_runtime *rt, void *vctx, char *buf, size_t n)
 {
 	struct wbctx *x = vctx;
-	if (!ismarked(rt, (void *)x->h)) {
-		snprintf(buf, n, "wbscan: H is unmarked after the mark");
-		return buf;
-	}
+	if (!ismarked(rt, (void *)x->h))
+		return checkfail(buf, n, "wbscan: H is unmarked after the mark");
 	for (int i = 0; i < 2 * x->k; i++)
-		if (!ismarked(rt, (void *)x->objs[i])) {
-			snprintf(buf, n, "wbscan: O[%d] (reachable) is unmarked after the mark", i);
-			return buf;
-		}
+		if (!ismarked(rt, (void *)x->objs[i]))
+			return checkfail(buf, n,
+					 "wbscan: O[%d] (reachable) is unmarked after the mark", i);
 	return NULL;
 }
 

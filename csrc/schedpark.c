@@ -80,12 +80,10 @@ static const char *parkcheck(struct gcrt_runtime *rt, void *vctx, char *buf, siz
 {
 	(void)rt;
 	struct parkctx *x = vctx;
-	if (!atomic_load(&x->exited) || atomic_load(&x->steps) != (uint32_t)x->parks + 1) {
-		snprintf(buf, n, "park: the G ran %u steps for %d parks and %s",
-			 atomic_load(&x->steps), x->parks,
-			 atomic_load(&x->exited) ? "exited" : "did not exit");
-		return buf;
-	}
+	if (!atomic_load(&x->exited) || atomic_load(&x->steps) != (uint32_t)x->parks + 1)
+		return checkfail(buf, n, "park: the G ran %u steps for %d parks and %s",
+				 atomic_load(&x->steps), x->parks,
+				 atomic_load(&x->exited) ? "exited" : "did not exit");
 	return NULL;
 }
 

@@ -199,35 +199,29 @@ static const char *checkframes(struct pctx *x, char *buf, size_t n)
 	uintptr_t lo = g->stack.lo, hi = g->stack.hi;
 	uint32_t depth = atomic_load(&x->depth), k = 0;
 	for (uintptr_t fp = g->sched.fp; fp != 0; k++) {
-		if (fp < lo || fp + sizeof(framehdr) + 3 * sizeof(uintptr_t) > hi || k >= depth) {
-			snprintf(buf, n, "frame %u of %u at stack+%#lx, outside the G's stack [%#lx bytes]",
-				 k, depth, (unsigned long)(fp - lo), (unsigned long)(hi - lo));
-			return buf;
-		}
+		if (fp < lo || fp + sizeof(framehdr) + 3 * sizeof(uintptr_t) > hi || k >= depth)
+			return checkfail(buf, n,
+					 "frame %u of %u at stack+%#lx, outside the G's stack [%#lx bytes]",
+					 k, depth, (unsigned long)(fp - lo), (unsigned long)(hi - lo));
 		framehdr *h = (framehdr *)fp;
 		uintptr_t *s = (uintptr_t *)(h + 1);
 		uint32_t i = depth - 1 - k;
-		if (h->desc != x->desc || s[2] != i) {
-			snprintf(buf, n, "frame %u of %u: descriptor %#lx, scalar %#lx (a freed or unfinished stack)",
-				 k, depth, (unsigned long)h->desc, (unsigned long)s[2]);
-			return buf;
-		}
-		if (s[0] != (uintptr_t)&x->heap[i % HeapWords]) {
-			snprintf(buf, n, "frame %u of %u: heap slot points outside the heap", k, depth);
-			return buf;
-		}
+		if (h->desc != x->desc || s[2] != i)
+			return checkfail(buf, n,
+					 "frame %u of %u: descriptor %#lx, scalar %#lx (a freed or unfinished stack)",
+					 k, depth, (unsigned long)h->desc, (unsigned long)s[2]);
+		if (s[0] != (uintptr_t)&x->heap[i % HeapWords])
+			return checkfail(buf, n,
+					 "frame %u of %u: heap slot points outside the heap", k, depth);
 		if (s[1] != (uintptr_t)&s[2]) {
 			bool old = s[1] < lo || s[1] >= hi;
-			snprintf(buf, n, "frame %u of %u: stack slot points %s", k, depth,
-				 old ? "outside the G's current stack" : "at the wrong slot");
-			return buf;
+			return checkfail(buf, n, "frame %u of %u: stack slot points %s", k, depth,
+					 old ? "outside the G's current stack" : "at the wrong slot");
 		}
 		fp = h->callerfp;
 	}
-	if (k != depth) {
-		snprintf(buf, n, "%u frames on the stack, the G has %u", k, depth);
-		return buf;
-	}
+	if (k != depth)
+		return checkfail(buf, n, "%u frames on the stack, the G has %u", k, depth);
 	return NULL;
 }
 
@@ -383,20 +377,15 @@ static const char *pcheck(struct gcrt_runtime *rt, void *vctx, char *buf, size_t
 	(void)rt;
 	struct pctx *x = vctx;
 	uint32_t s = atomic_load(&x->g->atomicstatus);
-	if (!atomic_load(&x->exited) || s != Gdead) {
-		snprintf(buf, n, "schedproc: the G did not exit (status %#x)", s);
-		return buf;
-	}
-	if (atomic_load(&x->readied) != (uint32_t)x->cycles) {
-		snprintf(buf, n, "schedproc: %u readies for %d parks", atomic_load(&x->readied),
-			 x->cycles);
-		return buf;
-	}
+	if (!atomic_load(&x->exited) || s != Gdead)
+		return checkfail(buf, n, "schedproc: the G did not exit (status %#x)", s);
+	if (atomic_load(&x->readied) != (uint32_t)x->cycles)
+		return checkfail(buf, n,
+				 "schedproc: %u readies for %d parks", atomic_load(&x->readied),
+				 x->cycles);
 	for (int r = 0; r < x->cycles; r++)
-		if (atomic_load(&x->scans[r]) + atomic_load(&x->dead[r]) != 1) {
-			snprintf(buf, n, "scan missed a g: round %d", r);
-			return buf;
-		}
+		if (atomic_load(&x->scans[r]) + atomic_load(&x->dead[r]) != 1)
+			return checkfail(buf, n, "scan missed a g: round %d", r);
 	return NULL;
 }
 

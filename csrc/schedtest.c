@@ -34,6 +34,7 @@
  */
 #include <errno.h>
 #include <semaphore.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,15 @@ extern const sched_scenario __start_gcrt_scn[] __attribute__((weak, visibility("
 extern const sched_scenario __stop_gcrt_scn[] __attribute__((weak, visibility("hidden")));
 
 enum { DefaultWatchdogMs = 20000, MaxIters = 1 << 24 };
+
+const char *checkfail(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	return buf;
+}
 
 /* Every run's heap sits at the same address, so heap addresses repeat
  * from run to run.  Only when the range is taken (another runtime lives
@@ -565,9 +575,9 @@ static const char *counter_check(struct gcrt_runtime *rt, void *vctx, char *buf,
 	uint64_t got = atomic_load(&x->v);
 	if (got == want)
 		return NULL;
-	snprintf(buf, n, "counter: lost update: counter=%llu, want %llu", (unsigned long long)got,
-		 (unsigned long long)want);
-	return buf;
+	return checkfail(buf, n,
+			 "counter: lost update: counter=%llu, want %llu", (unsigned long long)got,
+			 (unsigned long long)want);
 }
 
 SCHED_SCENARIO_DEF(counter, 1, 8, struct counterctx, SCENARIO_MUTANTS("racy", "leak"),
@@ -617,9 +627,8 @@ static const char *locks_check(struct gcrt_runtime *rt, void *vctx, char *buf, s
 	struct lockctx *x = vctx;
 	if (x->sum == (uint64_t)x->n * (uint64_t)x->iters)
 		return NULL;
-	snprintf(buf, n, "locks: sum=%llu, want %llu", (unsigned long long)x->sum,
-		 (unsigned long long)x->n * (unsigned long long)x->iters);
-	return buf;
+	return checkfail(buf, n, "locks: sum=%llu, want %llu", (unsigned long long)x->sum,
+			 (unsigned long long)x->n * (unsigned long long)x->iters);
 }
 
 static void locks_teardown(struct gcrt_runtime *rt, void *vctx)
@@ -675,9 +684,9 @@ static const char *spin_check(struct gcrt_runtime *rt, void *vctx, char *buf, si
 	struct spinctx *x = vctx;
 	if (atomic_load(&x->seen) == (uint32_t)x->n - 1)
 		return NULL;
-	snprintf(buf, n, "spinwait: %u waiters saw the flag, want %d", atomic_load(&x->seen),
-		 x->n - 1);
-	return buf;
+	return checkfail(buf, n,
+			 "spinwait: %u waiters saw the flag, want %d", atomic_load(&x->seen),
+			 x->n - 1);
 }
 
 SCHED_SCENARIO_DEF(spinwait, 2, 8, struct spinctx, SCENARIO_MUTANTS("nopartner", "nopoint"),

@@ -123,23 +123,19 @@ static const char *lf_check(struct gcrt_runtime *rt, void *vctx, char *buf, size
 	for (lfnode *n = lfstackunpack(atomic_load(&x->head)); n != NULL && total <= x->k;
 	     n = lfstackunpack(atomic_load(&n->next)), total++) {
 		int idx = lfindex(x, n);
-		if (idx < 0 || idx >= x->k) {
-			snprintf(buf, len, "lfstack: a foreign node on the stack");
-			return buf;
-		}
-		if (seen[idx]++) {
-			snprintf(buf, len, "lfstack: node#%d twice on the stack (a cycle)", idx);
-			return buf;
-		}
+		if (idx < 0 || idx >= x->k)
+			return checkfail(buf, len, "lfstack: a foreign node on the stack");
+		if (seen[idx]++)
+			return checkfail(buf, len,
+					 "lfstack: node#%d twice on the stack (a cycle)", idx);
 	}
 	if (total == x->k)
 		return NULL;
 	for (int i = 0; i < x->k; i++)
-		if (!seen[i]) {
-			snprintf(buf, len, "lfstack: node#%d lost: %d of %d nodes on the stack", i,
-				 total, x->k);
-			return buf;
-		}
+		if (!seen[i])
+			return checkfail(buf, len,
+					 "lfstack: node#%d lost: %d of %d nodes on the stack", i,
+					 total, x->k);
 	return NULL;
 }
 
@@ -207,16 +203,12 @@ static const char *gf_check(struct gcrt_runtime *rt, void *vctx, char *buf, size
 	struct gfctx *x = vctx;
 	for (int i = 0; i < x->nitems; i++) {
 		uint32_t d = atomic_load(&x->done[i]);
-		if (d != 1) {
-			snprintf(buf, len, "getfull: item %d processed %u times", i, d);
-			return buf;
-		}
+		if (d != 1)
+			return checkfail(buf, len, "getfull: item %d processed %u times", i, d);
 	}
-	if (!lfstackempty(rt, &rt->work.full) || !lfstackempty(rt, &rt->work.partial)) {
-		snprintf(buf, len, "getfull: work left on %s after every marker returned",
-			 lfstackempty(rt, &rt->work.full) ? "partial" : "full");
-		return buf;
-	}
+	if (!lfstackempty(rt, &rt->work.full) || !lfstackempty(rt, &rt->work.partial))
+		return checkfail(buf, len, "getfull: work left on %s after every marker returned",
+				 lfstackempty(rt, &rt->work.full) ? "partial" : "full");
 	return NULL;
 }
 
@@ -281,15 +273,11 @@ static const char *rs_check(struct gcrt_runtime *rt, void *vctx, char *buf, size
 	struct rsctx *x = vctx;
 	for (int i = 0; i < x->nitems; i++) {
 		uint32_t d = atomic_load(&x->done[i]);
-		if (d != 1) {
-			snprintf(buf, len, "rootscan: item %d processed %u times", i, d);
-			return buf;
-		}
+		if (d != 1)
+			return checkfail(buf, len, "rootscan: item %d processed %u times", i, d);
 	}
-	if (!lfstackempty(rt, &rt->work.full) || !lfstackempty(rt, &rt->work.partial)) {
-		snprintf(buf, len, "rootscan: work left after every marker returned");
-		return buf;
-	}
+	if (!lfstackempty(rt, &rt->work.full) || !lfstackempty(rt, &rt->work.partial))
+		return checkfail(buf, len, "rootscan: work left after every marker returned");
 	return NULL;
 }
 
@@ -345,10 +333,8 @@ static const char *pf_check(struct gcrt_runtime *rt, void *vctx, char *buf, size
 	struct pfctx *x = vctx;
 	for (uint32_t i = 0; i < x->n; i++) {
 		uint32_t r = atomic_load(&x->ran[i]);
-		if (r != 1) {
-			snprintf(buf, len, "parfor: iteration %u ran %u times", i, r);
-			return buf;
-		}
+		if (r != 1)
+			return checkfail(buf, len, "parfor: iteration %u ran %u times", i, r);
 	}
 	return NULL;
 }
