@@ -16,7 +16,7 @@ import time
 from pygcrt._binding import ffi, lib
 from pygcrt.runtime import Runtime
 
-from hostloop import alloc_until_stopped
+from hostloop import alloc_until_stopped, stop_host
 
 
 def test_stop_the_world_stops_a_running_host_g() -> None:
@@ -52,10 +52,7 @@ def test_stop_the_world_stops_a_running_host_g() -> None:
             assert allocs[0] - a0 <= 1, "the running host G allocated while the world was stopped"
             assert lib.gcrt_starttheworld(rt.ptr()) == 0
             time.sleep(0.005)
-        stop.set()
-        th.join(20)
-        assert not th.is_alive() and not errors, errors
-        assert allocs[0] > 0
+        stop_host(stop, th, allocs, errors)
         assert lib.gcrt_gc(rt.ptr()) == 0
         assert not rt.failed, rt.last_throw
 

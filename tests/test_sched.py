@@ -19,7 +19,7 @@ from pygcrt import proc as P
 from pygcrt._binding import ffi, lib
 from pygcrt.runtime import Runtime
 
-from hostloop import alloc_until_stopped
+from hostloop import alloc_until_stopped, stop_host
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -162,10 +162,7 @@ def test_attach_detach_with_running_gs() -> None:
             assert snapshot(rt) == (0, 0)
             assert lib.gcrt_starttheworld(rt.ptr()) == 0
             time.sleep(0.005)
-        stop.set()
-        th.join(20)
-        assert not th.is_alive() and not errors, errors
-        assert allocs[0] > 0
+        stop_host(stop, th, allocs, errors)
         assert lib.gcrt_wait(rt.ptr(), 60000) == 0, f"seed={seed}"
         assert not rt.failed, rt.last_throw
 
