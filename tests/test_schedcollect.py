@@ -27,6 +27,8 @@ from pygcrt import errors, mutation, sched
 from pygcrt.mutation import check_replay, check_story
 from pygcrt.strategies import CI, dense_tape, fault_tape, search
 
+from schedinput import assert_rejects
+
 SEED = 20141107
 TAPE = 640  # covers the concurrent scan
 TRACE = 1 << 16  # the whole run: the story names every preemption
@@ -151,17 +153,11 @@ def test_stopg_blind_store_is_reachable_by_sparse_random_tapes() -> None:
 
 
 def test_bad_input_raises_and_runs_go_on() -> None:
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("collect", 1)
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("collect", 4)
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("collect", 2, params=(17,))
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("collect", 2, params=(2, 3))
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("collect", 2, params=(2, 1, 7))
-    with pytest.raises(errors.InvalidArgument):
-        sched.run("collect", 2, mutant="wb_off")
+    assert_rejects(errors.IndexOutOfRange, "collect", 1)
+    assert_rejects(errors.IndexOutOfRange, "collect", 4)
+    assert_rejects(errors.IndexOutOfRange, "collect", 2, params=(17,))
+    assert_rejects(errors.IndexOutOfRange, "collect", 2, params=(2, 3))
+    assert_rejects(errors.IndexOutOfRange, "collect", 2, params=(2, 1, 7))
+    assert_rejects(errors.InvalidArgument, "collect", 2, mutant="wb_off")
     assert sched.run("collect", 2, params=(1, 1, 1)).outcome == "ok"
     assert sched.scenarios()["collect"].mutants == ("stopg_blind_store", "scan_miss")

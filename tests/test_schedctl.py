@@ -25,6 +25,8 @@ from hypothesis import strategies as st
 from pygcrt import errors, sched
 from pygcrt.strategies import bounded_preemptions, dense_tape, fault_tape, search
 
+from schedinput import assert_rejects
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -199,20 +201,13 @@ def test_pct_and_random_find_the_lost_update() -> None:
 
 
 def test_bad_input_raises_and_leaves_everything_usable() -> None:
-    with pytest.raises(errors.InvalidArgument):
-        sched.run("no-such-scenario", 2)
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("pingpong", 3)
-    with pytest.raises(errors.InvalidArgument):
-        sched.run("counter", 2, mutant="no-such-mutant")
-    with pytest.raises(errors.InvalidArgument):
-        sched.run("counter", 2, [300])
-    with pytest.raises(errors.InvalidArgument):
-        sched.run("counter", 2, strategy="dfs")
-    with pytest.raises(errors.InvalidArgument):
-        sched.run("counter", 2, armed=["no.such.site"])
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("counter", 2, params=(-1,))
+    assert_rejects(errors.InvalidArgument, "no-such-scenario", 2)
+    assert_rejects(errors.IndexOutOfRange, "pingpong", 3)
+    assert_rejects(errors.InvalidArgument, "counter", 2, mutant="no-such-mutant")
+    assert_rejects(errors.InvalidArgument, "counter", 2, [300])
+    assert_rejects(errors.InvalidArgument, "counter", 2, strategy="dfs")
+    assert_rejects(errors.InvalidArgument, "counter", 2, armed=["no.such.site"])
+    assert_rejects(errors.IndexOutOfRange, "counter", 2, params=(-1,))
     with pytest.raises(errors.InvalidArgument):
         sched.parse("counter/S2.deadbeef.2.0.e")
     with pytest.raises(errors.InvalidArgument):

@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from pygcrt import errors, sched
 from pygcrt.strategies import dense_tape, fault_tape, search
 
+from schedinput import assert_rejects
 from schedsweep import exhaustive
 
 SEED = 20141106
@@ -178,10 +179,8 @@ OUT_OF_RANGE = [("sweep", 1, ()), ("sweep", 4, ()), ("sweep", 2, (9,)), ("sweep"
 
 def test_bad_input_raises_and_runs_go_on() -> None:
     for scenario, n_ms, params in OUT_OF_RANGE:
-        with pytest.raises(errors.IndexOutOfRange):
-            sched.run(scenario, n_ms, params=params)
-    with pytest.raises(errors.InvalidArgument):
-        sched.run("sweep", 2, mutant="scan_miss")
+        assert_rejects(errors.IndexOutOfRange, scenario, n_ms, params=params)
+    assert_rejects(errors.InvalidArgument, "sweep", 2, mutant="scan_miss")
     assert sched.run("sweep", 2, params=(8,)).outcome == "ok"
     assert sched.run("sweep", 3, params=(1,)).outcome == "ok"
     assert sched.run("sweepstop", 2, params=(8, 2)).outcome == "ok"

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from pygcrt import errors, sched
 from pygcrt.strategies import dense_tape, fault_tape, search
 
+from schedinput import assert_rejects
 from schedsweep import exhaustive
 
 SEED = 20141105
@@ -106,16 +107,11 @@ def test_same_tape_twice_gives_the_identical_trace(scenario: str, n_ms: int,
 
 
 def test_bad_input_raises_and_runs_go_on() -> None:
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("gstatus", 1)
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("copystack", 4)
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("gstatus", 2, params=(33,))
-    with pytest.raises(errors.IndexOutOfRange):
-        sched.run("copystack", 2, params=(-1,))
-    with pytest.raises(errors.InvalidArgument):
-        sched.run("copystack", 2, mutant="stopg_blind_store")
+    assert_rejects(errors.IndexOutOfRange, "gstatus", 1)
+    assert_rejects(errors.IndexOutOfRange, "copystack", 4)
+    assert_rejects(errors.IndexOutOfRange, "gstatus", 2, params=(33,))
+    assert_rejects(errors.IndexOutOfRange, "copystack", 2, params=(-1,))
+    assert_rejects(errors.InvalidArgument, "copystack", 2, mutant="stopg_blind_store")
     assert sched.run("gstatus", 2, params=(32,)).outcome == "ok"
     assert sched.run("copystack", 3, params=(1,)).outcome == "ok"
 
