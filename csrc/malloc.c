@@ -66,25 +66,26 @@ static int largealloc(struct gcrt_runtime *rt, const typeinfo *ti, uint16_t idx,
 	return GCRT_OK;
 }
 
-/* memset(v, 0, n), with the small classes as constant-size stores (a
- * call to memset costs more than zeroing 32 bytes). */
+/* memset(v, 0, n), with the classes up to 64 bytes as 16-byte stores
+ * (a call to memset costs more than zeroing 32 bytes). */
 static inline void zeroobject(void *v, uintptr_t n)
 {
+	char *p = v;
 	switch (n) {
-	case 16:
-		memset(v, 0, 16);
-		break;
-	case 32:
-		memset(v, 0, 32);
-		break;
-	case 48:
-		memset(v, 0, 48);
-		break;
 	case 64:
-		memset(v, 0, 64);
+		memset(p + 48, 0, 16);
+		__attribute__((fallthrough));
+	case 48:
+		memset(p + 32, 0, 16);
+		__attribute__((fallthrough));
+	case 32:
+		memset(p + 16, 0, 16);
+		__attribute__((fallthrough));
+	case 16:
+		memset(p, 0, 16);
 		break;
 	default:
-		memset(v, 0, n);
+		memset(p, 0, n);
 	}
 }
 
