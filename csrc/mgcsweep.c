@@ -167,18 +167,22 @@ static int sweeplarge(struct gcrt_runtime *rt, mspan *s, uint32_t sg)
 	return 1;
 }
 
-/* The allocated objects of small span s that the mark left unmarked (its
- * free slots are marked by now). */
-static uintptr_t countdead(const mheap *h, const mspan *s)
+/* Whether small span s has allocated objects and the mark left all of
+ * them unmarked: its free slots are marked by now, so no more slots are
+ * marked than are free.  Stops at the first mark over that count, so a
+ * span with survivors costs a few bitmap loads. */
+static bool alldead(const mheap *h, const mspan *s)
 {
-	uintptr_t base = s->start << PageShift, n = 0;
+	uintptr_t base = s->start << PageShift, nfree = s->nelems - s->ref, marked = 0;
 	for (uintptr_t i = 0; i < s->nelems; i++) {
 		uint32_t shift;
 		const _Atomic uint8_t *bp =
 			(const _Atomic uint8_t *)heapbits_byte(h, (void *)(base + i * s->elemsize), &shift);
-		n += !((atomic_load_explicit(bp, memory_order_relaxed) >> shift) & bitMarked);
+		marked += (atomic_load_explicit(bp, memory_order_relaxed) >> shift) & bitMarked ? 1 : 0;
+		if (marked > nfree)
+			return false;
 	}
-	return n;
+	return s->ref != 0;
 }
 
 /* nfree small objects of s freed: the accounting of both sweeps below. */
@@ -228,11 +232,8 @@ int mspan_sweep(struct gcrt_runtime *rt, mspan *s, int preserve)
 			throw(rt, "can't preserve large span");
 		return sweeplarge(rt, s, sg);
 	}
-	if (!preserve) {
-		uintptr_t ndead = countdead(h, s);
-		if (ndead != 0 && ndead == s->ref)
-			return sweepdead(rt, s, ndead);
-	}
+	if (!preserve && alldead(h, s))
+		return sweepdead(rt, s, s->ref);
 	uintptr_t base = s->start << PageShift, size = s->elemsize;
 	mlink *head = NULL, *end = NULL;
 	uintptr_t nfree = 0;
