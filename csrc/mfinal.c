@@ -167,11 +167,9 @@ static int setfinalizer(struct gcrt_runtime *rt, mspan *s, void *obj, gcrt_final
 
 GCRT_API int gcrt_set_finalizer(gcrt_runtime *rt, void *obj, gcrt_finalizer_fn fn, void *arg)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, fn == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (fn == NULL)
-		return GCRT_EINVAL;
 	void *base;
 	mspan *s;
 	uintptr_t slot;

@@ -262,11 +262,9 @@ void gctrace_event(struct gcrt_runtime *rt, const char *name, uint32_t tid, int6
 
 GCRT_API int gcrt_gc_trace(gcrt_runtime *rt, char *buf, size_t cap, size_t *len)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, len == NULL || (buf == NULL && cap > 0));
 	if (rc != GCRT_OK)
 		return rc;
-	if (len == NULL || (buf == NULL && cap > 0))
-		return GCRT_EINVAL;
 	struct gcstate *gc = &rt->gc;
 	size_t n = 0;
 #define EMIT(...)                                                                           \
@@ -518,11 +516,9 @@ GCRT_API int gcrt_gc_options(gcrt_runtime *rt, uint32_t opts, uint32_t *old)
 
 GCRT_API int gcrt_gc_percent(gcrt_runtime *rt, int32_t percent, int32_t *old)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, percent < -1);
 	if (rc != GCRT_OK)
 		return rc;
-	if (percent < -1)
-		return GCRT_EINVAL;
 	int32_t prev = ATOMIC_XCHG(rt, "gc.percent.set", &rt->gc.gcpercent, percent);
 	if (old != NULL)
 		*old = prev;
@@ -536,11 +532,9 @@ GCRT_API int gcrt_test_gc_cycle(gcrt_runtime *rt, int eager)
 
 GCRT_API int gcrt_test_gc_counts(gcrt_runtime *rt, gcrt_gc_counts *out)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, out == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (out == NULL)
-		return GCRT_EINVAL;
 	struct gcstate *gc = &rt->gc;
 	out->nsweeps = atomic_load(&gc->nsweeps);
 	out->nbgsweep_total = atomic_load(&gc->nbgsweep_total);

@@ -252,11 +252,9 @@ static int allocpinned(struct gcrt_runtime *rt, gcrt_type t, void **out)
 
 GCRT_API int gcrt_alloc_pinned(gcrt_runtime *rt, gcrt_type t, void **out)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, out == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (out == NULL)
-		return GCRT_EINVAL;
 	gcpoll(rt);
 	RETURN_CAUGHT(rt, allocpinned(rt, t, out));
 }

@@ -24,11 +24,9 @@ GCRT_API int gcrt_test_size_class(gcrt_runtime *rt, int cl, uint32_t *size, uint
 
 GCRT_API int gcrt_test_size_to_class(gcrt_runtime *rt, size_t size, int *cl)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, cl == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (cl == NULL)
-		return GCRT_EINVAL;
 	if (size == 0 || size > MaxSmallSize)
 		return GCRT_ESIZE;
 	*cl = sizetoclass(&rt->heap, size);
@@ -107,11 +105,9 @@ static int allocstack(struct gcrt_runtime *rt, size_t npages, void **base)
 
 GCRT_API int gcrt_test_heap_allocstack(gcrt_runtime *rt, size_t npages, void **base)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, base == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (base == NULL)
-		return GCRT_EINVAL;
 	if (npages == 0 || npages > (rt->heap.arena_end - rt->heap.arena_start) >> PageShift)
 		return GCRT_ESIZE;
 	RETURN_CAUGHT(rt, allocstack(rt, npages, base));
@@ -130,10 +126,8 @@ GCRT_API int gcrt_test_heap_freestack(gcrt_runtime *rt, void *base)
 
 GCRT_API int gcrt_test_heap_throw(gcrt_runtime *rt, const char *msg)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, msg == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (msg == NULL)
-		return GCRT_EINVAL;
 	RETURN_CAUGHT(rt, (throw(rt, msg), GCRT_OK));
 }

@@ -77,11 +77,9 @@ static int statsread(struct gcrt_runtime *rt, gcrt_stats *out)
 
 GCRT_API int gcrt_stats_read(gcrt_runtime *rt, gcrt_stats *out)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, out == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (out == NULL)
-		return GCRT_EINVAL;
 	RETURN_CAUGHT(rt, statsread(rt, out));
 }
 

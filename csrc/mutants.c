@@ -34,11 +34,9 @@ static const struct {
 
 GCRT_API int gcrt_test_set_mutant(gcrt_runtime *rt, const char *name)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, name == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (name == NULL)
-		return GCRT_EINVAL;
 	uint32_t bits = 0;
 	if (strcmp(name, "none") != 0) {
 		size_t i = 0;

@@ -765,11 +765,9 @@ static int goproc(struct gcrt_runtime *rt, stepfn fn, void *arg, G **out)
 
 GCRT_API int gcrt_go(gcrt_runtime *rt, gcrt_stepfn fn, void *arg, gcrt_g **out)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, fn == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (fn == NULL)
-		return GCRT_EINVAL;
 	RETURN_CAUGHT(rt, goproc(rt, (stepfn)fn, arg, out));
 }
 
@@ -985,11 +983,9 @@ static int attach(struct gcrt_runtime *rt, G *gp, G **out)
 int newgentry(struct gcrt_runtime *rt, int kind, int (*setup)(struct gcrt_runtime *, G *, G **),
 	      G **out)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, out == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (out == NULL)
-		return GCRT_EINVAL;
 	*out = NULL;
 	G *gp = malg(rt, kind);
 	if (gp == NULL)

@@ -189,11 +189,9 @@ static int workerstep(G *g, void *arg)
 GCRT_API int gcrt_test_go_worker(gcrt_runtime *rt, uint64_t *counter, int64_t iters,
 				 uint32_t flags, uint64_t seed, gcrt_g **out)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, counter == NULL || iters < 0 || (flags & ~7u) != 0);
 	if (rc != GCRT_OK)
 		return rc;
-	if (counter == NULL || iters < 0 || (flags & ~7u) != 0)
-		return GCRT_EINVAL;
 	worker *w = malloc(sizeof *w);
 	if (w == NULL)
 		return GCRT_ENOMEM;
@@ -227,11 +225,9 @@ static int schedsnapshot(struct gcrt_runtime *rt, int *nrunning, int *nnotstoppe
 
 GCRT_API int gcrt_test_sched_snapshot(gcrt_runtime *rt, int *nrunning, int *nnotstopped)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, nrunning == NULL || nnotstopped == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (nrunning == NULL || nnotstopped == NULL)
-		return GCRT_EINVAL;
 	RETURN_CAUGHT(rt, schedsnapshot(rt, nrunning, nnotstopped));
 }
 

@@ -180,6 +180,15 @@ static inline int rt_check(struct gcrt_runtime *rt)
 	return atomic_load(&rt->thr.failed) ? GCRT_EFAILED : GCRT_OK;
 }
 
+/* rt_check, then GCRT_EINVAL if the entry point's other arguments are
+ * bad: badargs is the caller's test of them, which must not read through
+ * rt or through the arguments themselves. */
+static inline int rt_check_args(struct gcrt_runtime *rt, bool badargs)
+{
+	int rc = rt_check(rt);
+	return rc == GCRT_OK && badargs ? GCRT_EINVAL : rc;
+}
+
 /* The polls of the allocation and store fast paths (inline: every
  * allocation and pointer store runs them).  gcdue: whether gcpoll would
  * collect.  wbneeded: whether stores must shade (mbarrier.c says when a

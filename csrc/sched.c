@@ -209,11 +209,9 @@ GCRT_API int gcrt_test_sched_site(int i, const char **name, const char **file, i
 
 GCRT_API int gcrt_test_sched_mode(gcrt_runtime *rt, int mode, uint64_t seed, uint32_t permille)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, mode != SCHED_OFF && mode != SCHED_COUNT && mode != SCHED_CHAOS);
 	if (rc != GCRT_OK)
 		return rc;
-	if (mode != SCHED_OFF && mode != SCHED_COUNT && mode != SCHED_CHAOS)
-		return GCRT_EINVAL;
 	if (permille > 1000)
 		return GCRT_EINVAL;
 	if (!GCRT_SCHED && mode != SCHED_OFF)
@@ -227,11 +225,9 @@ GCRT_API int gcrt_test_sched_mode(gcrt_runtime *rt, int mode, uint64_t seed, uin
 
 GCRT_API int gcrt_test_sched_hits(gcrt_runtime *rt, const char *name, uint64_t *out)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, name == NULL || out == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (name == NULL || out == NULL)
-		return GCRT_EINVAL;
 	uint64_t total = 0;
 	for (uint32_t i = 0; i < rt->sp.ncounts; i++) {
 		const sched_site *s = atomic_load(&rt->sp.counts[i].site);

@@ -271,17 +271,10 @@ static uint64_t livenodes(struct gcrt_runtime *rt, struct collctx *x)
 static void retire(struct gcrt_runtime *rt)
 {
 	struct gcstate *gc = &rt->gc;
-	struct schedt *s = &rt->sched;
 	ATOMIC_STORE(rt, "collscn.helpexit", &gc->helpexit, 1);
 	for (uint32_t i = 0; i < gc->nhelpers; i++)
 		notewakeup(rt, &gc->helpers[i].park);
-	LOCK(rt, &s->lock, "sched.lock");
-	s->shutdown = 1;
-	for (M *mp = s->midle; mp != NULL; mp = mp->schedlink)
-		notewakeup(rt, &mp->park);
-	s->midle = NULL;
-	s->nmidle = 0;
-	UNLOCK(rt, &s->lock, "sched.unlock");
+	schedshutdown(rt);
 }
 
 static void host(struct gcrt_runtime *rt, struct collctx *x)

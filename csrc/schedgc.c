@@ -104,12 +104,36 @@ enum {
 	WbWork = 2, /* mutator steps between two stores */
 };
 
+/* Each span in use when a sweep generation starts is swept exactly once:
+ * the sweep count then, and the spans it must grow by. */
+struct sweepcount {
+	uint64_t nsweeps0;
+	uint32_t ninuse;
+};
+
+static void sweepcount_start(struct gcrt_runtime *rt, struct sweepcount *c)
+{
+	c->nsweeps0 = atomic_load(&rt->gc.nsweeps);
+	c->ninuse = 0;
+	for (uint32_t i = 0; i < rt->gc.nspan; i++)
+		c->ninuse += rt->gc.spans[i]->state == MSpanInUse;
+}
+
+static const char *sweepcount_check(struct gcrt_runtime *rt, const struct sweepcount *c,
+				    char *buf, size_t n)
+{
+	uint64_t swept = atomic_load(&rt->gc.nsweeps) - c->nsweeps0;
+	if (swept != c->ninuse)
+		return checkfail(buf, n, "%llu sweeps for %u in-use spans (each must be swept once)",
+				 (unsigned long long)swept, c->ninuse);
+	return NULL;
+}
+
 struct sweepctx {
 	int n, nspan, nobj, perspan;
 	int32_t sizeclass;
 	uint32_t h;                 /* the sweep generation under test */
-	uint64_t nsweeps0;          /* the sweep count at the start */
-	uint32_t ninuse;            /* in-use spans of the snapshot */
+	struct sweepcount count;
 	mspan *spans[MaxSpans];
 	uintptr_t objs[MaxObjs];    /* objects in span order */
 	uint8_t marked[MaxObjs];
@@ -190,9 +214,7 @@ static int sweepsetup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	}
 	sweepstart(rt, 1);
 	x->h = atomic_load(&rt->heap.sweepgen);
-	x->nsweeps0 = atomic_load(&rt->gc.nsweeps);
-	for (uint32_t i = 0; i < rt->gc.nspan; i++)
-		x->ninuse += rt->gc.spans[i]->state == MSpanInUse;
+	sweepcount_start(rt, &x->count);
 	return GCRT_OK;
 }
 
@@ -265,11 +287,9 @@ static const char *checkspan(struct sweepctx *x, int j, char *buf, size_t n)
 static const char *sweepcheck(struct gcrt_runtime *rt, void *vctx, char *buf, size_t n)
 {
 	struct sweepctx *x = vctx;
-	uint64_t swept = atomic_load(&rt->gc.nsweeps) - x->nsweeps0;
-	if (swept != x->ninuse)
-		return checkfail(buf, n,
-				 "%llu sweeps for %u in-use spans (each must be swept once)",
-				 (unsigned long long)swept, x->ninuse);
+	const char *bad = sweepcount_check(rt, &x->count, buf, n);
+	if (bad != NULL)
+		return bad;
 	for (int j = 0; j < x->nspan; j++) {
 		mspan *s = x->spans[j];
 		if (s->state != MSpanInUse || atomic_load(&s->sweepgen) != x->h)
@@ -295,8 +315,7 @@ SCHED_SCENARIO_DEF(sweep, 2, 3, struct sweepctx,
 
 struct stopctx {
 	int nsmall, nlarge;
-	uint64_t nsweeps0;   /* the sweep count at the start */
-	uint32_t ninuse;     /* in-use spans of the snapshot (all garbage) */
+	struct sweepcount count; /* its in-use spans are all garbage */
 	mspan *spans[MaxSpans + MaxLarge];
 	uintptr_t objs[MaxObjs];
 };
@@ -327,9 +346,7 @@ static int stopsetup(struct gcrt_runtime *rt, void *vctx, const schedparams *p)
 	if (rc != GCRT_OK)
 		return rc;
 	sweepstart(rt, 1);
-	x->nsweeps0 = atomic_load(&rt->gc.nsweeps);
-	for (uint32_t i = 0; i < rt->gc.nspan; i++)
-		x->ninuse += rt->gc.spans[i]->state == MSpanInUse;
+	sweepcount_start(rt, &x->count);
 	return GCRT_OK;
 }
 
@@ -385,11 +402,9 @@ static void stopbody(struct gcrt_runtime *rt, void *vctx, int m)
 static const char *stopcheck(struct gcrt_runtime *rt, void *vctx, char *buf, size_t n)
 {
 	struct stopctx *x = vctx;
-	uint64_t swept = atomic_load(&rt->gc.nsweeps) - x->nsweeps0;
-	if (swept != x->ninuse)
-		return checkfail(buf, n,
-				 "%llu sweeps for %u in-use spans (each must be swept once)",
-				 (unsigned long long)swept, x->ninuse);
+	const char *bad = sweepcount_check(rt, &x->count, buf, n);
+	if (bad != NULL)
+		return bad;
 	for (int j = 0; j < x->nsmall + x->nlarge; j++)
 		if (x->spans[j]->state == MSpanInUse)
 			return checkfail(buf, n,

@@ -474,11 +474,9 @@ static int framedesc_new(struct gcrt_runtime *rt, uint32_t nslots, const uint8_t
 GCRT_API int gcrt_frame_desc(gcrt_runtime *rt, uint32_t nslots, const uint8_t *bitmap,
 			     size_t nbits, uint32_t *out)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, out == NULL || (nbits > 0 && bitmap == NULL));
 	if (rc != GCRT_OK)
 		return rc;
-	if (out == NULL || (nbits > 0 && bitmap == NULL))
-		return GCRT_EINVAL;
 	if (nslots > GCRT_MAX_FRAME_SLOTS)
 		return GCRT_ESIZE;
 	if (nbits > nslots)

@@ -99,11 +99,9 @@ static int typenew(struct gcrt_runtime *rt, size_t size, const uint8_t *ptrmask,
 GCRT_API int gcrt_type_new(gcrt_runtime *rt, size_t size, const uint8_t *ptrmask, size_t nbits,
 			   gcrt_type *out)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, out == NULL || (ptrmask == NULL && nbits > 0));
 	if (rc != GCRT_OK)
 		return rc;
-	if (out == NULL || (ptrmask == NULL && nbits > 0))
-		return GCRT_EINVAL;
 	*out = 0;
 	if (size == 0 || size > rt->cfg.arena_size)
 		return GCRT_ESIZE;

@@ -76,11 +76,9 @@ static int lfnodes(struct gcrt_runtime *rt, int n, uintptr_t *nodes)
 
 GCRT_API int gcrt_test_lfnodes(gcrt_runtime *rt, int n, uintptr_t *nodes)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, nodes == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (nodes == NULL)
-		return GCRT_EINVAL;
 	if (n < 1 || n > GCRT_TEST_LFNODES)
 		return GCRT_ERANGE;
 	RETURN_CAUGHT(rt, lfnodes(rt, n, nodes));
@@ -106,21 +104,17 @@ static lfnode *testnode(struct gcrt_runtime *rt, uintptr_t node)
 
 GCRT_API int gcrt_test_lfstack_push(gcrt_runtime *rt, uint64_t *head, uintptr_t node)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, head == NULL || (uintptr_t)head % 8 != 0);
 	if (rc != GCRT_OK)
 		return rc;
-	if (head == NULL || (uintptr_t)head % 8 != 0)
-		return GCRT_EINVAL;
 	RETURN_CAUGHT(rt, (lfstackpush(rt, (_Atomic uint64_t *)head, testnode(rt, node)), GCRT_OK));
 }
 
 GCRT_API int gcrt_test_lfstack_pop(gcrt_runtime *rt, uint64_t *head, uintptr_t *node)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, head == NULL || (uintptr_t)head % 8 != 0 || node == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (head == NULL || (uintptr_t)head % 8 != 0 || node == NULL)
-		return GCRT_EINVAL;
 	*node = (uintptr_t)lfstackpop(rt, (_Atomic uint64_t *)head);
 	return GCRT_OK;
 }
@@ -456,11 +450,9 @@ static void wbdrainvisit(void *ctx, workbuf *b, int list)
 
 GCRT_API int gcrt_test_workbuf_stress(gcrt_runtime *rt, gcrt_wbstress *s)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, s == NULL);
 	if (rc != GCRT_OK)
 		return rc;
-	if (s == NULL)
-		return GCRT_EINVAL;
 	if (s->nthreads < 1 || s->nthreads > MaxTestThreads || s->maxbatch < 1 ||
 	    s->maxbatch > 2000 || (uint64_t)s->nthreads * s->rounds * s->maxbatch > MaxItems)
 		return GCRT_ERANGE;
@@ -745,11 +737,9 @@ static int pfsetup(struct gcrt_runtime *rt, uint32_t nthr, uint32_t n, uint64_t 
 
 GCRT_API int gcrt_test_parforsetup(gcrt_runtime *rt, uint32_t nthr, uint32_t n, uint64_t *ranges)
 {
-	int rc = rt_check(rt);
+	int rc = rt_check_args(rt, ranges == NULL || nthr < 1 || nthr > MaxGcproc);
 	if (rc != GCRT_OK)
 		return rc;
-	if (ranges == NULL || nthr < 1 || nthr > MaxGcproc)
-		return GCRT_EINVAL;
 	if (n > MaxItems)
 		return GCRT_ERANGE;
 	if (!markforacquire(rt))
